@@ -1,0 +1,145 @@
+"""One root error, one class per phase.
+
+Every error carries the offending input (execution id, line/col, message field) and its
+message says what to do about it. Only the worker loop turns an error into a Kafka
+outcome (a ``failed`` event, a dead letter); inner code just raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class JarvisError(Exception):
+    """Root of every error Jarvis raises on purpose."""
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """A place in a SPy program: 1-based line, 0-based column (as Python's ``ast``)."""
+
+    line: int
+    col: int
+    end_line: int | None = None
+    end_col: int | None = None
+
+
+class SpySyntaxError(JarvisError):
+    """The program was rejected before running: bad syntax or a construct SPy does not allow."""
+
+    def __init__(
+        self,
+        message: str,
+        line: int,
+        col: int,
+        source_line: str = "",
+        hint: str | None = None,
+        filename: str = "<program>",
+    ) -> None:
+        self.message = message
+        self.line = line
+        self.col = col
+        self.source_line = source_line
+        self.hint = hint
+        self.filename = filename
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        text = f'{self.filename}:{self.line}:{self.col + 1}: {self.message}'
+        if self.source_line:
+            text += f"\n    {self.source_line}\n    {' ' * self.col}^"
+        if self.hint:
+            text += f"\nhint: {self.hint}"
+        return text
+
+
+@dataclass(frozen=True)
+class SpyFrame:
+    """One frame of a SPy traceback: program coordinates only, never host frames."""
+
+    function: str
+    line: int
+    col: int
+    source_line: str
+
+
+class SpyRuntimeError(JarvisError):
+    """The program raised (or hit) an exception while running.
+
+    ``spy_type`` is the SPy exception type name (``ZeroDivisionError``...),
+    ``frames`` the SPy traceback, innermost last.
+    """
+
+    def __init__(
+        self,
+        spy_type: str,
+        message: str,
+        frames: list[SpyFrame] | None = None,
+        filename: str = "<program>",
+    ) -> None:
+        self.spy_type = spy_type
+        self.message = message
+        self.frames = list(frames or [])
+        self.filename = filename
+        super().__init__(self.render())
+
+    @property
+    def line(self) -> int | None:
+        return self.frames[-1].line if self.frames else None
+
+    @property
+    def col(self) -> int | None:
+        return self.frames[-1].col if self.frames else None
+
+    def render(self) -> str:
+        lines = ["SPy traceback (most recent call last):"]
+        for fr in self.frames:
+            lines.append(f'  File "{self.filename}", line {fr.line}, col {fr.col + 1}, in {fr.function}')
+            if fr.source_line:
+                lines.append(f"    {fr.source_line.strip()}")
+        lines.append(f"{self.spy_type}: {self.message}")
+        return "\n".join(lines)
+
+
+class LimitExceeded(SpyRuntimeError):
+    """A resource limit (steps, time, memory, recursion, log records...) was hit."""
+
+
+class NonDeterminismError(JarvisError):
+    """Replay asked for a different effect than the journal recorded at that sequence."""
+
+    def __init__(self, execution_id: str, effect_seq: int, expected: str, got: str) -> None:
+        self.execution_id = execution_id
+        self.effect_seq = effect_seq
+        self.expected = expected
+        self.got = got
+        super().__init__(
+            f"execution {execution_id}: effect #{effect_seq} replayed as {got!r} but the journal "
+            f"recorded {expected!r}; the program or its inputs changed since the journal was "
+            "written. Start it under a new execution id."
+        )
+
+
+class ControlMessageError(JarvisError):
+    """A control message could not be parsed or validated; it goes to the dead-letter topic."""
+
+    def __init__(self, reason: str, field: str | None = None) -> None:
+        self.reason = reason
+        self.field = field
+        super().__init__(f"{field}: {reason}" if field else reason)
+
+
+class JournalError(JarvisError):
+    """The journal on the checkpoint volume is unreadable or cannot be written."""
+
+
+class ArtifactError(JarvisError):
+    """An artifact could not be stored."""
+
+
+class Stopped(JarvisError):
+    """Raised inside a running program when a stop (cancel or suspend) arrives."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        super().__init__(f"execution stopped ({mode})")
