@@ -1,0 +1,205 @@
+"""The Kafka message contract: one pydantic model per message, the single source of truth.
+
+JSON Schemas in ``topics/schemas/`` are generated from these models
+(``jarvis contract export``); a test fails when they drift. Every message carries
+``version``; unknown *newer* fields are ignored, so producers can add optional fields
+without breaking older workers. A version this code does not know is rejected.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+
+CONTRACT_VERSION = 1
+"""The only schema version this release reads and writes."""
+
+EXECUTION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+"""Execution ids become Kafka keys, Redis keys and directory names: keep them path-safe."""
+
+ExecutionId = Annotated[
+    str,
+    Field(
+        pattern=EXECUTION_ID_PATTERN,
+        description="Caller-chosen id, unique per execution; letters, digits and . _ : - (max 128).",
+        examples=["order-42", "nightly.2026-11-23"],
+    ),
+]
+
+LogLevel = Literal["full", "statements", "effects"]
+
+
+class _Message(BaseModel):
+    # Unknown newer fields are tolerated (ignored), per DESIGN.md §3.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    version: Literal[1] = Field(
+        default=CONTRACT_VERSION, description="Schema version of this message; this release reads 1."
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- spy_control ----------------------------------------------------------------------
+
+
+class ProgramSpec(BaseModel):
+    """The program to run: its source inline, or a reference to it in object storage."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    source: str | None = Field(default=None, description="SPy source text.")
+    ref: str | None = Field(
+        default=None,
+        description="s3://bucket/key of the SPy source, read with the worker's object-store credentials.",
+    )
+    filename: str = Field(
+        default="program.spy", max_length=256, description="Name shown in tracebacks and logs."
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ProgramSpec:
+        if (self.source is None) == (self.ref is None):
+            raise ValueError("give exactly one of program.source or program.ref")
+        if self.ref is not None and not self.ref.startswith("s3://"):
+            raise ValueError("program.ref must be an s3://bucket/key URI")
+        return self
+
+
+class ExecutionOptions(BaseModel):
+    """Per-execution options; operators cap them in the worker's settings."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    log_level: LogLevel = Field(
+        default="full",
+        description="full: every assignment/expression/print; statements: the same without "
+        "sub-expression detail; effects: Book calls, artifacts and prints only.",
+    )
+    timeout_s: float | None = Field(
+        default=None, gt=0, description="Wall-clock limit for the whole execution, seconds."
+    )
+
+
+class StartCommand(_Message):
+    """Start (or, for a suspended execution, resume) a program run."""
+
+    type: Literal["start"] = "start"
+    execution_id: ExecutionId
+    program: ProgramSpec
+    inputs: dict[str, JsonValue] = Field(
+        default_factory=dict, description="Plain JSON data, visible to the program as `inputs`."
+    )
+    books: list[str] = Field(
+        default_factory=list, description="Book names the program may call (its capabilities)."
+    )
+    options: ExecutionOptions = Field(default_factory=ExecutionOptions)
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="Free-form tags copied onto every lifecycle event."
+    )
+
+
+class StopCommand(_Message):
+    """Stop an execution wherever it runs."""
+
+    type: Literal["stop"] = "stop"
+    execution_id: ExecutionId
+    mode: Literal["cancel", "suspend"] = Field(
+        default="cancel",
+        description="cancel: terminal; suspend: keep the journal so a later start resumes it.",
+    )
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+ControlCommand = Annotated[StartCommand | StopCommand, Field(discriminator="type")]
+
+
+# --- spy_events ------------------------------------------------------------------------
+
+EventType = Literal["accepted", "started", "resumed", "completed", "failed", "rejected", "stopped"]
+TERMINAL_EVENTS: frozenset[str] = frozenset({"completed", "failed", "rejected", "stopped"})
+
+
+class TraceFrame(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    function: str
+    line: int
+    col: int = Field(description="1-based column.")
+    source_line: str
+
+
+class ErrorInfo(BaseModel):
+    """Why an execution failed or was rejected: a SPy traceback, never host frames."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str = Field(description="SPy error type, e.g. ZeroDivisionError, SpySyntaxError.")
+    message: str
+    line: int | None = None
+    col: int | None = Field(default=None, description="1-based column.")
+    frames: list[TraceFrame] = Field(default_factory=list)
+    traceback: str = Field(description="Rendered, human-readable traceback.")
+
+
+class ArtifactRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    uri: str = Field(description="s3://bucket/key (worker) or file:// URI (jarvis run).")
+    size: int
+
+
+class LifecycleEvent(_Message):
+    """One step of an execution's lifecycle, keyed by execution id on ``spy_events``."""
+
+    execution_id: ExecutionId
+    event: EventType
+    at: datetime = Field(default_factory=utcnow)
+    worker: str = Field(description="Worker (pod) that emitted the event.")
+    program_digest: str | None = Field(default=None, description="sha256 of the program source.")
+    result: JsonValue = Field(default=None, description="completed: the program's `result`.")
+    result_type: str | None = None
+    error: ErrorInfo | None = Field(default=None, description="failed / rejected: why.")
+    stop_mode: Literal["cancel", "suspend"] | None = Field(default=None, description="stopped: how.")
+    log_records: int | None = Field(
+        default=None, description="Terminal events: number of log records (seq 0..n-1) emitted."
+    )
+    artifacts: list[ArtifactRef] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def terminal(self) -> bool:
+        return self.event in TERMINAL_EVENTS
+
+
+# --- spy_logs --------------------------------------------------------------------------
+
+
+class LogRecord(_Message):
+    """One raw execution log record, keyed by execution id on ``spy_logs``.
+
+    ``(execution_id, seq)`` is its identity: seq runs 0..n-1 without gaps per execution.
+    """
+
+    execution_id: ExecutionId
+    seq: int = Field(ge=0)
+    kind: str = Field(description="assign | expr | print | effect ...")
+    line: int
+    col: int = Field(description="0-based column of the statement start, as Python's ast.")
+    end_line: int
+    end_col: int
+    source: str = Field(description="Exact program text of the statement.")
+    value: JsonValue = Field(description="The value, rendered as JSON-safe data.")
+    type: str = Field(description="SPy type name of the value.")
+    at: datetime = Field(default_factory=utcnow)
+
+
+def dump(message: BaseModel) -> bytes:
+    """Serialise a contract message to the JSON bytes put on Kafka."""
+    return message.model_dump_json(exclude_none=False).encode()
+

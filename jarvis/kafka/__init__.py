@@ -1,0 +1,1 @@
+"""Kafka plumbing shared by the worker, the client and the CLI."""

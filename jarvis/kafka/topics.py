@@ -1,0 +1,123 @@
+"""Topics as code: read ``topics/topics.toml`` and make the cluster match, without data loss.
+
+``apply`` creates missing topics and reports drift (fewer partitions than declared, a
+config that differs). It never deletes a topic, shrinks one, or adds partitions to an
+existing one (that would move keys between partitions and break per-execution order).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+
+from jarvis.errors import JarvisError
+from jarvis.kafka.config import base_config
+from jarvis.settings import Settings
+
+ROLES = ("control", "events", "logs", "dlq")
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    role: str
+    name: str
+    partitions: int
+    config: dict[str, str]
+
+
+@dataclass(frozen=True)
+class TopicReport:
+    topic: str
+    action: str  # created | ok | drift
+    detail: str = ""
+
+
+def load_specs(settings: Settings, path: Path | None = None) -> list[TopicSpec]:
+    path = path or settings.topics_file
+    try:
+        declared = tomllib.loads(path.read_text())["topics"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
+        raise JarvisError(f"cannot read topic declarations from {path}: {exc}") from exc
+    names = {
+        "control": settings.control_topic,
+        "events": settings.events_topic,
+        "logs": settings.logs_topic,
+        "dlq": settings.dlq_topic,
+    }
+    specs = []
+    for role in ROLES:
+        if role not in declared:
+            raise JarvisError(f"{path}: [topics.{role}] is missing")
+        d = declared[role]
+        specs.append(
+            TopicSpec(
+                role=role,
+                name=names[role],
+                partitions=int(d["partitions"]),
+                config={
+                    "cleanup.policy": str(d["cleanup_policy"]),
+                    "retention.ms": str(d["retention_ms"]),
+                    "compression.type": str(d["compression_type"]),
+                    "max.message.bytes": str(d["max_message_bytes"]),
+                },
+            )
+        )
+    return specs
+
+
+def apply(settings: Settings, specs: list[TopicSpec] | None = None, timeout_s: float = 30.0) -> list[TopicReport]:
+    specs = specs if specs is not None else load_specs(settings)
+    admin = AdminClient(base_config(settings))
+    existing = admin.list_topics(timeout=timeout_s).topics
+    reports: list[TopicReport] = []
+    missing = [s for s in specs if s.name not in existing]
+    if missing:
+        futures = admin.create_topics(
+            [
+                NewTopic(
+                    s.name,
+                    num_partitions=s.partitions,
+                    replication_factor=settings.topic_replication,
+                    config=s.config,
+                )
+                for s in missing
+            ],
+            operation_timeout=timeout_s,
+        )
+        for s in missing:
+            try:
+                futures[s.name].result()
+                reports.append(TopicReport(s.name, "created", f"{s.partitions} partitions"))
+            except KafkaException as exc:
+                if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":  # a concurrent apply won
+                    raise JarvisError(f"could not create topic {s.name}: {exc}") from exc
+                reports.append(TopicReport(s.name, "ok", "created concurrently"))
+    present = [s for s in specs if s.name in existing]
+    if present:
+        configs = admin.describe_configs(
+            [ConfigResource(ConfigResource.Type.TOPIC, s.name) for s in present]
+        )
+        by_name = {res.name: fut for res, fut in configs.items()}
+        for s in present:
+            problems = []
+            have = len(existing[s.name].partitions)
+            if have < s.partitions:
+                problems.append(
+                    f"{have} partitions, {s.partitions} declared (left as is: adding partitions "
+                    "moves keys; do it deliberately with kafka-topics --alter)"
+                )
+            elif have > s.partitions:
+                problems.append(f"{have} partitions, more than the {s.partitions} declared")
+            actual = by_name[s.name].result()
+            for key, want in s.config.items():
+                got = actual[key].value if key in actual else None
+                if got != want:
+                    problems.append(f"{key}={got}, declared {want}")
+            reports.append(
+                TopicReport(s.name, "drift" if problems else "ok", "; ".join(problems))
+            )
+    return reports

@@ -1,0 +1,93 @@
+"""Settings, validated once at the edge (pydantic-settings).
+
+Every field reads ``JARVIS_<FIELD>`` from the environment or from the TOML/env file named
+by ``JARVIS_CONFIG`` (a ``.env`` file in the working directory is read too). Inside
+the code, pass the frozen ``Settings`` object, never raw env vars.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_worker_id() -> str:
+    # In Kubernetes HOSTNAME is the pod name: what an operator greps logs for.
+    return os.environ.get("HOSTNAME") or f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="JARVIS_",
+        env_file=(".env", os.environ.get("JARVIS_CONFIG", "")),
+        extra="ignore",
+        frozen=True,
+    )
+
+    # --- Kafka ---
+    kafka_bootstrap: str = Field(
+        default="127.0.0.1:19092", description="Kafka bootstrap servers (host:port,...)."
+    )
+    kafka_security: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra librdkafka settings (security.protocol, sasl.*), as a JSON object.",
+    )
+    control_topic: str = Field(default="spy_control", description="Topic the worker consumes commands from.")
+    events_topic: str = Field(default="spy_events", description="Lifecycle events topic.")
+    logs_topic: str = Field(default="spy_logs", description="Raw execution log topic.")
+    dlq_topic: str = Field(default="spy_control.dlq", description="Dead-letter topic for rejected commands.")
+    group_id: str = Field(default="jarvis-workers", description="Consumer group of the workers.")
+    topic_replication: int = Field(
+        default=1, ge=1, description="Replication factor `jarvis topics apply` uses for new topics."
+    )
+    topics_file: Path = Field(
+        default=Path(__file__).resolve().parents[1] / "topics" / "topics.toml",
+        description="Topic declarations applied by `jarvis topics apply`.",
+    )
+
+    # --- Redis ---
+    redis_url: str = Field(
+        default="redis://127.0.0.1:16379/0", description="Redis for stop flags and live status."
+    )
+
+    # --- object storage ---
+    s3_endpoint_url: str | None = Field(
+        default="http://127.0.0.1:19000",
+        description="S3 API endpoint; empty for AWS S3 itself.",
+    )
+    s3_bucket: str = Field(default="jarvis-artifacts", description="Bucket for artifacts.")
+    s3_prefix: str = Field(default="executions", description="Key prefix under which artifacts go.")
+    s3_region: str | None = Field(default=None, description="Region for S3 (AWS_DEFAULT_REGION if unset).")
+
+    # --- worker ---
+    checkpoint_dir: Path = Field(
+        default=Path(".jarvis/checkpoints"),
+        description="Checkpoint volume: one journal directory per execution (EFS in production).",
+    )
+    worker_id: str = Field(default_factory=_default_worker_id, description="Name of this worker in events.")
+    max_concurrency: int = Field(
+        default=4, ge=1, le=256,
+        description="Executions run at once per worker; partitions pause beyond it.",
+    )
+    poll_timeout_s: float = Field(default=0.2, gt=0, description="Consumer poll timeout.")
+    stop_check_interval_s: float = Field(
+        default=0.25, gt=0,
+        description="How often a running execution looks for a stop flag in Redis (the 1 s stop guarantee).",
+    )
+    drain_grace_s: float = Field(
+        default=20.0, gt=0,
+        description="On SIGTERM, time allowed to suspend executions and flush before exiting; "
+        "keep it below the pod's terminationGracePeriodSeconds.",
+    )
+    max_program_bytes: int = Field(
+        default=256 * 1024, gt=0, description="Largest program source accepted."
+    )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, with explicit overrides winning."""
+    return Settings(**overrides)  # type: ignore[arg-type]
