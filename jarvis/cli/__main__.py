@@ -1,0 +1,3 @@
+from jarvis.cli.main import app
+
+app(prog_name="jarvis")

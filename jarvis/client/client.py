@@ -1,0 +1,199 @@
+"""What orchestrators import: publish start/stop commands and follow an execution."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+from confluent_kafka import OFFSET_END, Consumer, KafkaError, Producer, TopicPartition
+from pydantic import JsonValue, ValidationError
+
+from jarvis.contract.messages import (
+    ExecutionOptions,
+    LifecycleEvent,
+    LogRecord,
+    ProgramSpec,
+    StartCommand,
+    StopCommand,
+    dump,
+)
+from jarvis.errors import JarvisError
+from jarvis.kafka.config import base_config, producer_config
+from jarvis.settings import Settings
+
+Update = LogRecord | LifecycleEvent
+
+
+class JarvisClient:
+    """A thin, synchronous client over Kafka. One instance can serve many executions.
+
+    >>> client = JarvisClient()
+    >>> eid = client.start("result = inputs['n'] * 2", inputs={"n": 21})
+    >>> client.wait(eid).result
+    42
+    """
+
+    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        self.settings = settings or Settings(**overrides)
+        self._producer = Producer(producer_config(self.settings))
+
+    # --- commands ---
+
+    def start(
+        self,
+        source: str | None = None,
+        *,
+        path: str | Path | None = None,
+        ref: str | None = None,
+        inputs: Mapping[str, JsonValue] | None = None,
+        execution_id: str | None = None,
+        books: list[str] | None = None,
+        log_level: str = "full",
+        timeout_s: float | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> str:
+        """Publish a start command; returns the execution id (generated when not given)."""
+        filename = "program.spy"
+        if path is not None:
+            source = Path(path).read_text()
+            filename = Path(path).name
+        eid = execution_id or f"exec-{uuid.uuid4().hex[:16]}"
+        try:
+            command = StartCommand(
+                execution_id=eid,
+                program=ProgramSpec(source=source, ref=ref, filename=filename),
+                inputs=dict(inputs or {}),
+                books=list(books or []),
+                options=ExecutionOptions(log_level=log_level, timeout_s=timeout_s),  # type: ignore[arg-type]
+                labels=dict(labels or {}),
+            )
+        except ValidationError as exc:
+            raise JarvisError(f"invalid start command: {exc}") from exc
+        self._send(eid, dump(command))
+        return eid
+
+    def stop(self, execution_id: str, mode: str = "cancel", reason: str | None = None) -> None:
+        """Publish a stop command (``cancel`` or ``suspend``)."""
+        try:
+            command = StopCommand(execution_id=execution_id, mode=mode, reason=reason)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            raise JarvisError(f"invalid stop command: {exc}") from exc
+        self._send(execution_id, dump(command))
+
+    def send_raw(self, key: bytes | str | None, value: bytes | None) -> None:
+        """Publish arbitrary bytes to the control topic (for tools and tests)."""
+        self._send(key, value)
+
+    def _send(self, key: bytes | str | None, value: bytes | None) -> None:
+        errors: list[KafkaError] = []
+        self._producer.produce(
+            self.settings.control_topic, key=key, value=value,
+            on_delivery=lambda err, _m: errors.append(err) if err else None,
+        )
+        if self._producer.flush(30) > 0:
+            raise JarvisError(f"could not deliver to {self.settings.control_topic} within 30 s")
+        if errors:
+            raise JarvisError(f"could not deliver to {self.settings.control_topic}: {errors[0]}")
+
+    # --- following ---
+
+    def follow(
+        self,
+        execution_id: str,
+        *,
+        since: datetime | None = None,
+        timeout_s: float | None = None,
+        logs: bool = True,
+    ) -> Iterator[Update]:
+        """Yield the execution's log records and lifecycle events until its terminal event.
+
+        Reads from ``since`` (default: one minute ago). After the terminal event it keeps
+        reading until every log record it announced (``log_records``) has been seen.
+        Duplicates (at-least-once delivery) are dropped. Raises TimeoutError at ``timeout_s``.
+        """
+        since = since or datetime.now(UTC) - timedelta(minutes=1)
+        topics = [self.settings.events_topic] + ([self.settings.logs_topic] if logs else [])
+        consumer = self._reader(topics, since)
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        key = execution_id.encode()
+        seen_seqs: set[int] = set()
+        seen_events: set[tuple[str, str]] = set()
+        terminal: LifecycleEvent | None = None
+        terminal_grace = 0.0
+        try:
+            while True:
+                now = time.monotonic()
+                if deadline is not None and now > deadline:
+                    raise TimeoutError(f"execution {execution_id} did not finish within {timeout_s} s")
+                if terminal is not None and (
+                    not logs
+                    or len(seen_seqs) >= (terminal.log_records or 0)
+                    or now > terminal_grace
+                ):
+                    return
+                msg = consumer.poll(0.2)
+                if msg is None or msg.error() is not None or msg.key() != key:
+                    continue
+                data = orjson.loads(msg.value() or b"null")
+                if msg.topic() == self.settings.logs_topic:
+                    record = LogRecord.model_validate(data)
+                    if record.seq in seen_seqs:
+                        continue
+                    seen_seqs.add(record.seq)
+                    yield record
+                else:
+                    event = LifecycleEvent.model_validate(data)
+                    ident = (event.event, event.at.isoformat())
+                    if ident in seen_events:
+                        continue
+                    seen_events.add(ident)
+                    yield event
+                    if event.terminal and terminal is None:
+                        terminal = event
+                        terminal_grace = time.monotonic() + 10.0
+        finally:
+            consumer.close()
+
+    def wait(self, execution_id: str, timeout_s: float | None = None, since: datetime | None = None) -> LifecycleEvent:
+        """Block until the execution's terminal event and return it."""
+        for update in self.follow(execution_id, since=since, timeout_s=timeout_s, logs=False):
+            if isinstance(update, LifecycleEvent) and update.terminal:
+                return update
+        raise JarvisError(f"no terminal event for {execution_id}")  # pragma: no cover
+
+    def _reader(self, topics: list[str], since: datetime) -> Consumer:
+        consumer = Consumer(
+            {
+                **base_config(self.settings),
+                "group.id": f"jarvis-client-{uuid.uuid4().hex}",
+                "enable.auto.commit": False,
+                "enable.partition.eof": False,
+            }
+        )
+        ts = int(since.timestamp() * 1000)
+        wanted = []
+        for topic in topics:
+            meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
+            if meta is None or meta.error is not None:
+                consumer.close()
+                raise JarvisError(f"topic {topic} does not exist; run `jarvis topics apply`")
+            wanted += [TopicPartition(topic, p, ts) for p in meta.partitions]
+        resolved = consumer.offsets_for_times(wanted, timeout=10)
+        consumer.assign(
+            [TopicPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else OFFSET_END) for tp in resolved]
+        )
+        return consumer
+
+    def close(self) -> None:
+        self._producer.flush(10)
+
+    def __enter__(self) -> JarvisClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,92 @@
+"""Producing log records, lifecycle events and dead letters to Kafka."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from confluent_kafka import KafkaError, Message, Producer
+
+from jarvis.contract.messages import LifecycleEvent
+from jarvis.kafka.config import producer_config
+from jarvis.settings import Settings
+
+log = logging.getLogger("jarvis.worker")
+
+
+class KafkaPublisher:
+    """One thread-safe producer shared by the loop and every execution thread.
+
+    confluent-kafka's Producer is thread-safe (unlike its Consumer); delivery callbacks
+    run inside ``poll``/``flush``, which the worker loop calls.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.producer = Producer(producer_config(settings))
+        self.failures = 0
+
+    def _produce(
+        self,
+        topic: str,
+        key: str | bytes | None,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]] | None = None,
+        on_delivery: Callable[[KafkaError | None, Message], None] | None = None,
+    ) -> None:
+        while True:
+            try:
+                self.producer.produce(
+                    topic, value=value, key=key, headers=headers, on_delivery=on_delivery or self._delivered
+                )
+                return
+            except BufferError:
+                # Local queue full: let deliveries drain instead of buffering without bound.
+                self.producer.poll(0.1)
+
+    def _delivered(self, err: KafkaError | None, msg: Message) -> None:
+        if err is not None:
+            self.failures += 1
+            log.error("delivery to %s failed: %s", msg.topic(), err)
+
+    # Sink protocol
+    def log(self, execution_id: str, record: dict[str, Any]) -> None:
+        self._produce(self.settings.logs_topic, execution_id, orjson.dumps(record))
+
+    def event(self, event: LifecycleEvent) -> None:
+        self._produce(self.settings.events_topic, event.execution_id, event.model_dump_json().encode())
+
+    def dead_letter(
+        self,
+        msg: Message,
+        reason: str,
+        field: str | None,
+        on_delivery: Callable[[KafkaError | None, Message], None],
+    ) -> None:
+        """Forward the original bytes, unchanged, with headers naming the error and the source."""
+        headers = [
+            ("jarvis.error.reason", reason.encode()),
+            ("jarvis.error.field", (field or "").encode()),
+            ("jarvis.source.topic", (msg.topic() or "").encode()),
+            ("jarvis.source.partition", str(msg.partition()).encode()),
+            ("jarvis.source.offset", str(msg.offset()).encode()),
+            ("jarvis.dead_lettered_at", datetime.now(UTC).isoformat().encode()),
+            ("jarvis.worker", self.settings.worker_id.encode()),
+        ]
+        headers += [(k, v) for k, v in (msg.headers() or []) if v is not None]
+        self._produce(self.settings.dlq_topic, msg.key(), msg.value(), headers, on_delivery)
+
+    def poll(self) -> None:
+        self.producer.poll(0)
+
+    def flush(self, timeout_s: float = 30.0) -> bool:
+        """Wait for every queued message to be delivered; True when none is left."""
+        deadline = time.monotonic() + timeout_s
+        while self.producer.flush(max(0.0, deadline - time.monotonic())) > 0:
+            if time.monotonic() >= deadline:
+                return False
+        return True

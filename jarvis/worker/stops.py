@@ -1,0 +1,97 @@
+"""Stop flags in Redis, so a stop reaches an execution wherever it runs.
+
+A stop command sets ``jarvis:stop:<execution_id>``; every worker's watcher thread polls
+the flags of the executions it runs and interrupts them at their next check.
+The flag remembers the control-topic offset of the stop so a start can tell whether the
+stop came before it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+import redis
+
+log = logging.getLogger("jarvis.worker")
+
+STOP_TTL_S = 7 * 24 * 3600
+"""Flags outlive the control topic's retention, so a redelivered start still sees its stop."""
+
+
+@dataclass(frozen=True)
+class StopFlag:
+    mode: str
+    partition: int
+    offset: int
+
+
+def _key(execution_id: str) -> str:
+    return f"jarvis:stop:{execution_id}"
+
+
+class StopFlags:
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+
+    def set(self, execution_id: str, mode: str, partition: int, offset: int) -> None:
+        value = orjson.dumps({"mode": mode, "partition": partition, "offset": offset})
+        self.redis.set(_key(execution_id), value, ex=STOP_TTL_S)
+
+    def get(self, execution_id: str) -> StopFlag | None:
+        raw = self.redis.get(_key(execution_id))
+        return _flag(raw)
+
+    def get_many(self, execution_ids: list[str]) -> dict[str, StopFlag]:
+        if not execution_ids:
+            return {}
+        values = self.redis.mget([_key(e) for e in execution_ids])
+        return {e: f for e, v in zip(execution_ids, values, strict=True) if (f := _flag(v)) is not None}
+
+    def clear(self, execution_id: str) -> None:
+        self.redis.delete(_key(execution_id))
+
+
+def _flag(raw: object) -> StopFlag | None:
+    if not isinstance(raw, bytes | str):
+        return None
+    data = orjson.loads(raw)
+    return StopFlag(mode=data["mode"], partition=data["partition"], offset=data["offset"])
+
+
+class StopWatcher(threading.Thread):
+    """Polls Redis for stop flags of running executions and hands them to ``deliver``."""
+
+    def __init__(
+        self,
+        flags: StopFlags,
+        running: Callable[[], list[str]],
+        deliver: Callable[[str, StopFlag], None],
+        interval_s: float,
+    ) -> None:
+        super().__init__(name="jarvis-stop-watcher", daemon=True)
+        self.flags = flags
+        self.running = running
+        self.deliver = deliver
+        self.interval_s = interval_s
+        self.halt = threading.Event()
+        self.healthy = True
+
+    def run(self) -> None:
+        while not self.halt.wait(self.interval_s):
+            ids = self.running()
+            if not ids:
+                continue
+            try:
+                found = self.flags.get_many(ids)
+                self.healthy = True
+            except redis.RedisError as exc:
+                if self.healthy:
+                    log.warning("cannot read stop flags from Redis: %s (will retry)", exc)
+                self.healthy = False
+                continue
+            for execution_id, flag in found.items():
+                self.deliver(execution_id, flag)

@@ -1,0 +1,47 @@
+"""Shared fixtures. Integration tests talk to the real local stack (scripts/stack).
+
+Service addresses come from the environment (JARVIS_KAFKA_BOOTSTRAP, JARVIS_REDIS_URL,
+JARVIS_S3_ENDPOINT_URL); when they are absent the session starts the stack itself.
+Each test gets fresh topic names and a fresh consumer group.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
+
+
+def wait_for(check: Callable[[], T], timeout_s: float = 30.0, what: str = "condition", interval_s: float = 0.05) -> T:
+    """Poll ``check`` until it returns something truthy; fail the test at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last: {last!r})")
+
+
+@pytest.fixture(scope="session")
+def stack_env() -> dict[str, str]:
+    """Environment pointing at a running Kafka, Redis and S3 server."""
+    if not os.environ.get("JARVIS_KAFKA_BOOTSTRAP"):
+        subprocess.run([str(ROOT / "scripts" / "stack"), "up"], check=True)
+        out = subprocess.run(
+            [str(ROOT / "scripts" / "stack"), "env"], check=True, capture_output=True, text=True
+        ).stdout
+        for line in out.splitlines():
+            key, _, value = line.removeprefix("export ").partition("=")
+            os.environ[key] = value.strip("'\"")
+    keys = ("JARVIS_KAFKA_BOOTSTRAP", "JARVIS_REDIS_URL", "JARVIS_S3_ENDPOINT_URL", "JARVIS_S3_BUCKET")
+    return {k: os.environ[k] for k in keys}

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import orjson
+import pytest
+import redis
+from confluent_kafka import Consumer, TopicPartition
+
+from jarvis.contract.messages import LifecycleEvent
+from jarvis.kafka.topics import apply
+from jarvis.settings import Settings
+from jarvis.worker.loop import Worker
+from tests.conftest import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def settings(stack_env: dict[str, str], tmp_path: Path) -> Settings:
+    """Settings with fresh topics, group and checkpoint directory for one test."""
+    uid = uuid.uuid4().hex[:8]
+    s = Settings(
+        kafka_bootstrap=stack_env["JARVIS_KAFKA_BOOTSTRAP"],
+        redis_url=stack_env["JARVIS_REDIS_URL"],
+        s3_endpoint_url=stack_env["JARVIS_S3_ENDPOINT_URL"],
+        s3_bucket=stack_env["JARVIS_S3_BUCKET"],
+        s3_prefix=f"test-{uid}",
+        control_topic=f"t{uid}.spy_control",
+        events_topic=f"t{uid}.spy_events",
+        logs_topic=f"t{uid}.spy_logs",
+        dlq_topic=f"t{uid}.spy_control.dlq",
+        group_id=f"t{uid}-workers",
+        checkpoint_dir=tmp_path / "checkpoints",
+        worker_id=f"test-worker-{uid}",
+        stop_check_interval_s=0.05,
+    )
+    apply(s)
+    return s
+
+
+class TopicReader:
+    """Reads a topic from the beginning, accumulating decoded messages."""
+
+    def __init__(self, settings: Settings, topic: str) -> None:
+        self.topic = topic
+        self.consumer = Consumer(
+            {
+                "bootstrap.servers": settings.kafka_bootstrap,
+                "group.id": f"reader-{uuid.uuid4().hex}",
+                "enable.auto.commit": False,
+            }
+        )
+        meta = self.consumer.list_topics(topic, timeout=10).topics[topic]
+        self.consumer.assign([TopicPartition(topic, p, 0) for p in meta.partitions])
+        self.messages: list[Any] = []
+
+    def poll(self) -> list[Any]:
+        while True:
+            msg = self.consumer.poll(0.05)
+            if msg is None:
+                return self.messages
+            if msg.error() is None:
+                self.messages.append(msg)
+
+    def values(self) -> list[Any]:
+        return [orjson.loads(m.value()) for m in self.poll()]
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+class Harness:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.events = TopicReader(settings, settings.events_topic)
+        self.logs = TopicReader(settings, settings.logs_topic)
+        self.dlq = TopicReader(settings, settings.dlq_topic)
+        self.workers: list[tuple[Worker, threading.Thread]] = []
+
+    def start_worker(self, **overrides: Any) -> Worker:
+        s = self.settings.model_copy(update=overrides) if overrides else self.settings
+        worker = Worker(s)
+        thread = threading.Thread(target=worker.run, name=f"worker-{len(self.workers)}", daemon=True)
+        thread.start()
+        self.workers.append((worker, thread))
+        return worker
+
+    def events_for(self, eid: str) -> list[LifecycleEvent]:
+        return [
+            LifecycleEvent.model_validate(v) for v in self.events.values() if v["execution_id"] == eid
+        ]
+
+    def logs_for(self, eid: str) -> list[dict[str, Any]]:
+        return [v for v in self.logs.values() if v["execution_id"] == eid]
+
+    def terminal(self, eid: str, timeout_s: float = 60.0) -> LifecycleEvent:
+        def find() -> LifecycleEvent | None:
+            return next((e for e in self.events_for(eid) if e.terminal), None)
+
+        return wait_for(find, timeout_s, f"terminal event of {eid}")
+
+    def close(self) -> None:
+        for worker, _ in self.workers:
+            worker.request_shutdown()
+        for _, thread in self.workers:
+            thread.join(30)
+        for reader in (self.events, self.logs, self.dlq):
+            reader.close()
+
+
+@pytest.fixture
+def harness(settings: Settings) -> Iterator[Harness]:
+    h = Harness(settings)
+    yield h
+    h.close()
+
+
+@pytest.fixture
+def s3(settings: Settings) -> Any:
+    return boto3.client("s3", endpoint_url=settings.s3_endpoint_url)
+
+
+@pytest.fixture
+def redis_client(settings: Settings) -> redis.Redis:
+    return redis.Redis.from_url(settings.redis_url)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[Any]:
+    from jarvis.client import JarvisClient
+
+    c = JarvisClient(settings)
+    yield c
+    c.close()
+
+

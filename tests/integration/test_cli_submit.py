@@ -1,0 +1,82 @@
+"""`jarvis worker` and `jarvis submit --follow` as real processes, as the README uses them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from jarvis.settings import Settings
+from tests.conftest import ROOT, wait_for
+
+JARVIS = [sys.executable, "-m", "jarvis.cli"]
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "JARVIS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "JARVIS_REDIS_URL": settings.redis_url,
+        "JARVIS_S3_ENDPOINT_URL": settings.s3_endpoint_url or "",
+        "JARVIS_S3_BUCKET": settings.s3_bucket,
+        "JARVIS_CONTROL_TOPIC": settings.control_topic,
+        "JARVIS_EVENTS_TOPIC": settings.events_topic,
+        "JARVIS_LOGS_TOPIC": settings.logs_topic,
+        "JARVIS_DLQ_TOPIC": settings.dlq_topic,
+        "JARVIS_GROUP_ID": settings.group_id,
+        "JARVIS_CHECKPOINT_DIR": str(settings.checkpoint_dir),
+    }
+
+
+@pytest.fixture
+def worker_proc(settings: Settings) -> Iterator[subprocess.Popen[str]]:
+    proc = subprocess.Popen(
+        [*JARVIS, "worker"], env=_env(settings), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def test_submit_follow_streams_logs_and_exits_zero(settings: Settings, worker_proc) -> None:
+    proc = subprocess.run(
+        [*JARVIS, "submit", str(ROOT / "examples" / "hello.spy"), "-i", "name=Grace", "-i", "n=4", "--follow", "--timeout", "120"],
+        env=_env(settings), capture_output=True, text=True, timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "STARTED" in out and "COMPLETED" in out
+    assert "print  Hello, Grace!" in out
+    assert out.index("print  Hello, Grace!") < out.index("COMPLETED") or "Hello, Grace!" in out
+    assert "artifact report.txt: s3://" in out
+
+    worker_proc.send_signal(signal.SIGTERM)
+    assert worker_proc.wait(timeout=60) == 0
+    assert "left the group" in (worker_proc.stdout.read() if worker_proc.stdout else "")
+
+
+def test_submit_follow_exits_non_zero_on_failure(settings: Settings, worker_proc) -> None:
+    proc = subprocess.run(
+        [*JARVIS, "submit", str(ROOT / "examples" / "failing.spy"), "--follow", "--timeout", "120"],
+        env=_env(settings), capture_output=True, text=True, timeout=180,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "FAILED" in proc.stdout and "ZeroDivisionError" in proc.stdout and "line 3" in proc.stdout
+
+
+def test_stop_command_via_cli(settings: Settings, worker_proc) -> None:
+    from jarvis.client import JarvisClient
+
+    client = JarvisClient(settings)
+    eid = client.start("while True:\n    pass\n", execution_id="cli-stop-1")
+    events = client.follow(eid, logs=False, timeout_s=120)
+    assert next(e for e in events if e.event == "started")
+    proc = subprocess.run([*JARVIS, "stop", eid], env=_env(settings), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    final = wait_for(lambda: next((e for e in events if e.terminal), None), what="stopped")
+    assert final.event == "stopped" and final.stop_mode == "cancel"
