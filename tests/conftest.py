@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -45,3 +46,8 @@ def stack_env() -> dict[str, str]:
             os.environ[key] = value.strip("'\"")
     keys = ("JARVIS_KAFKA_BOOTSTRAP", "JARVIS_REDIS_URL", "JARVIS_S3_ENDPOINT_URL", "JARVIS_S3_BUCKET")
     return {k: os.environ[k] for k in keys}
+
+
+def new_id(prefix: str) -> str:
+    """A fresh execution id: Redis (stop flags) outlives a test run, so ids must not repeat."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"

@@ -36,7 +36,7 @@ class _Message(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     version: Literal[1] = Field(
-        default=CONTRACT_VERSION, description="Schema version of this message; this release reads 1."
+        default=1, description="Schema version of this message; this release reads 1."
     )
 
 

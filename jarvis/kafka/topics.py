@@ -7,12 +7,14 @@ existing one (that would move keys between partitions and break per-execution or
 
 from __future__ import annotations
 
+import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # type: ignore[attr-defined]
 
 from jarvis.errors import JarvisError
 from jarvis.kafka.config import base_config
@@ -75,6 +77,7 @@ def apply(settings: Settings, specs: list[TopicSpec] | None = None, timeout_s: f
     existing = admin.list_topics(timeout=timeout_s).topics
     reports: list[TopicReport] = []
     missing = [s for s in specs if s.name not in existing]
+    raced: set[str] = set()
     if missing:
         futures = admin.create_topics(
             [
@@ -93,10 +96,13 @@ def apply(settings: Settings, specs: list[TopicSpec] | None = None, timeout_s: f
                 futures[s.name].result()
                 reports.append(TopicReport(s.name, "created", f"{s.partitions} partitions"))
             except KafkaException as exc:
-                if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":  # a concurrent apply won
+                # Metadata lagged behind, or a concurrent apply won: check it like any other.
+                if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
                     raise JarvisError(f"could not create topic {s.name}: {exc}") from exc
-                reports.append(TopicReport(s.name, "ok", "created concurrently"))
-    present = [s for s in specs if s.name in existing]
+                raced.add(s.name)
+    if raced:
+        existing = _wait_visible(admin, raced, timeout_s)
+    present = [s for s in specs if s.name in existing and (s.name in raced or s not in missing)]
     if present:
         configs = admin.describe_configs(
             [ConfigResource(ConfigResource.Type.TOPIC, s.name) for s in present]
@@ -121,3 +127,13 @@ def apply(settings: Settings, specs: list[TopicSpec] | None = None, timeout_s: f
                 TopicReport(s.name, "drift" if problems else "ok", "; ".join(problems))
             )
     return reports
+
+
+def _wait_visible(admin: AdminClient, names: set[str], timeout_s: float) -> dict[str, Any]:
+    """Topic metadata once every name in ``names`` is visible with its partitions."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        topics = admin.list_topics(timeout=timeout_s).topics
+        if all(n in topics and topics[n].partitions for n in names) or time.monotonic() > deadline:
+            return dict(topics)
+        time.sleep(0.1)

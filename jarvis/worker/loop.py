@@ -54,12 +54,19 @@ class Running:
     pending_stop: str | None = None  # a stop that arrived before the host existed
 
 
+def coordinates(msg: Message) -> tuple[str, int, int]:
+    """(topic, partition, offset) of a consumed message, which always has all three."""
+    topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+    assert topic is not None and partition is not None and offset is not None
+    return topic, partition, offset
+
+
 class Worker:
     def __init__(
         self,
         settings: Settings,
         artifacts: ArtifactStore | None = None,
-        redis_client: redis.Redis | None = None,
+        redis_client: redis.Redis[bytes] | None = None,
     ) -> None:
         self.settings = settings
         self.publisher = KafkaPublisher(settings)
@@ -142,7 +149,7 @@ class Worker:
             if err.code() != KafkaError._PARTITION_EOF:
                 log.warning("consumer error: %s", err)
             return
-        topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+        topic, partition, offset = coordinates(msg)
         self.offsets.take(topic, partition, offset)
         try:
             command = parse_control(msg.value(), msg.key())
@@ -161,7 +168,7 @@ class Worker:
             log.error("cannot handle %s at %s[%d]@%d: Redis unavailable: %s", command.type, topic, partition, offset, exc)
 
     def _dead_letter(self, msg: Message, exc: ControlMessageError) -> None:
-        topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+        topic, partition, offset = coordinates(msg)
         log.warning("dead-lettering %s[%d]@%d: %s", topic, partition, offset, exc)
 
         def delivered(err: KafkaError | None, _m: Message) -> None:

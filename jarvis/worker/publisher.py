@@ -35,7 +35,7 @@ class KafkaPublisher:
         topic: str,
         key: str | bytes | None,
         value: bytes | None,
-        headers: list[tuple[str, bytes]] | None = None,
+        headers: list[tuple[str, str | bytes | None]] | None = None,
         on_delivery: Callable[[KafkaError | None, Message], None] | None = None,
     ) -> None:
         while True:
@@ -68,7 +68,7 @@ class KafkaPublisher:
         on_delivery: Callable[[KafkaError | None, Message], None],
     ) -> None:
         """Forward the original bytes, unchanged, with headers naming the error and the source."""
-        headers = [
+        headers: list[tuple[str, str | bytes | None]] = [
             ("jarvis.error.reason", reason.encode()),
             ("jarvis.error.field", (field or "").encode()),
             ("jarvis.source.topic", (msg.topic() or "").encode()),
@@ -77,7 +77,8 @@ class KafkaPublisher:
             ("jarvis.dead_lettered_at", datetime.now(UTC).isoformat().encode()),
             ("jarvis.worker", self.settings.worker_id.encode()),
         ]
-        headers += [(k, v) for k, v in (msg.headers() or []) if v is not None]
+        original = msg.headers() or []
+        headers += list(original.items()) if isinstance(original, dict) else list(original)
         self._produce(self.settings.dlq_topic, msg.key(), msg.value(), headers, on_delivery)
 
     def poll(self) -> None:

@@ -34,7 +34,7 @@ def _key(execution_id: str) -> str:
 
 
 class StopFlags:
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis[bytes]) -> None:
         self.redis = client
 
     def set(self, execution_id: str, mode: str, partition: int, offset: int) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from jarvis.settings import Settings
-from tests.conftest import ROOT, wait_for
+from tests.conftest import ROOT, new_id, wait_for
 
 JARVIS = [sys.executable, "-m", "jarvis.cli"]
 
@@ -73,7 +73,7 @@ def test_stop_command_via_cli(settings: Settings, worker_proc) -> None:
     from jarvis.client import JarvisClient
 
     client = JarvisClient(settings)
-    eid = client.start("while True:\n    pass\n", execution_id="cli-stop-1")
+    eid = client.start("while True:\n    pass\n", execution_id=new_id("cli-stop"))
     events = client.follow(eid, logs=False, timeout_s=120)
     assert next(e for e in events if e.event == "started")
     proc = subprocess.run([*JARVIS, "stop", eid], env=_env(settings), capture_output=True, text=True, timeout=60)

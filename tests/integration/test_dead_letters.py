@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from tests.conftest import wait_for
+from tests.conftest import new_id, wait_for
 from tests.integration.conftest import Harness
 
 
@@ -13,6 +13,7 @@ def _headers(msg) -> dict[str, str]:
 
 
 def test_bad_messages_are_dead_lettered_and_a_good_one_still_runs(harness: Harness, client) -> None:
+    eid = new_id("good")
     bad = [
         (b"k-garbage", b"\x00\xff\xfe garbage \x81"),
         (b"k-json", b'{"type": "start", "execution_id": '),
@@ -24,14 +25,14 @@ def test_bad_messages_are_dead_lettered_and_a_good_one_still_runs(harness: Harne
     ]
     # All on one key's partition so the good message sits *behind* the bad ones.
     for _key, value in bad:
-        client.send_raw(b"same-key", value)
+        client.send_raw(eid.encode(), value)
     client.send_raw(
-        b"same-key",
-        orjson.dumps({"type": "start", "execution_id": "same-key", "program": {"source": "result = 6 * 7"}, "future_field": 1}),
+        eid.encode(),
+        orjson.dumps({"type": "start", "execution_id": eid, "program": {"source": "result = 6 * 7"}, "future_field": 1}),
     )
     harness.start_worker()
 
-    done = harness.terminal("same-key")
+    done = harness.terminal(eid)
     assert done.event == "completed" and done.result == 42
 
     dead = wait_for(lambda: len(harness.dlq.poll()) >= len(bad) and harness.dlq.messages, what="dead letters")
@@ -55,6 +56,17 @@ def test_bad_messages_are_dead_lettered_and_a_good_one_still_runs(harness: Harne
     # Offsets moved past the bad messages: the group's committed offset covers all 8.
     worker = harness.workers[0][0]
     wait_for(lambda: worker.processed == len(bad) + 1, what="all messages processed")
+    # ...and the group's committed offset moved past all of them.
+    from confluent_kafka import Consumer, TopicPartition
+
+    probe = Consumer({"bootstrap.servers": harness.settings.kafka_bootstrap, "group.id": harness.settings.group_id})
+    part = dead[0].headers() and int(_headers(dead[0])["jarvis.source.partition"])
+    committed = wait_for(
+        lambda: (c := probe.committed([TopicPartition(harness.settings.control_topic, part)], timeout=10)[0].offset) >= len(bad) + 1 and c,
+        what="committed offset",
+    )
+    probe.close()
+    assert committed == len(bad) + 1
 
 
 def test_key_mismatch_is_dead_lettered(harness: Harness, client) -> None:

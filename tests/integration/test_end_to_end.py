@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 
 from jarvis.journal import Journal
-from tests.conftest import ROOT, wait_for
+from tests.conftest import ROOT, new_id, wait_for
 from tests.integration.conftest import Harness
 
 HELLO = (ROOT / "examples" / "hello.spy").read_text()
@@ -15,7 +15,7 @@ HELLO = (ROOT / "examples" / "hello.spy").read_text()
 
 def test_submit_runs_to_completed_with_ordered_logs_journal_and_artifact(harness: Harness, client, s3) -> None:
     harness.start_worker()
-    eid = client.start(HELLO, inputs={"name": "Ada", "n": 6}, execution_id="hello-1")
+    eid = client.start(HELLO, inputs={"name": "Ada", "n": 6}, execution_id=new_id("hello"))
 
     done = harness.terminal(eid)
     assert done.event == "completed", done
@@ -53,7 +53,7 @@ def test_submit_runs_to_completed_with_ordered_logs_journal_and_artifact(harness
 
 def test_failing_program_reports_spy_line(harness: Harness, client) -> None:
     harness.start_worker()
-    eid = client.start((ROOT / "examples" / "failing.spy").read_text(), execution_id="fails-1")
+    eid = client.start((ROOT / "examples" / "failing.spy").read_text(), execution_id=new_id("fails"))
     done = harness.terminal(eid)
     assert done.event == "failed"
     assert done.error is not None
@@ -66,7 +66,7 @@ def test_failing_program_reports_spy_line(harness: Harness, client) -> None:
 
 def test_unsupported_construct_is_rejected_with_line_and_col(harness: Harness, client) -> None:
     harness.start_worker()
-    eid = client.start((ROOT / "examples" / "rejected.spy").read_text(), execution_id="rejects-1")
+    eid = client.start((ROOT / "examples" / "rejected.spy").read_text(), execution_id=new_id("rejects"))
     done = harness.terminal(eid)
     assert done.event == "rejected"
     assert done.error is not None and done.error.type == "SpySyntaxError"
@@ -79,7 +79,7 @@ def test_unsupported_construct_is_rejected_with_line_and_col(harness: Harness, c
 def test_duplicate_start_after_completion_is_absorbed_and_reannounced(harness: Harness, client) -> None:
     harness.start_worker()
     src = "x = 1\ny = x + 1\nresult = y\n"
-    eid = client.start(src, execution_id="dup-1")
+    eid = client.start(src, execution_id=new_id("dup"))
     first = harness.terminal(eid)
     n_logs = len(wait_for(lambda: len(harness.logs_for(eid)) >= 3 and harness.logs_for(eid)))
     client.start(src, execution_id=eid)
@@ -91,7 +91,7 @@ def test_duplicate_start_after_completion_is_absorbed_and_reannounced(harness: H
 
 def test_stop_cancels_a_running_execution(harness: Harness, client) -> None:
     harness.start_worker()
-    eid = client.start("i = 0\nwhile True:\n    i += 1\n", execution_id="spin-1", log_level="effects")
+    eid = client.start("i = 0\nwhile True:\n    i += 1\n", execution_id=new_id("spin"), log_level="effects")
     wait_for(lambda: any(e.event == "started" for e in harness.events_for(eid)), what="started")
     client.stop(eid, mode="cancel")
     done = harness.terminal(eid)
@@ -100,16 +100,17 @@ def test_stop_cancels_a_running_execution(harness: Harness, client) -> None:
 
 def test_stop_before_start_prevents_it(harness: Harness, client) -> None:
     harness.start_worker()
-    client.stop("never-1", mode="cancel")
-    client.start("result = 1\n", execution_id="never-1")
-    done = harness.terminal("never-1")
+    eid = new_id("never")
+    client.stop(eid, mode="cancel")
+    client.start("result = 1\n", execution_id=eid)
+    done = harness.terminal(eid)
     assert done.event == "stopped" and done.stop_mode == "cancel"
-    assert harness.logs_for("never-1") == []
+    assert harness.logs_for(eid) == []
 
 
 def test_journal_lives_in_checkpoint_dir(harness: Harness, client) -> None:
     harness.start_worker()
-    eid = client.start("result = 7\n", execution_id="journal-1")
+    eid = client.start("result = 7\n", execution_id=new_id("journal"))
     harness.terminal(eid)
     path = Path(harness.settings.checkpoint_dir) / eid / "journal.log"
     assert path.exists()

@@ -1,0 +1,23 @@
+lst = [3, 1, 2]
+lst.append(4)
+lst.extend([9, 7])
+lst.insert(0, 8)
+print(lst)
+print(lst.pop(), lst.pop(0), lst)
+lst.remove(2)
+print(lst, lst.index(4), lst.count(1))
+lst.sort()
+print(lst)
+lst.sort(reverse=True)
+print(lst)
+lst.reverse()
+print(lst)
+copy = lst.copy()
+copy.append(100)
+print(lst, copy)
+words = ["pear", "Fig", "apple"]
+words.sort(key=len)
+print(words)
+copy.clear()
+print(copy)
+result = lst

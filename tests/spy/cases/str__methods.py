@@ -1,0 +1,11 @@
+s = "  Hello, World  "
+t = s.strip()
+print(t.upper(), t.lower(), t.title(), t.swapcase())
+print(t.split(", "), "a b  c".split(), "a,b,c".rsplit(",", 1))
+print("-".join(["x", "y", "z"]), t.replace("World", "SPy"))
+print(t.startswith("Hello"), t.endswith("x"), t.find("o"), t.rfind("o"), t.count("l"))
+print("42".isdigit(), "abc".isalpha(), "42".zfill(5), "ab".center(6, "*"))
+print("x".ljust(3, ".") + "|", "x".rjust(3) + "|", s.lstrip() + "|", s.rstrip() + "|")
+print("k=v".partition("="), "line1\nline2".splitlines())
+print("prefix_name".removeprefix("prefix_"), "file.txt".removesuffix(".txt"))
+result = t.index("W")
