@@ -125,11 +125,19 @@ class JarvisClient:
         seen_events: set[tuple[str, str]] = set()
         terminal: LifecycleEvent | None = None
         terminal_grace = 0.0
+        # Logs and events come from different topics; hold records back until the
+        # execution's started/resumed event (or 2 s) so output reads in lifecycle order.
+        held: list[LogRecord] = []
+        running = False
+        hold_until = time.monotonic() + 2.0
         try:
             while True:
                 now = time.monotonic()
                 if deadline is not None and now > deadline:
                     raise TimeoutError(f"execution {execution_id} did not finish within {timeout_s} s")
+                if held and (running or now > hold_until):
+                    yield from held
+                    held.clear()
                 if terminal is not None and (
                     not logs
                     or len(seen_seqs) >= (terminal.log_records or 0)
@@ -145,7 +153,10 @@ class JarvisClient:
                     if record.seq in seen_seqs:
                         continue
                     seen_seqs.add(record.seq)
-                    yield record
+                    if running or now > hold_until:
+                        yield record
+                    else:
+                        held.append(record)
                 else:
                     event = LifecycleEvent.model_validate(data)
                     ident = (event.event, event.at.isoformat())
@@ -153,6 +164,7 @@ class JarvisClient:
                         continue
                     seen_events.add(ident)
                     yield event
+                    running = running or event.event in ("started", "resumed") or event.terminal
                     if event.terminal and terminal is None:
                         terminal = event
                         terminal_grace = time.monotonic() + 10.0
