@@ -143,3 +143,18 @@ class Stopped(JarvisError):
     def __init__(self, mode: str) -> None:
         self.mode = mode
         super().__init__(f"execution stopped ({mode})")
+
+
+class ProgramError(Exception):
+    """Raised by host code (a Book call, an effect) to raise a *SPy* exception in the program.
+
+    Deliberately not a JarvisError: SPy turns it into the SPy exception named by
+    ``spy_type`` (``BookError``, ``TypeError``, ``ValueError``...) at the call site, so the
+    program can catch it with ``except``; uncaught, it fails the execution with a SPy
+    traceback like any other program error.
+    """
+
+    def __init__(self, spy_type: str, message: str) -> None:
+        self.spy_type = spy_type
+        self.message = message
+        super().__init__(message)
