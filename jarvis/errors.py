@@ -158,3 +158,16 @@ class ProgramError(Exception):
         self.spy_type = spy_type
         self.message = message
         super().__init__(message)
+
+
+class BookError(JarvisError):
+    """A Book cannot be used: unknown name, broken entry point, invalid configuration.
+
+    Host-side: raised when a start command's Books are resolved, before the program runs,
+    so the execution fails with this reason. (A Book *call* that fails at run time is a SPy
+    ``BookError`` instead, raised as ``ProgramError("BookError", ...)`` so programs can catch it.)
+    """
+
+    def __init__(self, message: str, book: str | None = None) -> None:
+        self.book = book
+        super().__init__(message)
