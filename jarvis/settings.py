@@ -78,6 +78,15 @@ class Settings(BaseSettings):
         default=0.25, gt=0,
         description="How often a running execution looks for a stop flag in Redis (the 1 s stop guarantee).",
     )
+    health_host: str = Field(default="0.0.0.0", description="Address of /livez, /readyz and /metrics.")
+    health_port: int = Field(
+        default=8080, ge=-1, le=65535, description="Port of the health/metrics server; 0 = any free port, -1 = off."
+    )
+    lease_ttl_s: float = Field(
+        default=15.0, gt=1,
+        description="Lease on a running execution; renewed every third of it. A crashed pod's "
+        "executions can be resumed elsewhere after at most this long.",
+    )
     drain_grace_s: float = Field(
         default=20.0, gt=0,
         description="On SIGTERM, time allowed to suspend executions and flush before exiting; "
@@ -85,6 +94,40 @@ class Settings(BaseSettings):
     )
     max_program_bytes: int = Field(
         default=256 * 1024, gt=0, description="Largest program source accepted."
+    )
+
+    artifact_deadline_s: float = Field(
+        default=300.0, gt=0,
+        description="How long an artifact upload waits out an object-store outage (retrying with "
+        "backoff, saying so in the log) before the execution fails.",
+    )
+
+    extra_books: list[str] = Field(
+        default_factory=list,
+        description="Books to load besides the `jarvis.books` entry points, as JSON list of "
+        "'module:attribute' paths of Book objects (e.g. a team's Books not packaged yet).",
+    )
+
+    # --- raw execution logs ---
+    max_log_value_bytes: int = Field(
+        default=16 * 1024, gt=64,
+        description="A record whose value's JSON is larger keeps a prefix and points to the "
+        "whole value stored as an artifact (Kafka messages stay small; 16 KiB fits any screen).",
+    )
+    default_log_records: int = Field(
+        default=100_000, gt=0,
+        description="Record budget of an execution that asks for none: past it the log says so "
+        "once and continues at level `effects`.",
+    )
+
+    # --- operator maxima for per-execution limits (options.limits); unset = SPy's default ---
+    limit_max_steps: int | None = Field(default=None, gt=0, description="Cap on options.limits.max_steps.")
+    limit_max_wall_s: float | None = Field(default=None, gt=0, description="Cap on options.limits.max_wall_s.")
+    limit_max_memory_bytes: int | None = Field(default=None, gt=0, description="Cap on options.limits.max_memory_bytes.")
+    limit_max_recursion: int | None = Field(default=None, gt=0, description="Cap on options.limits.max_recursion.")
+    limit_max_output_bytes: int | None = Field(default=None, gt=0, description="Cap on options.limits.max_output_bytes.")
+    limit_max_log_records: int = Field(
+        default=1_000_000, gt=0, description="Cap on options.limits.max_log_records."
     )
 
 

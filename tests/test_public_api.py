@@ -13,7 +13,7 @@ def test_contract_exports() -> None:
     assert sorted(jarvis.contract.__all__) == sorted(
         [
             "CONTRACT_VERSION", "TERMINAL_EVENTS", "ArtifactRef", "ErrorInfo", "ExecutionOptions",
-            "LifecycleEvent", "LogRecord", "ProgramSpec", "StartCommand", "StopCommand", "TraceFrame",
+            "LifecycleEvent", "LimitOverrides", "LogRecord", "ProgramSpec", "StartCommand", "StopCommand", "TraceFrame",
             "dump", "parse_control",
         ]
     )

@@ -62,26 +62,39 @@ def run(
     json: Annotated[bool, typer.Option("--json", help="JSON lines instead of readable lines.")] = False,
     directory: Annotated[Path, typer.Option("--dir", help="Journals and artifacts go here.")] = Path(".jarvis/local"),
     execution_id: Annotated[str | None, typer.Option("--id", help="Execution id (default: generated); reuse one to resume.")] = None,
+    book: Annotated[list[str] | None, typer.Option("--book", help="A Book the program may call (repeat).")] = None,
+    log_level: Annotated[str, typer.Option(help="full | statements | effects")] = "full",
 ) -> None:
     """Run a program here, with no services: journal and artifacts under --dir, logs to stdout."""
     from jarvis.artifacts import LocalArtifactStore
+    from jarvis.books.loading import load_books
     from jarvis.cli.render import ConsoleSink
-    from jarvis.execution import run_execution
+    from jarvis.execution import RunConfig, effective_limits, run_execution
+    from jarvis.settings import Settings
 
     eid = execution_id or f"local-{uuid.uuid4().hex[:12]}"
     try:
         command = StartCommand(
             execution_id=eid, program=ProgramSpec(source=program.read_text(), filename=program.name),
-            inputs=parse_inputs(input),
+            inputs=parse_inputs(input), books=book or [], options={"log_level": log_level},  # type: ignore[arg-type]
         )
     except ValueError as exc:
         _fail(str(exc))
-    sink = ConsoleSink(json_lines=json)
-    outcome = run_execution(
-        command, command.program.source or "",
-        journal_root=directory / "journals", sink=sink,
-        artifacts=LocalArtifactStore(directory / "artifacts"), worker_id="local",
+    settings = Settings()
+    try:
+        registry = load_books(settings)
+        registry.resolve(command.books)
+    except JarvisError as exc:
+        _fail(str(exc))
+    limits, log_policy = effective_limits(command.options.limits, settings)
+    config = RunConfig(
+        journal_root=directory / "journals", worker_id="local",
+        artifacts=LocalArtifactStore(directory / "artifacts"),
+        books=registry, procedures=registry.procedures(command.books),
+        limits=limits, log_policy=log_policy, max_program_bytes=settings.max_program_bytes,
     )
+    sink = ConsoleSink(json_lines=json)
+    outcome = run_execution(command, command.program.source or "", config, sink)
     sink.event(outcome.event)
     raise typer.Exit(_exit_code(outcome.event))
 

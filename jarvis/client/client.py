@@ -16,6 +16,7 @@ from pydantic import JsonValue, ValidationError
 from jarvis.contract.messages import (
     ExecutionOptions,
     LifecycleEvent,
+    LimitOverrides,
     LogRecord,
     ProgramSpec,
     StartCommand,
@@ -54,7 +55,7 @@ class JarvisClient:
         execution_id: str | None = None,
         books: list[str] | None = None,
         log_level: str = "full",
-        timeout_s: float | None = None,
+        limits: Mapping[str, float] | None = None,
         labels: Mapping[str, str] | None = None,
     ) -> str:
         """Publish a start command; returns the execution id (generated when not given)."""
@@ -69,7 +70,7 @@ class JarvisClient:
                 program=ProgramSpec(source=source, ref=ref, filename=filename),
                 inputs=dict(inputs or {}),
                 books=list(books or []),
-                options=ExecutionOptions(log_level=log_level, timeout_s=timeout_s),  # type: ignore[arg-type]
+                options=ExecutionOptions(log_level=log_level, limits=LimitOverrides(**(limits or {}))),  # type: ignore[arg-type]
                 labels=dict(labels or {}),
             )
         except ValidationError as exc:

@@ -70,6 +70,23 @@ class ProgramSpec(BaseModel):
         return self
 
 
+class LimitOverrides(BaseModel):
+    """Per-execution limits. Unset fields take the worker's defaults; every value is
+    capped by the operator's maximum (``JARVIS_LIMIT_MAX_*``)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    max_steps: int | None = Field(default=None, gt=0, description="Loop iterations + function calls.")
+    max_wall_s: float | None = Field(default=None, gt=0, description="Wall-clock time of the run, seconds.")
+    max_memory_bytes: int | None = Field(default=None, gt=0, description="Largest value a single operation may build.")
+    max_recursion: int | None = Field(default=None, gt=0, description="SPy call depth.")
+    max_output_bytes: int | None = Field(default=None, gt=0, description="Total printed text.")
+    max_log_records: int | None = Field(
+        default=None, gt=0,
+        description="Record budget: past it the log says so once and continues at level `effects`.",
+    )
+
+
 class ExecutionOptions(BaseModel):
     """Per-execution options; operators cap them in the worker's settings."""
 
@@ -77,12 +94,10 @@ class ExecutionOptions(BaseModel):
 
     log_level: LogLevel = Field(
         default="full",
-        description="full: every assignment/expression/print; statements: the same without "
-        "sub-expression detail; effects: Book calls, artifacts and prints only.",
+        description="full: assignments, expression statements, prints, Book calls and branches "
+        "taken; statements: the same without branches; effects: Book calls and prints only.",
     )
-    timeout_s: float | None = Field(
-        default=None, gt=0, description="Wall-clock limit for the whole execution, seconds."
-    )
+    limits: LimitOverrides = Field(default_factory=LimitOverrides)
 
 
 class StartCommand(_Message):
@@ -188,7 +203,11 @@ class LogRecord(_Message):
 
     execution_id: ExecutionId
     seq: int = Field(ge=0)
-    kind: str = Field(description="assign | expr | print | effect ...")
+    kind: str = Field(
+        description="assign | expr | print | book | branch (program records); "
+        "book_attempt (a failed Book attempt); budget (the record budget was reached); "
+        "storage_wait (an artifact upload is waiting out an object-store outage)"
+    )
     line: int
     col: int = Field(description="0-based column of the statement start, as Python's ast.")
     end_line: int
@@ -196,6 +215,12 @@ class LogRecord(_Message):
     source: str = Field(description="Exact program text of the statement.")
     value: JsonValue = Field(description="The value, rendered as JSON-safe data.")
     type: str = Field(description="SPy type name of the value.")
+    truncated: bool = Field(
+        default=False,
+        description="The value was larger than the record size limit: `value` holds a prefix "
+        "of its JSON text and `value_ref` the whole value.",
+    )
+    value_ref: str | None = Field(default=None, description="URI of the whole value when truncated.")
     at: datetime = Field(default_factory=utcnow)
 
 

@@ -2,27 +2,71 @@
 
 Effects follow DESIGN.md §1: the ``seq``-th effect is answered from the journal when the
 journal has it (replay), after checking the request matches; otherwise it runs live and
-its result is appended and fsynced *before* the program sees it.
+its outcome (result, or the SPy error it raised) is appended and fsynced *before* the
+program sees it. An effect in flight at a crash is not in the journal, so it runs again
+on resume, with the same idempotency key ``<execution_id>:<effect_seq>``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import random
+import time
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 from jarvis.artifacts import ArtifactStore
 from jarvis.contract.messages import ArtifactRef
-from jarvis.errors import JarvisError, NonDeterminismError, Stopped
+from jarvis.errors import JarvisError, NonDeterminismError, ProgramError, Stopped
 from jarvis.execution.sinks import Sink
 from jarvis.journal import Journal
 from jarvis.spy import Site, render_value
 
+log = logging.getLogger("jarvis.execution")
+
 EffectHandler = Callable[[tuple[Any, ...], str], tuple[Any, dict[str, Any]]]
 """(args, idempotency_key) -> (result the program sees, metadata kept in the journal)."""
+
+EFFECT_KINDS = frozenset({"print", "book", "book_attempt", "budget", "storage_wait"})
+"""Record kinds kept at level ``effects``, and after the record budget is spent."""
+
+_SCALARS = (int, float, bool, type(None))
+_sysrandom = random.SystemRandom()
+
+
+class BookCaller(Protocol):
+    """What the host needs from the Books registry (jarvis.books.BookRegistry)."""
+
+    def call(
+        self,
+        book: str,
+        procedure: str,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        *,
+        execution_id: str,
+        idempotency_key: str,
+        on_attempt: Callable[[Any], None] | None = None,
+        should_stop: Callable[[], bool | str | None] | None = None,
+    ) -> Any: ...
+
+
+@dataclass(frozen=True)
+class LogPolicy:
+    """How much an execution logs: the record budget and the per-record value size."""
+
+    max_records: int = 100_000
+    max_value_bytes: int = 16 * 1024
+
+
+Fault = Callable[[str, int], None]
+"""Test hook: called with ("effect_started" | "effect_returned" | "effect_journaled", effect_seq)."""
 
 
 def request_digest(name: str, args: tuple[Any, ...]) -> str:
@@ -37,44 +81,51 @@ class ExecutionHost:
         journal: Journal,
         sink: Sink,
         artifacts: ArtifactStore,
+        *,
+        books: BookCaller | None = None,
+        log_policy: LogPolicy | None = None,
+        fault: Fault | None = None,
+        storage_deadline_s: float = 300.0,
     ) -> None:
         self.execution_id = execution_id
+        self.storage_deadline_s = storage_deadline_s
         self.journal = journal
         self.sink = sink
         self.artifact_store = artifacts
+        self.books = books
+        self.policy = log_policy or LogPolicy()
+        self.fault = fault
         self.seq = 0
         self.effect_seq = 0
+        self.budget_left = self.policy.max_records
         self._recorded = journal.effects
         self.replaying = bool(self._recorded)
         self.artifacts: list[ArtifactRef] = []
+        self._attempts: list[dict[str, Any]] | None = None  # failed attempts of the Book call in progress
         # Set from another thread (the worker's stop watcher); read at every check().
         self.stop_requested: str | None = None
         # A host-side failure the program must not be able to swallow or rewrap.
         self.fatal: JarvisError | None = None
-        self._handlers: dict[str, EffectHandler] = {"artifact": self._artifact}
+        self._handlers: dict[str, EffectHandler] = {
+            "artifact": self._artifact,
+            "book": self._book,
+            "now": lambda _a, _k: (time.time(), {}),
+            "random": lambda _a, _k: (_sysrandom.random(), {}),
+            "randint": lambda a, _k: (_sysrandom.randint(a[0], a[1]), {}),
+            "uuid": lambda _a, _k: (str(uuid.uuid4()), {}),
+            # The wake-up time is journaled *before* sleeping, like a durable timer: a
+            # resumed execution sleeps only what is left.
+            "sleep": lambda a, _k: (None, {"until": time.time() + float(a[0])}),
+        }
 
     # --- Host protocol (called by the running program) ---
 
     def emit(self, site: Site, value: object) -> None:
+        kind = site.kind
+        if self.budget_left <= 0 and kind not in EFFECT_KINDS:
+            return
         data, type_name = render_value(value)
-        self.sink.log(
-            self.execution_id,
-            {
-                "version": 1,
-                "execution_id": self.execution_id,
-                "seq": self.seq,
-                "kind": site.kind,
-                "line": site.line,
-                "col": site.col,
-                "end_line": site.end_line,
-                "end_col": site.end_col,
-                "source": site.source,
-                "value": data,
-                "type": type_name,
-                "at": datetime.now(UTC).isoformat(),
-            },
-        )
-        self.seq += 1
+        self._record(kind, site.line, site.col, site.end_line, site.end_col, site.source, data, type_name)
 
     def check(self) -> None:
         if self.stop_requested is not None:
@@ -85,43 +136,173 @@ class ExecutionHost:
         self.effect_seq += 1
         digest = request_digest(name, args)
         if seq < len(self._recorded):
-            rec = self._recorded[seq]
-            if rec["name"] != name or rec["req"] != digest:
-                self.fatal = NonDeterminismError(
-                    self.execution_id, seq, f"{rec['name']}#{rec['req'][:8]}", f"{name}#{digest[:8]}"
-                )
-                raise self.fatal
-            self._after(name, rec["result"], rec.get("meta", {}))
-            if seq == len(self._recorded) - 1:
-                self.replaying = False
-            return rec["result"]
+            return self._replay(seq, name, digest)
         self.replaying = False
         handler = self._handlers.get(name)
         if handler is None:
-            raise NameError(f"effect {name!r} is not available to this program")
-        result, meta = handler(args, f"{self.execution_id}:{seq}")
+            raise ProgramError("NameError", f"effect {name!r} is not available to this program")
+        if self.fault is not None:
+            self.fault("effect_started", seq)
+        record: dict[str, Any] = {"t": "effect", "seq": seq, "name": name, "req": digest}
         try:
-            self.journal.append(
-                {"t": "effect", "seq": seq, "name": name, "req": digest, "result": result, "meta": meta}
+            result, meta = handler(args, f"{self.execution_id}:{seq}")
+        except ProgramError as exc:
+            # A definitive SPy-level failure (e.g. a Book call that exhausted its retries)
+            # is an outcome too: journal it so a replay raises it without calling again.
+            if self.fault is not None:
+                self.fault("effect_returned", seq)
+            self._journal(
+                {**record, "error": {"type": exc.spy_type, "message": exc.message}, "meta": self._error_meta()}
             )
-        except JarvisError as exc:
-            self.fatal = exc
+            if self.fault is not None:
+                self.fault("effect_journaled", seq)
             raise
+        if self.fault is not None:
+            self.fault("effect_returned", seq)  # done outside, not yet durable: "in flight"
+        self._journal({**record, "result": result, "meta": meta})
+        if self.fault is not None:
+            self.fault("effect_journaled", seq)
         self._after(name, result, meta)
         return result
 
-    # --- effects ---
+    # --- internals ---
+
+    def _replay(self, seq: int, name: str, digest: str) -> object:
+        rec = self._recorded[seq]
+        if rec["name"] != name or rec["req"] != digest:
+            self.fatal = NonDeterminismError(
+                self.execution_id, seq, f"{rec['name']}#{rec['req'][:8]}", f"{name}#{digest[:8]}"
+            )
+            raise self.fatal
+        if seq == len(self._recorded) - 1:
+            self.replaying = False
+        for info in rec.get("meta", {}).get("attempts", ()):
+            self._attempt_record(info)  # the log replays what the live run logged
+        if "error" in rec:
+            raise ProgramError(rec["error"]["type"], rec["error"]["message"])
+        self._after(name, rec["result"], rec.get("meta", {}))
+        return rec["result"]
+
+    def _journal(self, record: dict[str, Any]) -> None:
+        try:
+            self.journal.append(record)
+        except JarvisError as exc:
+            self.fatal = exc
+            raise
+
+    def _record(
+        self, kind: str, line: int, col: int, end_line: int, end_col: int, source: str,
+        data: Any, type_name: str,
+    ) -> None:
+        record: dict[str, Any] = {
+            "version": 1,
+            "execution_id": self.execution_id,
+            "seq": self.seq,
+            "kind": kind,
+            "line": line,
+            "col": col,
+            "end_line": end_line,
+            "end_col": end_col,
+            "source": source,
+            "value": data,
+            "type": type_name,
+            "at": datetime.now(UTC).isoformat(),
+        }
+        if type(data) not in _SCALARS and not (
+            type(data) is str and len(data) * 6 <= self.policy.max_value_bytes
+        ):
+            self._maybe_truncate(record, data)
+        self.sink.log(self.execution_id, record)
+        self.seq += 1
+        self.budget_left -= 1
+        if self.budget_left == 0:
+            self.budget_left = -1  # say it once
+            self._record(
+                "budget", line, col, end_line, end_col, source,
+                f"record budget of {self.policy.max_records} reached: continuing at level effects",
+                "str",
+            )
+
+    def _maybe_truncate(self, record: dict[str, Any], data: Any) -> None:
+        text = orjson.dumps(data)
+        limit = self.policy.max_value_bytes
+        if len(text) <= limit:
+            return
+        # The whole value goes to object storage under a name fixed by its seq, so a
+        # replay overwrites the same object instead of adding another.
+        try:
+            stored = self.artifact_store.put(self.execution_id, f"log-values/{record['seq']}.json", text)
+            record["value_ref"] = stored.uri
+        except JarvisError as exc:
+            log.warning("%s: could not store oversized log value #%d: %s", self.execution_id, record["seq"], exc)
+            record["value_ref"] = None
+        record["value"] = text[:limit].decode("utf-8", "ignore")
+        record["truncated"] = True
 
     def _artifact(self, args: tuple[Any, ...], idempotency_key: str) -> tuple[Any, dict[str, Any]]:
         name, content = args
         data = content.encode() if isinstance(content, str) else bytes(content)
-        try:
-            stored = self.artifact_store.put(self.execution_id, name, data)
-        except JarvisError as exc:
-            self.fatal = exc
-            raise
+        # An object-store outage is waited out (and said so in the log) rather than failing
+        # the execution, up to a deadline; a stop still interrupts the wait.
+        deadline = time.monotonic() + self.storage_deadline_s
+        delay = 0.5
+        while True:
+            try:
+                stored = self.artifact_store.put(self.execution_id, name, data)
+                break
+            except JarvisError as exc:
+                if time.monotonic() + delay > deadline:
+                    self.fatal = exc
+                    raise
+                log.warning("%s: object storage unavailable, retrying in %.1fs: %s", self.execution_id, delay, exc)
+                self._record(
+                    "storage_wait", 0, 0, 0, 0, f"artifact({name!r})",
+                    {"error": str(exc), "retry_in_s": delay}, "dict",
+                )
+                self._sleep_until(time.time() + delay)
+                delay = min(delay * 2, 30.0)
         return stored.uri, {"size": stored.size, "name": stored.name}
+
+    def _book(self, args: tuple[Any, ...], idempotency_key: str) -> tuple[Any, dict[str, Any]]:
+        book, procedure, call_args, call_kwargs = args
+        if self.books is None:
+            raise ProgramError("NameError", f"no Books are available to this program (asked for {book}.{procedure})")
+
+        attempts: list[dict[str, Any]] = []
+        self._attempts = attempts
+
+        def on_attempt(attempt: Any) -> None:
+            if getattr(attempt, "outcome", "ok") == "ok":
+                return
+            info = {k: getattr(attempt, k, None) for k in (
+                "book", "procedure", "attempt", "outcome", "error_type", "message", "delay_s")}
+            attempts.append(info)
+            self._attempt_record(info)
+
+        result = self.books.call(
+            book, procedure, list(call_args), dict(call_kwargs),
+            execution_id=self.execution_id, idempotency_key=idempotency_key,
+            on_attempt=on_attempt, should_stop=lambda: self.stop_requested,
+        )
+        self._attempts = None
+        return result, {"attempts": attempts} if attempts else {}
+
+    def _error_meta(self) -> dict[str, Any]:
+        attempts, self._attempts = self._attempts, None
+        return {"attempts": attempts} if attempts else {}
+
+    def _attempt_record(self, info: dict[str, Any]) -> None:
+        # Durations are left out: a record must be the same when replayed.
+        self._record("book_attempt", 0, 0, 0, 0, f"{info['book']}.{info['procedure']}", info, "dict")
 
     def _after(self, name: str, result: Any, meta: dict[str, Any]) -> None:
         if name == "artifact":
             self.artifacts.append(ArtifactRef(name=meta["name"], uri=result, size=meta["size"]))
+        elif name == "sleep":
+            self._sleep_until(meta["until"])
+
+    def _sleep_until(self, until: float) -> None:
+        # Interruptible: a stop must take effect within its 1 s guarantee.
+        while (left := until - time.time()) > 0:
+            self.check()
+            time.sleep(min(left, 0.05))

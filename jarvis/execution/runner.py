@@ -11,10 +11,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from jarvis.artifacts import ArtifactStore
 from jarvis.contract.messages import ErrorInfo, LifecycleEvent, StartCommand, TraceFrame
 from jarvis.errors import (
     JarvisError,
@@ -24,6 +22,7 @@ from jarvis.errors import (
     SpySyntaxError,
     Stopped,
 )
+from jarvis.execution.config import RunConfig
 from jarvis.execution.host import ExecutionHost
 from jarvis.execution.sinks import Sink
 from jarvis.journal import FORMAT_VERSION, Journal
@@ -73,11 +72,8 @@ def error_info(exc: BaseException) -> ErrorInfo:
 def run_execution(
     command: StartCommand,
     source: str,
-    *,
-    journal_root: Path,
+    config: RunConfig,
     sink: Sink,
-    artifacts: ArtifactStore,
-    worker_id: str,
     on_host: Callable[[ExecutionHost], None] | None = None,
 ) -> Outcome:
     """Run ``command`` (whose program text is ``source``) to an outcome.
@@ -87,6 +83,7 @@ def run_execution(
     """
     started = time.monotonic()
     eid = command.execution_id
+    worker_id = config.worker_id
 
     def event(kind: str, **fields: Any) -> LifecycleEvent:
         return LifecycleEvent(
@@ -94,87 +91,116 @@ def run_execution(
         )
 
     try:
-        journal = Journal.open(journal_root, eid)
+        journal = Journal.open(config.journal_root, eid, fence=config.fence)
+        journal.take_over()
     except JournalError as exc:
         return Outcome(event("failed", error=error_info(exc)))
+    except Stopped:  # the lease was lost before we even started
+        return Outcome(event("stopped", stop_mode="suspend"), handoff=True)
     try:
-        if journal.end is not None:
-            return Outcome(LifecycleEvent.model_validate(journal.end["event"]), reannounced=True)
-
-        def finish(ev: LifecycleEvent, durable: bool = True) -> Outcome:
-            if durable:
-                # On failure the event still goes out; a later start re-runs the replay.
-                with contextlib.suppress(JournalError):
-                    journal.append({"t": "end", "event": ev.model_dump(mode="json")})
-            return Outcome(ev, duration_s=time.monotonic() - started)
-
-        try:
-            program: Program = compile_program(source, filename=command.program.filename)
-        except SpySyntaxError as exc:
-            return finish(event("rejected", error=error_info(exc), log_records=0))
-
-        recorded = journal.start
-        if recorded is not None and recorded["digest"] != program.digest:
-            err = NonDeterminismError(eid, -1, f"program {recorded['digest'][:12]}", f"program {program.digest[:12]}")
-            return finish(event("failed", program_digest=program.digest, error=error_info(err), log_records=0))
-        if recorded is None:
-            try:
-                journal.append(
-                    {
-                        "t": "start",
-                        "format": FORMAT_VERSION,
-                        "digest": program.digest,
-                        "filename": command.program.filename,
-                        "inputs": command.inputs,
-                        "books": command.books,
-                        "at": datetime.now(UTC).isoformat(),
-                    }
-                )
-            except JournalError as exc:
-                return finish(event("failed", program_digest=program.digest, error=error_info(exc)), durable=False)
-
-        host = ExecutionHost(eid, journal, sink, artifacts)
-        sink.event(event("resumed" if recorded is not None else "started", program_digest=program.digest))
-        if on_host is not None:
-            on_host(host)
-        try:
-            result = run_program(program, dict(command.inputs), host)
-        except Stopped as exc:
-            cancel = exc.mode == "cancel"
-            ev = event(
-                "stopped", program_digest=program.digest,
-                stop_mode="cancel" if cancel else "suspend",
-                log_records=host.seq, artifacts=host.artifacts,
-            )
-            # Suspended and handed-off executions keep an open journal: a later start
-            # (or the partition's next owner) resumes them.
-            outcome = finish(ev, durable=cancel)
-            if exc.mode not in ("cancel", "suspend"):
-                return Outcome(ev, handoff=True, duration_s=outcome.duration_s)
-            return outcome
-        except (SpyRuntimeError, JarvisError) as exc:
-            cause: BaseException = host.fatal or exc
-            return finish(
-                event(
-                    "failed", program_digest=program.digest, error=error_info(cause),
-                    log_records=host.seq, artifacts=host.artifacts,
-                ),
-                durable=not isinstance(cause, JournalError),
-            )
-        if host.fatal is not None:  # the program caught a host failure: it still fails
-            return finish(
-                event(
-                    "failed", program_digest=program.digest, error=error_info(host.fatal),
-                    log_records=host.seq, artifacts=host.artifacts,
-                ),
-                durable=not isinstance(host.fatal, JournalError),
-            )
-        value, type_name = render_value(result)
-        return finish(
-            event(
-                "completed", program_digest=program.digest, result=value, result_type=type_name,
-                log_records=host.seq, artifacts=host.artifacts,
-            )
-        )
+        return _run(command, source, config, sink, on_host, journal, event, started)
+    except Stopped:
+        # Lease lost while journaling: another pod owns the execution now; say nothing.
+        return Outcome(event("stopped", stop_mode="suspend"), handoff=True)
     finally:
         journal.close()
+
+
+def _run(
+    command: StartCommand,
+    source: str,
+    config: RunConfig,
+    sink: Sink,
+    on_host: Callable[[ExecutionHost], None] | None,
+    journal: Journal,
+    event: Callable[..., LifecycleEvent],
+    started: float,
+) -> Outcome:
+    eid = command.execution_id
+    if journal.end is not None:
+        return Outcome(LifecycleEvent.model_validate(journal.end["event"]), reannounced=True)
+
+    def finish(ev: LifecycleEvent, durable: bool = True) -> Outcome:
+        if durable:
+            # On failure the event still goes out; a later start re-runs the replay.
+            with contextlib.suppress(JournalError):
+                journal.append({"t": "end", "event": ev.model_dump(mode="json")})
+        return Outcome(ev, duration_s=time.monotonic() - started)
+
+    try:
+        program: Program = compile_program(
+            source, filename=command.program.filename,
+            log_level=command.options.log_level, max_program_bytes=config.max_program_bytes,
+        )
+    except (SpySyntaxError, SpyRuntimeError) as exc:  # syntax, or a program-size limit
+        return finish(event("rejected", error=error_info(exc), log_records=0))
+
+    recorded = journal.start
+    if recorded is not None and recorded["digest"] != program.digest:
+        err = NonDeterminismError(eid, -1, f"program {recorded['digest'][:12]}", f"program {program.digest[:12]}")
+        return finish(event("failed", program_digest=program.digest, error=error_info(err), log_records=0))
+    if recorded is None:
+        try:
+            journal.append(
+                {
+                    "t": "start",
+                    "format": FORMAT_VERSION,
+                    "digest": program.digest,
+                    "filename": command.program.filename,
+                    "inputs": command.inputs,
+                    "books": command.books,
+                    "at": datetime.now(UTC).isoformat(),
+                }
+            )
+        except JournalError as exc:
+            return finish(event("failed", program_digest=program.digest, error=error_info(exc)), durable=False)
+
+    host = ExecutionHost(
+        eid, journal, sink, config.artifacts,
+        books=config.books, log_policy=config.log_policy, fault=config.fault,
+        storage_deadline_s=config.storage_deadline_s,
+    )
+    sink.event(event("resumed" if recorded is not None else "started", program_digest=program.digest))
+    if on_host is not None:
+        on_host(host)
+    try:
+        result = run_program(
+            program, dict(command.inputs), host, books=config.procedures, limits=config.limits
+        )
+    except Stopped as exc:
+        cancel = exc.mode == "cancel"
+        ev = event(
+            "stopped", program_digest=program.digest,
+            stop_mode="cancel" if cancel else "suspend",
+            log_records=host.seq, artifacts=host.artifacts,
+        )
+        # Suspended and handed-off executions keep an open journal: a later start
+        # (or the partition's next owner) resumes them.
+        outcome = finish(ev, durable=cancel)
+        if exc.mode not in ("cancel", "suspend"):
+            return Outcome(ev, handoff=True, duration_s=outcome.duration_s)
+        return outcome
+    except (SpyRuntimeError, JarvisError) as exc:
+        cause: BaseException = host.fatal or exc
+        return finish(
+            event(
+                "failed", program_digest=program.digest, error=error_info(cause),
+                log_records=host.seq, artifacts=host.artifacts,
+            ),
+            durable=not isinstance(cause, JournalError),
+        )
+    if host.fatal is not None:  # the program caught a host failure: it still fails
+        return finish(
+            event(
+                "failed", program_digest=program.digest, error=error_info(host.fatal),
+                log_records=host.seq, artifacts=host.artifacts,
+            ),
+            durable=not isinstance(host.fatal, JournalError),
+        )
+    value, type_name = render_value(result)
+    return finish(
+        event(
+            "completed", program_digest=program.digest, result=value, result_type=type_name,
+            log_records=host.seq, artifacts=host.artifacts,
+        )
+    )

@@ -12,12 +12,13 @@ fsynced before the program, or anything outside the pod, sees their result.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -46,6 +47,36 @@ def _decode(line: bytes) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
+class Fence(Protocol):
+    """The writer's lease: its fencing token, and a check that it still holds the lease."""
+
+    @property
+    def token(self) -> int: ...
+
+    def check(self) -> None:
+        """Raise (``Stopped("handoff")``) when the lease is lost: the pod must stop writing."""
+
+
+def _drop_fenced(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Ignore records a stale owner appended after a newer owner took over.
+
+    Each writer stamps its records with its lease's fencing token ``k`` (increasing per
+    execution). Two pods can briefly both believe they own an execution (a rebalance
+    race, a paused VM); whatever the older one wrote after the newer one's first record
+    is not part of the execution's history.
+    """
+    out = []
+    highest = -1
+    for record in records:
+        k = record.get("k")
+        if k is not None:
+            if k < highest:
+                continue
+            highest = k
+        out.append(record)
+    return out
+
+
 @dataclass
 class Journal:
     """An execution's journal: what is on disk, plus appends."""
@@ -53,12 +84,15 @@ class Journal:
     execution_id: str
     directory: Path
     records: list[dict[str, Any]] = field(default_factory=list)
+    fence: Fence | None = None
+    dirty: bool = False
+    broken: bool = False  # a write failed: the file may end in a fragment; reopen to go on
     _fh: Any = None
 
     @classmethod
-    def open(cls, root: Path, execution_id: str) -> Journal:
+    def open(cls, root: Path, execution_id: str, fence: Fence | None = None) -> Journal:
         directory = root / execution_id
-        journal = cls(execution_id=execution_id, directory=directory)
+        journal = cls(execution_id=execution_id, directory=directory, fence=fence)
         journal.records = journal._read()
         return journal
 
@@ -79,6 +113,7 @@ class Journal:
         # The last element is b"" after a complete final line, or a torn fragment.
         complete, tail = lines[:-1], lines[-1]
         records = []
+        valid_bytes = 0
         for number, line in enumerate(complete, start=1):
             record = _decode(line)
             if record is None:
@@ -89,13 +124,13 @@ class Journal:
                     "the execution cannot be resumed safely"
                 )
             records.append(record)
-        if tail or (complete and len(records) < len(complete)):
-            self._truncate_to(records)
-        return records
+            valid_bytes += len(line) + 1
+        if valid_bytes < len(data):
+            self._truncate_to(valid_bytes)
+        return _drop_fenced(records)
 
-    def _truncate_to(self, records: list[dict[str, Any]]) -> None:
+    def _truncate_to(self, size: int) -> None:
         # Drop the torn tail so later appends start on a clean line.
-        size = sum(len(_encode(r)) for r in records)
         with open(self.path, "r+b") as fh:
             fh.truncate(size)
             fh.flush()
@@ -122,29 +157,80 @@ class Journal:
     # --- writing ---
 
     def append(self, record: dict[str, Any], sync: bool = True) -> None:
-        """Append one record; with ``sync`` it is durable (fsync) when this returns."""
+        """Append one record; with ``sync`` it is durable (fsync) when this returns.
+
+        Without ``sync`` the record is written but may be lost in a crash until ``sync()``:
+        group commit, for records nothing outside the pod depends on yet.
+        """
+        if self.fence is not None:
+            self.fence.check()  # raises if this pod lost the execution's lease
+            record = {**record, "k": self.fence.token}
+        if self.broken:
+            # Fault-suite fix: after a failed write the file may end in a fragment of that
+            # record. Appending after it would turn the fragment into a corrupt line in the
+            # middle of the journal; reopening (``Journal.open``) drops it as a torn tail.
+            raise JournalError(
+                f"journal {self.path} had a failed write; reopen it before appending again"
+            )
         try:
             if self._fh is None:
                 new = not self.directory.exists()
                 self.directory.mkdir(parents=True, exist_ok=True)
-                self._fh = open(self.path, "ab")  # noqa: SIM115 - held open for appends until close()
+                # Unbuffered (fault-suite fix): a buffered file kept the unwritten part of a
+                # record that failed with ENOSPC and wrote it at some later flush, or raised
+                # the old error again from close(). Now a write either lands or fails here.
+                self._fh = open(self.path, "ab", buffering=0)  # noqa: SIM115 - held open for appends until close()
                 if new:
                     _fsync_dir(self.directory.parent)
-            self._fh.write(_encode(record))
-            self._fh.flush()
+            data = memoryview(_encode(record))
+            while data:  # a raw write may be short (a full disk fills up mid-record)
+                data = data[self._fh.write(data):]
             if sync:
                 os.fsync(self._fh.fileno())
+                self.dirty = False
+            else:
+                self.dirty = True
         except OSError as exc:
+            self.broken = True
             raise JournalError(
                 f"cannot write journal {self.path}: {exc.strerror or exc}; "
                 "check the checkpoint volume is mounted, writable and not full"
             ) from exc
         self.records.append(record)
 
+    def take_over(self) -> None:
+        """Mark this writer's fencing token in the journal, then re-read it.
+
+        From this record on, anything a previous owner still appends carries a lower
+        token and is ignored on read (``_drop_fenced``); re-reading after the mark means
+        we see everything that previous owner wrote before it.
+        """
+        if self.fence is None:
+            return
+        self.append({"t": "fence"})
+        self.records = self._read()
+
+    def sync(self) -> None:
+        """Make every appended record durable (one fsync for all of them)."""
+        if not self.dirty or self._fh is None:
+            return
+        try:
+            os.fsync(self._fh.fileno())
+        except OSError as exc:
+            raise JournalError(
+                f"cannot sync journal {self.path}: {exc.strerror or exc}; "
+                "check the checkpoint volume is mounted, writable and not full"
+            ) from exc
+        self.dirty = False
+
     def close(self) -> None:
         if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+            fh, self._fh = self._fh, None
+            # Never raise from here (it runs in ``finally`` blocks, where an exception would
+            # replace the execution's outcome): unbuffered, there is nothing left to write,
+            # and a failure to sync was already reported by append() or sync().
+            with contextlib.suppress(OSError):
+                fh.close()
 
     def remove(self) -> None:
         self.close()

@@ -115,4 +115,7 @@ def test_journal_lives_in_checkpoint_dir(harness: Harness, client) -> None:
     path = Path(harness.settings.checkpoint_dir) / eid / "journal.log"
     assert path.exists()
     lines = path.read_bytes().splitlines()
-    assert [orjson.loads(line.split(b" ", 1)[1])["t"] for line in lines] == ["start", "end"]
+    records = [orjson.loads(line.split(b" ", 1)[1]) for line in lines]
+    # the worker fences the journal with its lease token, then runs: start, end
+    assert [r["t"] for r in records] == ["fence", "start", "end"]
+    assert len({r["k"] for r in records}) == 1

@@ -1,0 +1,142 @@
+"""Liveness, readiness and Prometheus metrics over HTTP (no control API: that is Kafka's job).
+
+- ``/livez``: the consume loop turned recently (a wedged loop gets the pod restarted).
+- ``/readyz``: Kafka, Redis, the checkpoint volume and the object store all answer;
+  a failing check is named in the body. Checks are cached briefly so probes stay cheap.
+- ``/metrics``: Prometheus text format.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from jarvis.worker.hooks import WorkerHooks
+
+log = logging.getLogger("jarvis.worker")
+
+Check = Callable[[], None]
+"""Raises when the dependency is not usable."""
+
+
+class Metrics(WorkerHooks):
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.accepted_total = Counter("jarvis_executions_accepted_total", "Start commands accepted.", registry=self.registry)
+        self.finished_total = Counter(
+            "jarvis_executions_finished_total", "Executions that reached an outcome.", ["outcome"], registry=self.registry
+        )
+        self.handoffs_total = Counter("jarvis_executions_handed_off_total", "Executions handed to another worker.", registry=self.registry)
+        self.dead_letters_total = Counter("jarvis_dead_letters_total", "Control messages dead-lettered.", registry=self.registry)
+        self.rebalances_total = Counter("jarvis_rebalances_total", "Partition assignments changed.", registry=self.registry)
+        self.running = Gauge("jarvis_executions_running", "Executions running on this worker.", registry=self.registry)
+        self.capacity = Gauge("jarvis_executions_capacity", "max_concurrency of this worker.", registry=self.registry)
+        self.assigned = Gauge("jarvis_partitions_assigned", "Control partitions owned.", registry=self.registry)
+        self.duration = Histogram(
+            "jarvis_execution_duration_seconds", "Wall time of executions on this worker.", ["outcome"],
+            buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800), registry=self.registry,
+        )
+
+    def accepted(self, execution_id: str) -> None:
+        self.accepted_total.inc()
+
+    def finished(self, execution_id: str, event: str, duration_s: float) -> None:
+        self.finished_total.labels(event).inc()
+        self.duration.labels(event).observe(duration_s)
+
+    def handed_off(self, execution_id: str) -> None:
+        self.handoffs_total.inc()
+
+    def dead_lettered(self, reason: str) -> None:
+        self.dead_letters_total.inc()
+
+    def rebalanced(self, assigned: int) -> None:
+        self.rebalances_total.inc()
+        self.assigned.set(assigned)
+
+    def load(self, running: int, capacity: int) -> None:
+        self.running.set(running)
+        self.capacity.set(capacity)
+
+
+class Health:
+    def __init__(self, checks: dict[str, Check], metrics: Metrics, cache_s: float = 2.0, live_after_s: float = 60.0) -> None:
+        self.checks = checks
+        self.metrics = metrics
+        self.cache_s = cache_s
+        self.live_after_s = live_after_s
+        self.last_turn = time.monotonic()
+        self._cached: tuple[float, dict[str, str]] = (0.0, {})
+        self._lock = threading.Lock()
+        self.server: ThreadingHTTPServer | None = None
+
+    def turned(self) -> None:
+        """Called by the consume loop on every turn."""
+        self.last_turn = time.monotonic()
+
+    def live(self) -> bool:
+        return time.monotonic() - self.last_turn < self.live_after_s
+
+    def problems(self) -> dict[str, str]:
+        """Failing checks, name -> error; empty when ready."""
+        with self._lock:
+            at, cached = self._cached
+            if time.monotonic() - at < self.cache_s:
+                return cached
+            failing = {}
+            for name, check in self.checks.items():
+                try:
+                    check()
+                except Exception as exc:
+                    failing[name] = f"{type(exc).__name__}: {exc}"
+            self._cached = (time.monotonic(), failing)
+            return failing
+
+    def serve(self, host: str, port: int) -> int:
+        """Serve in a daemon thread; returns the bound port (pass 0 for any free one)."""
+        health = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path == "/livez":
+                    ok = health.live()
+                    self._send(200 if ok else 503, b"ok\n" if ok else b"consume loop stalled\n")
+                elif self.path == "/readyz":
+                    failing = health.problems()
+                    body = "".join(f"{k}: {v}\n" for k, v in failing.items()) or "ok\n"
+                    self._send(503 if failing else 200, body.encode())
+                elif self.path == "/metrics":
+                    self._send(200, generate_latest(health.metrics.registry), CONTENT_TYPE_LATEST)
+                else:
+                    self._send(404, b"not found\n")
+
+            def _send(self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8") -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # probes every few seconds would drown the worker's log
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        threading.Thread(target=self.server.serve_forever, name="jarvis-health", daemon=True).start()
+        return int(self.server.server_address[1])
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()

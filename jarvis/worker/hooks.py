@@ -1,0 +1,56 @@
+"""Lifecycle hooks: metrics, the pod-deletion cost and the health view subscribe to the
+worker's events instead of being edited into its loop (CONVENTIONS.md §7)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+log = logging.getLogger("jarvis.worker")
+
+
+class WorkerHooks:
+    """Base subscriber: override what you need. Hooks must be quick and must not raise."""
+
+    def accepted(self, execution_id: str) -> None: ...
+    def started(self, execution_id: str) -> None: ...
+    def finished(self, execution_id: str, event: str, duration_s: float) -> None: ...
+    def handed_off(self, execution_id: str) -> None: ...
+    def dead_lettered(self, reason: str) -> None: ...
+    def rebalanced(self, assigned: int) -> None: ...
+    def load(self, running: int, capacity: int) -> None: ...
+
+
+class HookList(WorkerHooks):
+    """Fans each event out to every subscriber; a failing subscriber is logged, not fatal."""
+
+    def __init__(self, hooks: list[WorkerHooks] | None = None) -> None:
+        self.hooks = list(hooks or [])
+
+    def _each(self, name: str, *args: Any) -> None:
+        for hook in self.hooks:
+            try:
+                getattr(hook, name)(*args)
+            except Exception:
+                log.exception("hook %s.%s failed", type(hook).__name__, name)
+
+    def accepted(self, execution_id: str) -> None:
+        self._each("accepted", execution_id)
+
+    def started(self, execution_id: str) -> None:
+        self._each("started", execution_id)
+
+    def finished(self, execution_id: str, event: str, duration_s: float) -> None:
+        self._each("finished", execution_id, event, duration_s)
+
+    def handed_off(self, execution_id: str) -> None:
+        self._each("handed_off", execution_id)
+
+    def dead_lettered(self, reason: str) -> None:
+        self._each("dead_lettered", reason)
+
+    def rebalanced(self, assigned: int) -> None:
+        self._each("rebalanced", assigned)
+
+    def load(self, running: int, capacity: int) -> None:
+        self._each("load", running, capacity)

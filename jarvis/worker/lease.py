@@ -1,0 +1,148 @@
+"""Ownership of running executions: a Redis lease per execution, with a fencing token.
+
+At most one pod makes progress on an execution (DESIGN.md §2). A worker acquires
+``jarvis:lease:<execution_id>`` (SET NX PX) before running it, renews it while it runs, and
+releases it when done. Each acquisition takes a new fencing token (INCR
+``jarvis:fence:<execution_id>``) that stamps every journal record it writes, so a pod that
+lost its lease without knowing it (a long GC pause, a partition) cannot corrupt the
+history: its late records are ignored on read. A pod also stops writing by itself as soon
+as its lease could have expired (``check``), without asking Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import redis
+
+from jarvis.errors import Stopped
+from jarvis.execution.host import BookCaller
+
+log = logging.getLogger("jarvis.worker")
+
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+@dataclass
+class Lease:
+    execution_id: str
+    token: int
+    value: bytes
+    ttl_s: float
+    valid_until: float  # monotonic; the lease is considered lost from here on
+    lost: bool = False
+    on_lost: list[Callable[[], None]] = field(default_factory=list)
+
+    def check(self) -> None:
+        """The journal's fence: raise ``Stopped("handoff")`` once the lease may be gone."""
+        if self.lost or time.monotonic() >= self.valid_until:
+            self.lost = True
+            raise Stopped("handoff")
+
+
+class Leases:
+    def __init__(self, client: redis.Redis[bytes], worker_id: str, ttl_s: float = 15.0) -> None:
+        self.redis = client
+        self.worker_id = worker_id
+        self.ttl_s = ttl_s
+        self._renew = client.register_script(_RENEW)
+        self._release = client.register_script(_RELEASE)
+        self.held: dict[str, Lease] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, execution_id: str) -> Lease | None:
+        """Take the lease, or None if another live worker holds it."""
+        token = int(self.redis.incr(f"jarvis:fence:{execution_id}"))
+        value = orjson.dumps({"worker": self.worker_id, "token": token})
+        started = time.monotonic()
+        if not self.redis.set(f"jarvis:lease:{execution_id}", value, nx=True, px=int(self.ttl_s * 1000)):
+            return None
+        # Count validity from *before* the request: the lease can only expire later than that.
+        lease = Lease(execution_id, token, value, self.ttl_s, started + self.ttl_s * 0.8)
+        with self._lock:
+            self.held[execution_id] = lease
+        return lease
+
+    def holder(self, execution_id: str) -> dict[str, object] | None:
+        raw = self.redis.get(f"jarvis:lease:{execution_id}")
+        return None if raw is None else dict(orjson.loads(raw))
+
+    def release(self, lease: Lease) -> None:
+        with self._lock:
+            self.held.pop(lease.execution_id, None)
+        try:
+            self._release(keys=[f"jarvis:lease:{lease.execution_id}"], args=[lease.value])
+        except redis.RedisError as exc:  # it expires by itself
+            log.warning("could not release lease of %s: %s", lease.execution_id, exc)
+
+    def renew_all(self) -> None:
+        """Extend every held lease; mark (and report) the ones that are gone."""
+        with self._lock:
+            leases = list(self.held.values())
+        for lease in leases:
+            started = time.monotonic()
+            try:
+                ok = self._renew(
+                    keys=[f"jarvis:lease:{lease.execution_id}"], args=[lease.value, int(lease.ttl_s * 1000)]
+                )
+            except redis.RedisError as exc:
+                log.warning("cannot renew lease of %s: %s", lease.execution_id, exc)
+                continue  # still valid until valid_until; Redis may be back before then
+            if ok:
+                lease.valid_until = started + lease.ttl_s * 0.8
+            else:
+                log.warning("lease of %s was lost (expired or taken over)", lease.execution_id)
+                lease.lost = True
+                for callback in lease.on_lost:
+                    callback()
+
+
+class LeaseKeeper(threading.Thread):
+    """Renews this worker's leases every third of their TTL."""
+
+    def __init__(self, leases: Leases) -> None:
+        super().__init__(name="jarvis-lease-keeper", daemon=True)
+        self.leases = leases
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.wait(self.leases.ttl_s / 3):
+            self.leases.renew_all()
+
+
+class FencedBooks:
+    """A ``BookCaller`` that checks the lease before every live Book call.
+
+    Found by the fault suite (tests/fault/test_split_ownership.py): the journal's fence is
+    only checked when a record is *appended*, i.e. after the Book call. A worker frozen
+    (SIGSTOP, a long GC pause, a suspended VM) past its lease, whose execution had been
+    resumed elsewhere meanwhile, woke up and called the Book again for an effect the new
+    owner had already journaled, before its append was refused. Checking the fence first
+    narrows that window to a pause between this check and the call itself; what is left is
+    covered by the idempotency key (the same for both callers).
+    """
+
+    def __init__(self, books: BookCaller, lease: Lease) -> None:
+        self.books = books
+        self.lease = lease
+
+    def call(self, book: str, procedure: str, args: list[Any], kwargs: dict[str, Any], **kw: Any) -> Any:
+        self.lease.check()  # raises Stopped("handoff"): the call is not made, not journaled
+        return self.books.call(book, procedure, args, kwargs, **kw)

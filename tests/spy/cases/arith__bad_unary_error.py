@@ -1,0 +1,2 @@
+# error: TypeError
+x = -"abc"

@@ -1,0 +1,3 @@
+# error: TypeError
+print(1 + 1)
+x = [1] - [1]

@@ -1,0 +1,3 @@
+# error: ZeroDivisionError
+print(1.0 / 4)
+x = 1.0 / 0.0

@@ -1,0 +1,3 @@
+# error: ZeroDivisionError
+print(5 % 3)
+x = 5 % 0

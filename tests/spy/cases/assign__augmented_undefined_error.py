@@ -1,0 +1,2 @@
+# error: NameError
+count += 1

@@ -1,0 +1,2 @@
+# error: ValueError
+x = chr(0x110000)

@@ -1,0 +1,3 @@
+# error: ZeroDivisionError
+print(divmod(1, 1))
+x = divmod(1, 0)

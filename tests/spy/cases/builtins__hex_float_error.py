@@ -1,0 +1,2 @@
+# error: TypeError
+x = hex(1.5)

@@ -1,0 +1,2 @@
+# error: ValueError
+x = int("9", 8)

@@ -1,0 +1,3 @@
+# error: ValueError
+print(int("12"))
+x = int("12.5")

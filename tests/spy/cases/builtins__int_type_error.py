@@ -1,0 +1,2 @@
+# error: TypeError
+x = int([1])

@@ -1,0 +1,2 @@
+# error: TypeError
+x = isinstance(1, "int")

@@ -1,0 +1,7 @@
+it = iter([10, 20, 30])
+print(next(it), next(it), next(it), next(it, "done"), next(it, None))
+s = iter("ab")
+print(next(s), next(s))
+d = iter({"k1": 1, "k2": 2})
+print(next(d), list(d))
+result = list(iter((1, 2)))

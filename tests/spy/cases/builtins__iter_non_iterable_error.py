@@ -1,0 +1,2 @@
+# error: TypeError
+it = iter(5)

@@ -1,0 +1,3 @@
+# error: TypeError
+print(len([1]))
+n = len(42)

@@ -1,0 +1,2 @@
+# error: TypeError
+x = max(1, "a")

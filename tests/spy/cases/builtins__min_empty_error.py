@@ -1,0 +1,3 @@
+# error: ValueError
+print(min([1]))
+x = min([])

@@ -1,0 +1,4 @@
+# error: StopIteration
+it = iter([1])
+print(next(it))
+next(it)

@@ -1,0 +1,2 @@
+# error: ValueError
+x = pow(2, 3, 0)

@@ -1,0 +1,12 @@
+print(1, 2, 3, sep="-")
+print("a", end="\n")
+print("b")
+print()
+print("x", "y", sep="")
+print(*[1, 2, 3])
+print(*"abc", sep=",", end="!\n")
+print("multi\nline")
+print("tab", "sep", sep="\t")
+print(sep="unused")
+print(None, True, 1.5, [1, "a"], (1,), {"k": None}, b"by")
+result = "printed"

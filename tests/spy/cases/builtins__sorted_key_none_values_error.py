@@ -1,0 +1,2 @@
+# error: TypeError
+x = sorted([3, None, 1])

@@ -1,0 +1,2 @@
+# error: TypeError
+x = sum(["a", "b"], "")

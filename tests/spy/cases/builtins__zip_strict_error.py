@@ -1,0 +1,3 @@
+# error: ValueError
+print(list(zip([1, 2], "ab", strict=True)))
+x = list(zip([1, 2, 3], "ab", strict=True))

@@ -1,0 +1,2 @@
+# error: TypeError
+x = b"ab" + "cd"

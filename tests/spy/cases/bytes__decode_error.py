@@ -1,0 +1,3 @@
+# error: UnicodeDecodeError
+print(b"ok".decode())
+x = b"\xff\xfe".decode("utf-8")

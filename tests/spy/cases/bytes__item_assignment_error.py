@@ -1,0 +1,3 @@
+# error: TypeError
+b = b"ab"
+b[0] = 65

@@ -1,0 +1,2 @@
+# error: TypeError
+x = {"a": 1} < {"b": 2}

@@ -1,0 +1,3 @@
+# error: IndexError
+a = [1, 2]
+del a[5]

@@ -1,0 +1,9 @@
+def f():
+    temp = [1, 2]
+    keep = temp
+    del temp
+    return keep
+
+
+print(f())
+result = f()

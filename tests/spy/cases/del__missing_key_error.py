@@ -1,0 +1,4 @@
+# error: KeyError
+d = {"a": 1}
+del d["a"]
+del d["a"]

@@ -1,0 +1,5 @@
+# error: NameError
+x = 1
+del x
+print("deleted")
+print(x)

@@ -1,0 +1,6 @@
+print(dict(a=1, b=2))
+print(dict([("x", 1), ("y", 2)]))
+print(dict(zip("abc", range(3))))
+print(dict({"k": 1}, extra=2))
+print(dict(), dict([]), dict([["p", "q"]]))
+result = dict(zip(["one", "two"], [1, 2]))

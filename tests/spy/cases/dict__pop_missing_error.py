@@ -1,0 +1,3 @@
+# error: KeyError
+d = {"a": 1}
+d.pop("b")

@@ -1,0 +1,4 @@
+# error: KeyError
+d = {"a": 1}
+print(d.popitem())
+d.popitem()

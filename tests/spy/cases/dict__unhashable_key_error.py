@@ -1,0 +1,3 @@
+# error: TypeError
+d = {}
+d[[1, 2]] = "list key"

@@ -1,0 +1,3 @@
+# error: ValueError
+d = {}
+d.update([("a", 1, 2)])

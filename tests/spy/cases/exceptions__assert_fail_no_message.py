@@ -1,0 +1,4 @@
+# error: AssertionError
+items = []
+assert items == []
+assert items

@@ -1,0 +1,3 @@
+# error: AttributeError
+items = [1, 2]
+items.push(3)

@@ -1,0 +1,6 @@
+# error: IndexError
+try:
+    print("before")
+    [1][5]
+except KeyError:
+    print("wrong handler")

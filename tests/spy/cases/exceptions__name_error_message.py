@@ -1,0 +1,6 @@
+# error: NameError
+def f():
+    return helper_that_does_not_exist(1)
+
+
+f()

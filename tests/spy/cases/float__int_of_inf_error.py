@@ -1,0 +1,2 @@
+# error: OverflowError
+x = int(float("inf"))

@@ -1,0 +1,2 @@
+# error: ValueError
+x = int(float("nan"))

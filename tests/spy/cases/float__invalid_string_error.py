@@ -1,0 +1,3 @@
+# error: ValueError
+print(float("1.5"))
+x = float("one point five")

@@ -1,0 +1,3 @@
+# error: OverflowError
+print(float(10 ** 300))
+x = float(10 ** 400)

@@ -1,0 +1,3 @@
+# error: TypeError
+for x in 42:
+    print(x)

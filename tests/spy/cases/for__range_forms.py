@@ -1,0 +1,5 @@
+print(list(range(10, 0, -3)), list(range(0)), list(range(5, 2)), list(range(-3, 3)))
+print(list(range(0, -10, -4)), list(range(2, 3)), len(range(0, 100, 7)))
+r = range(1, 20, 4)
+print(r, r[1], r[-1], r[1:3], 9 in r, 10 in r)
+result = list(r)

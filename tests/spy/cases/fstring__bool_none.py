@@ -1,0 +1,3 @@
+print(f"{True} {False} {None}")
+print(f"[{True:>6}] [{False:d}] [{True:<3}] [{None!s:>6}]")
+result = f"{True:+d}"

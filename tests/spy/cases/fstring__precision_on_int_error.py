@@ -1,0 +1,2 @@
+# error: ValueError
+s = f"{10:.2d}"

@@ -1,0 +1,3 @@
+# error: ValueError
+x = "abc"
+s = f"{x:d}"

@@ -1,0 +1,4 @@
+# error: TypeError
+x = 5
+print(x)
+y = x()

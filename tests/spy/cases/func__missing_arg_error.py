@@ -1,0 +1,6 @@
+# error: TypeError
+def f(a, b):
+    return a + b
+
+
+x = f(1)

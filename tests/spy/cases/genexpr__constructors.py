@@ -1,0 +1,5 @@
+print(list(x + 1 for x in range(3)))
+print(tuple(c for c in "abc"))
+print(dict((k, len(k)) for k in ["a", "bb"]))
+print(sorted(set(x % 3 for x in range(10))))
+result = list(str(x) for x in range(3))

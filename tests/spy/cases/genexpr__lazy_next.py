@@ -1,0 +1,6 @@
+g = (x * x for x in range(5))
+print(next(g), next(g))
+print(list(g))
+print(list(g))
+print(next(g, "exhausted"))
+result = next((x for x in range(10) if x > 6), None)

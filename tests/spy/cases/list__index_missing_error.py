@@ -1,0 +1,3 @@
+# error: ValueError
+a = [1, 2]
+i = a.index(3)

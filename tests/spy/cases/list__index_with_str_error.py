@@ -1,0 +1,3 @@
+# error: TypeError
+a = [1, 2]
+x = a["0"]

@@ -1,0 +1,4 @@
+# error: IndexError
+a = [1]
+print(a.pop())
+a.pop()

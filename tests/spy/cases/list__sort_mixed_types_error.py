@@ -1,0 +1,3 @@
+# error: TypeError
+a = [3, 1, "a"]
+a.sort()

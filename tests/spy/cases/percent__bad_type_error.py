@@ -1,0 +1,3 @@
+# error: TypeError
+print("%d" % 5)
+x = "%d" % "five"

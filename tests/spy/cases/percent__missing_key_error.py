@@ -1,0 +1,2 @@
+# error: KeyError
+x = "%(a)s %(b)s" % {"a": 1}

@@ -1,0 +1,2 @@
+# error: TypeError
+x = "%s and %s" % ("one",)

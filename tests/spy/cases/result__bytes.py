@@ -1,0 +1,3 @@
+data = b"head"
+data += bytes([0, 255])
+result = data

@@ -1,0 +1,1 @@
+result = [float("inf"), -float("inf"), 1e-300, 0.1]

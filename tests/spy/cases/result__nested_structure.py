@@ -1,0 +1,1 @@
+result = {"name": "spy", "values": [1, 2.5, None, True], "pair": (1, "two"), "nested": {"deep": [[], {}]}}

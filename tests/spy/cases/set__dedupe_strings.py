@@ -1,0 +1,5 @@
+words = "the quick brown fox jumps over the lazy dog the end".split()
+unique = set(words)
+print(len(words), len(unique))
+print(sorted(unique))
+result = sorted(unique, key=lambda w: (len(w), w))

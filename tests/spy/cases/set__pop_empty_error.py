@@ -1,0 +1,3 @@
+# error: KeyError
+s = set()
+s.pop()

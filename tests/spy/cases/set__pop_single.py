@@ -1,0 +1,4 @@
+s = {42}
+x = s.pop()
+print(x, s, len(s))
+result = x

@@ -1,0 +1,3 @@
+# error: TypeError
+s = {1, 2}
+s.add([3])

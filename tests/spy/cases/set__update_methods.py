@@ -1,0 +1,10 @@
+s = {1}
+s.update([2, 3], (4,))
+print(sorted(s))
+s.intersection_update({2, 3, 4, 9})
+print(sorted(s))
+s.difference_update([3])
+print(sorted(s))
+s.symmetric_difference_update({4, 5})
+print(sorted(s))
+result = sorted(s)

@@ -1,0 +1,5 @@
+print("tab\tend")
+print(repr("a\nb"), repr("it's"), repr('say "hi"'), repr("both ' and \""))
+print(repr("back\\slash"), repr("\x00\x7f"), repr("é\u200b"))
+print(len("\n"), len(r"\n"), len("\\"))
+result = repr("q'\"")

@@ -1,0 +1,4 @@
+# error: ValueError
+s = "abc"
+print(s.index("b"))
+print(s.index("z"))

@@ -1,0 +1,5 @@
+text = "one\ntwo\r\nthree\rfour\n"
+print(text.splitlines())
+print(text.splitlines(True))
+print("".splitlines(), "no newline".splitlines())
+result = text.splitlines()

@@ -1,0 +1,4 @@
+# error: AttributeError
+s = "abc"
+print(s.upper())
+s.shout()

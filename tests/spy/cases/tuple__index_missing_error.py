@@ -1,0 +1,3 @@
+# error: ValueError
+t = (1, 2)
+x = t.index(7)

@@ -1,0 +1,2 @@
+# error: TypeError
+a, b = 5

@@ -1,0 +1,2 @@
+# error: ValueError
+a, b, c = [1, 2]

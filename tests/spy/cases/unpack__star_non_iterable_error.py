@@ -1,0 +1,6 @@
+# error: TypeError
+def f(*args):
+    return args
+
+
+x = f(*5)
