@@ -1,11 +1,13 @@
 """SPy: the sandboxed, deterministic subset of Python that Jarvis executes.
 
 ``compile_program`` checks and compiles a program once; ``run_program`` runs it against
-a ``Host`` that receives its log records and performs its effects. See docs/spy.md.
+a ``Host`` that receives its log records and performs its effects, within ``Limits``.
+See docs/spy.md.
 """
 
 from jarvis.spy.compiler import Program, Site, compile_program
+from jarvis.spy.limits import Limits
 from jarvis.spy.runtime import Host, run_program
 from jarvis.spy.values import render_value
 
-__all__ = ["Host", "Program", "Site", "compile_program", "render_value", "run_program"]
+__all__ = ["Host", "Limits", "Program", "Site", "compile_program", "render_value", "run_program"]

@@ -9,32 +9,57 @@ from __future__ import annotations
 
 PREFIX = "__spy_"
 
-# Bound per run (they close over the host).
+# Bound per run (they close over the host, the meter or the limits).
 EMIT = "__spy_emit"  # host.emit(site, value)
-CHECK = "__spy_check"  # host.check()
+TICK = "__spy_tick"  # one loop iteration: next() of the meter's loop chain (limits.py)
+CALL = "__spy_call"  # one function call: next() of the meter's call chain
 PRINT = "__spy_print"  # print(site, *args, sep=, end=) -> emits a "print" record
-
-# Static helpers (same for every run).
 ATTR = "__spy_attr"  # slow path of the attribute gate: returns or raises AttributeError
-TYPE = "__spy_type"  # the real ``type``, only ever called by generated code
-SIMPLE = "__spy_SIMPLE"  # frozenset of types whose str()/format() is already deterministic
-STR = "__spy_str"  # deterministic str()
+BOOK = "__spy_book"  # book.procedure read at a compile-time "book" site
+CATCH = "__spy_catch"  # except __spy_catch(types): filters out host failures
+STR = "__spy_str"  # deterministic str() within the memory limit
 REPR = "__spy_repr"  # deterministic repr()
 ASCII = "__spy_ascii"  # deterministic ascii()
-SLICE = "__spy_slice"  # the real ``slice`` (for ``a[i:j] += x``)
-STR_TYPE = "__spy_strtype"  # the real ``str`` type (SPy's ``str`` is a function)
+FORMAT = "__spy_format"  # format(value, spec) with the spec's widths checked
+FPART = "__spy_fpart"  # slow path of one f-string part (size share of the limit)
+FCONV = "__spy_fconv"  # f-string !r / !s / !a conversion
+FPART_MAX = "__spy_FK"  # largest str an f-string part may hold on the fast path
 PERCENT = "__spy_pct"  # deterministic ``str % args``
 MOD = "__spy_mod"  # ``a % b`` when the inline form does not apply
+MUL = "__spy_mul"  # ``a * b`` slow path (repetition, big ints)
+IMUL = "__spy_imul"  # ``a *= b`` slow path
+ADD = "__spy_add"  # ``a + b`` slow path (concatenation)
+IADD = "__spy_iadd"  # ``a += b`` slow path
+POW = "__spy_pow"  # ``a ** b`` slow path
+LSHIFT = "__spy_lshift"  # ``a << b`` slow path
+STAR = "__spy_star"  # operand of ``*x`` / ``a, *b = x``: size-checked
+SET = "__spy_set"  # ``{a, b}``: SPy's insertion-ordered set
+
+# Static helpers (same for every run).
+TYPE = "__spy_type"  # the real ``type``, only ever called by generated code
+SIMPLE = "__spy_SIMPLE"  # frozenset of types whose str()/format() is already deterministic
+SMALL = "__spy_SMALL"  # types whose formatted text is always short
+NUM = "__spy_NUM"  # int, float, bool: arithmetic on them never explodes memory
+SLICE = "__spy_slice"  # the real ``slice`` (for ``a[i:j] += x``)
+STR_TYPE = "__spy_strtype"  # the real ``str`` type (SPy's ``str`` is a function)
+FLOAT = "__spy_float"  # the real ``float`` (a program may rebind the name ``float``)
+INT = "__spy_int"  # the real ``int``
+LEN = "__spy_len"  # the real ``len``
+SENTINEL = "__spy_S"  # never equal to a program value: `a is not S is not b` evaluates both
 
 # Temporaries. Each kind of generated code has its own name so that one can never
 # clobber another's value while it is still needed (e.g. a gate inside the value of
 # ``d[k] += x.count(1)`` must not overwrite the temporaries holding ``d`` and ``k``).
+# Operator guards evaluate user code between storing and using a temporary, so each
+# guard site gets its own numbered pair (``__spy_l7``/``__spy_r7``).
 TMP_ASSIGN = "__spy_t"
 TMP_AUG_OBJ = "__spy_ao"
 TMP_AUG_KEY = "__spy_ak"
 TMP_GATE = "__spy_g"
 TMP_FORMAT = "__spy_v"
 TMP_MOD = "__spy_m"
+TMP_EXC = "__spy_e"
+TMP_ITEM = "__spy_i"
 
 
 def site_name(site_id: int) -> str:
@@ -42,6 +67,19 @@ def site_name(site_id: int) -> str:
     return f"__spy_s{site_id}"
 
 
+def branch_value_name(site_id: int, arm: int) -> str:
+    """Global holding the (constant) value of one arm of a "branch" site."""
+    return f"__spy_b{site_id}_{arm}"
+
+
 def method_types_name(method: str) -> str:
     """Global holding the frozenset of exact types on which ``method`` may be called."""
     return f"__spy_T_{method}"
+
+
+def left_name(n: int) -> str:
+    return f"__spy_l{n}"
+
+
+def right_name(n: int) -> str:
+    return f"__spy_r{n}"

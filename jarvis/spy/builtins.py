@@ -12,38 +12,75 @@ module, ``str.format`` reads attributes by name...). Three layers stop it:
    *exact* runtime type is one of ``METHODS``' types and the name is in its whitelist.
    Functions, builtins, bound methods and type objects have no attributes at all.
 
-The builtins that are CPython objects (``len``, ``int``, ``range``...) are handed out as
-they are: with the gate in place nothing can be reached *from* them, and they stay fast.
+Builtins that are safe CPython objects (``len``, ``abs``, ``int``...) are handed out as
+they are: with the gate in place nothing can be reached *from* them, and they stay
+fast. Builtins that could build something huge, take a big range, or reach the host
+are SPy functions made per run (they know the run's limits and host).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import builtins as _py
+import functools
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
+from jarvis.errors import ProgramError
 from jarvis.spy import _names
-from jarvis.spy.values import (
-    SIMPLE_TYPES,
-    mark_builtin,
-    spy_ascii,
-    spy_mod,
-    spy_percent,
-    spy_repr,
-    spy_str,
-    spy_type_name,
+from jarvis.spy.books import BookNamespace, make_book_caller, validate_books
+from jarvis.spy.containers import (
+    FROZENSET_METHODS,
+    RANGE_ATTRS,
+    SET_METHODS,
+    SET_TYPES,
+    VIEW_METHODS,
+    DictItems,
+    DictKeys,
+    SpyFrozenSet,
+    SpyRange,
+    SpySet,
+    _SetBase,
 )
+from jarvis.spy.exceptions import EXCEPTION_TYPES, make_catch, program_error
+from jarvis.spy.guards import ELEMENT_BYTES, NUMBER_TYPES, Guards, itemsize
+from jarvis.spy.namespaces import (
+    JSON_NAMES,
+    MATH_NAMES,
+    JsonNamespace,
+    MathNamespace,
+    make_json,
+    make_math,
+)
+from jarvis.spy.values import SIMPLE_TYPES, SMALL_TYPES, mark_builtin, mark_type, spy_type_name
 
-# Methods a program may call (or read) per exact type. Deliberately absent:
-# str.format / str.format_map (a format string can walk attributes: "{0.__class__}"),
-# str.encode and friends (bytes are not a SPy type yet), anything mutating shared state.
+if TYPE_CHECKING:
+    from jarvis.spy.compiler import Program
+    from jarvis.spy.limits import Limits, Meter
+
+# -- the attribute whitelist ----------------------------------------------------------
+
+# Deliberately absent: str.format / str.format_map (a format string can walk attributes:
+# "{0.__class__}"), str.translate/maketrans (a table can map one character to a huge
+# string), dict.fromkeys, anything reaching a type object.
 _STR_METHODS = frozenset(
     {
-        "capitalize", "casefold", "center", "count", "endswith", "expandtabs", "find",
-        "index", "isalnum", "isalpha", "isascii", "isdecimal", "isdigit", "isidentifier",
-        "islower", "isnumeric", "isprintable", "isspace", "istitle", "isupper", "join",
-        "ljust", "lower", "lstrip", "partition", "removeprefix", "removesuffix", "replace",
-        "rfind", "rindex", "rjust", "rpartition", "rsplit", "rstrip", "split", "splitlines",
-        "startswith", "strip", "swapcase", "title", "upper", "zfill",
+        "capitalize", "casefold", "center", "count", "encode", "endswith", "expandtabs",
+        "find", "index", "isalnum", "isalpha", "isascii", "isdecimal", "isdigit",
+        "isidentifier", "islower", "isnumeric", "isprintable", "isspace", "istitle",
+        "isupper", "join", "ljust", "lower", "lstrip", "partition", "removeprefix",
+        "removesuffix", "replace", "rfind", "rindex", "rjust", "rpartition", "rsplit",
+        "rstrip", "split", "splitlines", "startswith", "strip", "swapcase", "title",
+        "upper", "zfill",
+    }
+)  # fmt: skip
+_BYTES_METHODS = frozenset(
+    {
+        "capitalize", "center", "count", "decode", "endswith", "expandtabs", "find", "hex",
+        "index", "isalnum", "isalpha", "isascii", "isdigit", "islower", "isspace",
+        "istitle", "isupper", "join", "ljust", "lower", "lstrip", "partition",
+        "removeprefix", "removesuffix", "replace", "rfind", "rindex", "rjust", "rpartition",
+        "rsplit", "rstrip", "split", "splitlines", "startswith", "strip", "swapcase",
+        "title", "upper", "zfill",
     }
 )  # fmt: skip
 _LIST_METHODS = frozenset(
@@ -55,147 +92,635 @@ _DICT_METHODS = frozenset(
      "values"}
 )  # fmt: skip
 _TUPLE_METHODS = frozenset({"count", "index"})
-_INT_METHODS = frozenset({"bit_length"})
+_INT_METHODS = frozenset({"bit_length", "bit_count"})
 _FLOAT_METHODS = frozenset({"is_integer"})
 
 #: Exact type -> names a program may read on values of that type.
 METHODS: dict[type, frozenset[str]] = {
     str: _STR_METHODS,
+    bytes: _BYTES_METHODS,
     list: _LIST_METHODS,
     dict: _DICT_METHODS,
     tuple: _TUPLE_METHODS,
     int: _INT_METHODS,
     bool: _INT_METHODS,
     float: _FLOAT_METHODS,
+    SpySet: SET_METHODS,
+    SpyFrozenSet: FROZENSET_METHODS,
+    DictKeys: VIEW_METHODS,
+    DictItems: VIEW_METHODS,
+    SpyRange: RANGE_ATTRS,
+    MathNamespace: MATH_NAMES,
+    JsonNamespace: JSON_NAMES,
 }
+
+# Methods that can grow a value, take a big iterable or must return a SPy object: the
+# gate hands out a per-run wrapper instead of the method itself.
+_TEXT_GROWING = frozenset(
+    {"center", "ljust", "rjust", "zfill", "expandtabs", "replace", "join", "split",
+     "rsplit", "splitlines", "encode", "decode", "hex"}
+)  # fmt: skip
+_SET_ITERABLE = frozenset(
+    {"update", "union", "intersection", "difference", "symmetric_difference",
+     "intersection_update", "difference_update", "symmetric_difference_update",
+     "issubset", "issuperset", "isdisjoint"}
+)  # fmt: skip
+GUARDED: frozenset[tuple[type, str]] = frozenset(
+    {
+        *((str, m) for m in _TEXT_GROWING & _STR_METHODS),
+        *((bytes, m) for m in _TEXT_GROWING & _BYTES_METHODS),
+        (list, "extend"),
+        (dict, "keys"),
+        (dict, "items"),
+        (dict, "update"),
+        *((SpySet, m) for m in _SET_ITERABLE & SET_METHODS),
+        *((SpyFrozenSet, m) for m in _SET_ITERABLE & FROZENSET_METHODS),
+        (DictKeys, "isdisjoint"),
+        (DictItems, "isdisjoint"),
+    }
+)
+
+#: What Python itself calls these types (for "not available in SPy" messages).
+_REFERENCE_TYPES: dict[type, type] = {
+    SpySet: set, SpyFrozenSet: frozenset, SpyRange: range,
+    DictKeys: type({}.keys()), DictItems: type({}.items()),
+}  # fmt: skip
 
 
 def _types_by_method() -> dict[str, frozenset[type]]:
     out: dict[str, set[type]] = {}
     for typ, names in METHODS.items():
         for name in names:
-            out.setdefault(name, set()).add(typ)
+            if (typ, name) not in GUARDED:
+                out.setdefault(name, set()).add(typ)
     return {name: frozenset(types) for name, types in out.items()}
 
 
-#: Method name -> exact types it is allowed on. The compiler inlines ``type(o) in T``
-#: for these names (no Python-level call on the fast path); other names always go to
-#: ``gate_attr``, which raises.
+#: Method name -> exact types on which the compiler's inline gate reads it directly
+#: (no Python-level call on the fast path); everything else goes to the per-run gate.
 TYPES_BY_METHOD: dict[str, frozenset[type]] = _types_by_method()
 
+# -- names ------------------------------------------------------------------------------
 
-def gate_attr(obj: object, name: str) -> Any:
-    """Read attribute ``name`` of ``obj`` if SPy allows it, else raise AttributeError."""
-    allowed = METHODS.get(type(obj))
-    if allowed is not None and name in allowed:
-        return getattr(obj, name)
-    tname = spy_type_name(obj)
-    # Say "not available in SPy" only when Python has it; hasattr on one of the builtin
-    # types in METHODS runs no program or host code.
-    if allowed is None or not hasattr(type(obj), name):
-        raise AttributeError(f"'{tname}' object has no attribute '{name}'")
-    raise AttributeError(f"'{tname}' object has no attribute '{name}' (not available in SPy)")
-
-
-def _str(value: object = "") -> str:
-    return spy_str(value)
-
-
-def _repr(value: object) -> str:
-    return spy_repr(value)
-
-
-#: Builtins every run gets. ``print`` is not here: the compiler turns each ``print(...)``
-#: call into a call of the per-run print helper, and the checker forbids using ``print``
-#: any other way (so a print record always has a site).
-SAFE_BUILTINS: dict[str, object] = {
+#: Builtins that are CPython objects, safe to share between runs.
+_STATIC_BUILTINS: dict[str, object] = {
     "abs": abs,
     "all": all,
     "any": any,
+    "bin": bin,
     "bool": bool,
-    "dict": dict,
+    "callable": callable,
+    "chr": chr,
+    "divmod": divmod,
     "enumerate": enumerate,
+    "filter": filter,
     "float": float,
+    "hex": hex,
     "int": int,
     "len": len,
-    "list": list,
+    "map": map,
     "max": max,
     "min": min,
-    "range": range,  # lazy: range(10**9) costs nothing until iterated
-    "repr": mark_builtin(_repr, "repr"),
+    "next": next,
+    "oct": oct,
+    "ord": ord,
     "reversed": reversed,
     "round": round,
-    "sorted": sorted,
-    "str": mark_builtin(_str, "str"),  # deterministic: no memory addresses
-    "sum": sum,
-    "tuple": tuple,
     "zip": zip,
+    **EXCEPTION_TYPES,
 }
 
-#: Helpers only generated code can name (every ``__spy_*`` name is unspellable in SPy).
-_STATIC_HELPERS: dict[str, object] = {
-    _names.ATTR: gate_attr,
-    _names.TYPE: type,
-    _names.SIMPLE: SIMPLE_TYPES,
-    _names.STR: spy_str,
-    _names.REPR: spy_repr,
-    _names.ASCII: spy_ascii,
-    _names.SLICE: slice,
-    _names.STR_TYPE: str,
-    _names.PERCENT: spy_percent,
-    _names.MOD: spy_mod,
-    **{_names.method_types_name(m): types for m, types in TYPES_BY_METHOD.items()},
-}
+#: Builtins made per run (they close over its limits, meter or host).
+_RUN_BUILTINS = (
+    "ascii", "bytes", "dict", "format", "frozenset", "isinstance", "iter", "json", "list",
+    "math", "pow", "range", "repr", "set", "sorted", "str", "sum", "tuple",
+)  # fmt: skip
 
-#: Names of the effect builtins (they reach the host; see ``make_run_builtins``).
-EFFECT_BUILTINS = ("artifact",)
+#: The effect builtins (they reach the host; every call is journaled by it).
+EFFECT_BUILTINS = ("artifact", "now", "random", "randint", "sleep", "uuid")
 
 #: Every name a program can use without defining it (documented in docs/spy.md).
-BUILTIN_NAMES: frozenset[str] = frozenset({*SAFE_BUILTINS, *EFFECT_BUILTINS, "print"})
+BUILTIN_NAMES: frozenset[str] = frozenset(
+    {*_STATIC_BUILTINS, *_RUN_BUILTINS, *EFFECT_BUILTINS, "print"}
+)
+
+#: Globals every run defines besides the builtins.
+GLOBAL_NAMES: frozenset[str] = frozenset({"inputs"})
+
+_TEXT_ENCODINGS = frozenset(
+    {"utf-8", "utf8", "utf_8", "ascii", "us-ascii", "latin-1", "latin1", "latin_1",
+     "iso-8859-1", "iso8859-1", "utf-16", "utf16", "utf-16-le", "utf-16-be", "utf-32",
+     "utf32", "utf-32-le", "utf-32-be", "cp1252", "windows-1252"}
+)  # fmt: skip
+_ERROR_HANDLERS = frozenset(
+    {"strict", "ignore", "replace", "backslashreplace", "surrogateescape", "surrogatepass",
+     "xmlcharrefreplace"}
+)  # fmt: skip
 
 
-def make_print(emit: Callable[[Any, object], None]) -> Callable[..., None]:
-    """The per-run print helper: emits the printed line as a "print" record, writes nothing."""
+def _codec(encoding: object, errors: object) -> tuple[str, str]:
+    """Only well-known text encodings: a codec name can import arbitrary modules."""
+    if type(encoding) is not str:
+        raise TypeError(f"encoding must be str, not {spy_type_name(encoding)}")
+    if type(errors) is not str:
+        raise TypeError(f"errors must be str, not {spy_type_name(errors)}")
+    if encoding.lower() not in _TEXT_ENCODINGS:
+        raise LookupError(f"unknown encoding: {encoding} (SPy supports {', '.join(sorted(_TEXT_ENCODINGS))})")
+    if errors not in _ERROR_HANDLERS:
+        raise LookupError(f"unknown error handler name '{errors}'")
+    return encoding, errors
 
-    def print_(
-        site: object, /, *args: object, sep: object = " ", end: object = "\n", flush: object = False
+
+class Environment:
+    """Everything one run binds into the program's globals and builtins."""
+
+    def __init__(
+        self,
+        program: Program,
+        host_emit: Callable[[Any, object], None],
+        host_effect: Callable[[str, tuple[object, ...]], object],
+        meter: Meter,
+        limits: Limits,
+        books: Mapping[str, Collection[str]],
+        copy_result: Callable[[object], object],
     ) -> None:
-        if sep is None:
-            sep = " "
-        elif type(sep) is not str:
-            raise TypeError(f"sep must be None or a string, not {spy_type_name(sep)}")
-        if end is None:
-            end = "\n"
-        elif type(end) is not str:
-            raise TypeError(f"end must be None or a string, not {spy_type_name(end)}")
-        text = sep.join([spy_str(a) for a in args]) + end
-        emit(site, text[:-1] if text.endswith("\n") else text)
+        self.program = program
+        self.emit = host_emit
+        self.host_effect = host_effect
+        self.meter = meter
+        self.limits = limits
+        self.guards = Guards(limits, meter)
+        self.copy_result = copy_result
+        self.output_left = limits.max_output_bytes
+        self.book_specs = validate_books(books, BUILTIN_NAMES | GLOBAL_NAMES)
 
-    return mark_builtin(print_, "print")  # type: ignore[no-any-return]
+    # -- the host ---------------------------------------------------------------------
 
+    def effect(self, name: str, args: tuple[object, ...]) -> object:
+        """``host.effect`` for the program: checks first, maps ProgramError, stays sticky."""
+        meter = self.meter
+        meter.check_now()
+        failed: ProgramError | None = None
+        try:
+            result = self.host_effect(name, args)
+        except ProgramError as exc:
+            failed = exc
+        except BaseException as exc:  # a host failure: the program may not outlive it
+            meter.fail(exc)
+            raise
+        if failed is not None:
+            raise program_error(failed)  # outside the handler: no host context attached
+        return self.copy_result(result)
 
-def make_artifact(effect: Callable[[str, tuple[object, ...]], object]) -> Callable[..., object]:
-    """The ``artifact(name, text)`` builtin: validated here, journaled by the host."""
+    # -- building the environment ----------------------------------------------------------
 
-    def artifact(name: object, text: object) -> object:
-        if type(name) is not str:
-            raise TypeError(f"artifact() name must be a str, not {spy_type_name(name)}")
-        if not name:
-            raise ValueError("artifact() name must not be empty")
-        if "/" in name or "\\" in name or "\0" in name or name in (".", ".."):
-            raise ValueError(
-                f"artifact() name {name!r} must be a plain file name "
-                "(no '/', '\\', NUL, and not '.' or '..')"
+    def builtins(self) -> dict[str, object]:
+        g = self.guards
+        b: dict[str, object] = dict(_STATIC_BUILTINS)
+        b.update(
+            {
+                "ascii": mark_builtin(g.ascii_, "ascii"),
+                "bytes": mark_type(self.bytes_, bytes),
+                "dict": mark_type(self.dict_, dict),
+                "format": mark_builtin(g.format_, "format"),
+                "frozenset": mark_type(self.frozenset_, SpyFrozenSet),
+                "isinstance": mark_builtin(isinstance_, "isinstance"),
+                "iter": mark_builtin(self.iter_, "iter"),
+                "json": make_json(g),
+                "list": mark_type(self.list_, list),
+                "math": make_math(g),
+                "pow": mark_builtin(g.pow, "pow"),
+                "range": mark_type(self.range_, SpyRange),
+                "repr": mark_builtin(g.repr_, "repr"),
+                "set": mark_type(self.set_, SpySet),
+                "sorted": mark_builtin(self.sorted_, "sorted"),
+                "str": mark_type(self.str_, str),
+                "sum": mark_builtin(self.sum_, "sum"),
+                "tuple": mark_type(self.tuple_, tuple),
+            }
+        )
+        b.update(self.effect_builtins())
+        # Helpers only generated code can name (every ``__spy_*`` name is unspellable).
+        b.update(
+            {
+                _names.ATTR: self.gate_attr,
+                _names.TYPE: type,
+                _names.FLOAT: float,
+                _names.INT: int,
+                _names.LEN: len,
+                _names.SENTINEL: _SENTINEL,
+                _names.SIMPLE: SIMPLE_TYPES,
+                _names.SMALL: SMALL_TYPES,
+                _names.NUM: NUMBER_TYPES,
+                _names.STR: g.str_,
+                _names.REPR: g.repr_,
+                _names.ASCII: g.ascii_,
+                _names.FORMAT: g.format_,
+                _names.FPART: g.fpart,
+                _names.FCONV: g.fconv,
+                _names.SLICE: slice,
+                _names.STR_TYPE: str,
+                _names.PERCENT: g.percent,
+                _names.MOD: g.mod,
+                _names.MUL: g.mul,
+                _names.IMUL: g.imul,
+                _names.ADD: g.add,
+                _names.IADD: g.iadd,
+                _names.POW: g.pow,
+                _names.LSHIFT: g.lshift,
+                _names.STAR: g.star,
+                _names.SET: SpySet,
+                _names.CATCH: make_catch(self.program.code_objects),
+                _names.BOOK: self.book_attr,
+                _names.FPART_MAX: g.fstring_part,
+                **{_names.method_types_name(m): types for m, types in TYPES_BY_METHOD.items()},
+            }
+        )
+        return b
+
+    def globals(self) -> dict[str, object]:
+        """Book namespaces (one global per allowed Book)."""
+        caller = make_book_caller(
+            self.effect_for_books, self.emit, self.copy_result, self.program, self.meter.check_now
+        )
+        return {
+            name: BookNamespace(name, procs, caller) for name, procs in self.book_specs.items()
+        }
+
+    def effect_for_books(self, name: str, args: tuple[object, ...]) -> object:
+        # ProgramError passes through (the Book caller records it, then maps it).
+        try:
+            return self.host_effect(name, args)
+        except ProgramError:
+            raise
+        except BaseException as exc:
+            self.meter.fail(exc)
+            raise
+
+    # -- print --------------------------------------------------------------------------
+
+    def make_print(self) -> Callable[..., None]:
+        emit = self.emit
+        g = self.guards
+        env = self
+
+        def print_(
+            site: object, /, *args: object, sep: object = " ", end: object = "\n", flush: object = False
+        ) -> None:
+            if sep is None:
+                sep = " "
+            elif type(sep) is not str:
+                raise TypeError(f"sep must be None or a string, not {spy_type_name(sep)}")
+            if end is None:
+                end = "\n"
+            elif type(end) is not str:
+                raise TypeError(f"end must be None or a string, not {spy_type_name(end)}")
+            text = sep.join([a if type(a) is str else g.str_(a) for a in args]) + end
+            size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+            env.output_left -= size
+            if env.output_left < 0:
+                raise env.meter.limit(
+                    f"output limit exceeded: more than {env.limits.max_output_bytes:,} bytes printed (max_output_bytes)"
+                )
+            emit(site, text[:-1] if text.endswith("\n") else text)
+
+        return mark_builtin(print_, "print")  # type: ignore[no-any-return]
+
+    # -- effects ------------------------------------------------------------------------
+
+    def effect_builtins(self) -> dict[str, object]:
+        effect = self.effect
+
+        def artifact(name: object, text: object) -> object:
+            if type(name) is not str:
+                raise TypeError(f"artifact() name must be a str, not {spy_type_name(name)}")
+            if not name:
+                raise ValueError("artifact() name must not be empty")
+            if "/" in name or "\\" in name or "\0" in name or name in (".", ".."):
+                raise ValueError(
+                    f"artifact() name {name!r} must be a plain file name "
+                    "(no '/', '\\', NUL, and not '.' or '..')"
+                )
+            if type(text) is not str and type(text) is not bytes:
+                raise TypeError(f"artifact() text must be a str or bytes, not {spy_type_name(text)}")
+            return effect("artifact", (name, text))
+
+        def now() -> object:
+            return effect("now", ())
+
+        def random() -> object:
+            return effect("random", ())
+
+        def randint(a: object, b: object) -> object:
+            for arg in (a, b):
+                if type(arg) is not int and type(arg) is not bool:
+                    raise TypeError(f"randint() arguments must be int, not {spy_type_name(arg)}")
+            if a > b:  # type: ignore[operator]
+                raise ValueError(f"empty range for randint({a}, {b})")
+            return effect("randint", (int(a), int(b)))  # type: ignore[call-overload]
+
+        def uuid() -> object:
+            return effect("uuid", ())
+
+        def sleep(seconds: object) -> None:
+            if type(seconds) not in (int, float) or seconds != seconds:
+                raise TypeError(f"sleep() argument must be a finite int or float, not {spy_type_name(seconds)}")
+            if seconds < 0 or seconds == float("inf"):  # type: ignore[operator]
+                raise ValueError("sleep length must be non-negative and finite")
+            effect("sleep", (seconds,))
+
+        return {
+            fn.__name__: mark_builtin(fn, fn.__name__)
+            for fn in (artifact, now, random, randint, uuid, sleep)
+        }
+
+    # -- the attribute gate ---------------------------------------------------------------
+
+    def gate_attr(self, obj: object, name: str) -> Any:
+        """Read attribute ``name`` of ``obj`` if SPy allows it, else raise AttributeError.
+
+        The compiler inlines the fast path (``type(obj) in T_name``); this is the rest:
+        names no type allows, guarded methods, Books and exception attributes.
+        """
+        t = type(obj)
+        if t is BookNamespace:
+            return obj.procedure(name, None)  # type: ignore[attr-defined]
+        allowed = METHODS.get(t)
+        if allowed is not None and name in allowed:
+            if (t, name) in GUARDED:
+                return self.guarded_method(obj, name)
+            return getattr(obj, name)
+        if name == "args" and isinstance(obj, BaseException):
+            return obj.args
+        tname = spy_type_name(obj)
+        ref = _REFERENCE_TYPES.get(t, t)
+        # Say "not available in SPy" only when Python has it; hasattr on one of the builtin
+        # types in METHODS runs no program or host code.
+        if allowed is None or not hasattr(ref, name):
+            raise AttributeError(f"'{tname}' object has no attribute '{name}'")
+        raise AttributeError(f"'{tname}' object has no attribute '{name}' (not available in SPy)")
+
+    def book_attr(self, site: object, obj: object, name: str) -> Any:
+        """``book.procedure`` at a compile-time "book" site (or a normal gate read)."""
+        if type(obj) is BookNamespace:
+            return obj.procedure(name, site)  # type: ignore[arg-type]
+        types = TYPES_BY_METHOD.get(name)
+        if types is not None and type(obj) in types:
+            return getattr(obj, name)
+        return self.gate_attr(obj, name)
+
+    def guarded_method(self, obj: Any, name: str) -> Any:
+        g = self.guards
+        t = type(obj)
+        method = getattr(obj, name)
+        if t is dict:
+            if name == "keys":
+                return mark_method(functools.partial(DictKeys, obj), "keys", obj)
+            if name == "items":
+                return mark_method(functools.partial(DictItems, obj), "items", obj)
+            if name == "update":
+                return mark_method(functools.partial(self.dict_update, obj), "update", obj)
+        if t is list:  # extend
+            return mark_method(lambda iterable, /: method(g.star(iterable, len(obj))), name, obj)
+        if t in SET_TYPES or t is DictKeys or t is DictItems:
+            return mark_method(lambda *others: method(*[g.star(o) for o in others]), name, obj)
+        return mark_method(functools.partial(self.text_method, obj, name, method), name, obj)
+
+    def dict_update(self, d: dict[Any, Any], other: Any = (), /, **kwargs: Any) -> None:
+        if type(other) is not dict:
+            if isinstance(other, _SetBase):
+                other = list(other)
+            other = self.guards.star(other)
+        d.update(other, **kwargs)
+
+    def text_method(self, s: Any, name: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """str/bytes methods whose result can outgrow their input: estimate, then run."""
+        g = self.guards
+        n = len(s)
+        size = None
+        if name in ("center", "ljust", "rjust", "zfill"):
+            width = args[0] if args else kwargs.get("width", 0)
+            if type(width) is int or type(width) is bool:
+                size = max(int(width), n) * itemsize(s)
+        elif name == "expandtabs":
+            tab = args[0] if args else kwargs.get("tabsize", 8)
+            if type(tab) is int and tab > 0:
+                size = (n + s.count("\t" if type(s) is str else b"\t") * tab) * itemsize(s)
+        elif name == "replace":
+            if len(args) >= 2 and type(args[0]) is type(s) and type(args[1]) is type(s):
+                old, new = args[0], args[1]
+                count = args[2] if len(args) > 2 else kwargs.get("count", -1)
+                hits = (n + 1) if not old else s.count(old)
+                if type(count) is int and count >= 0:
+                    hits = min(hits, count)
+                size = (n + hits * max(len(new) - len(old), 0)) * max(itemsize(s), itemsize(new))
+        elif name == "join":
+            parts = g.star(args[0]) if args else []
+            if len(parts) > 1:
+                try:
+                    total = sum(map(len, parts))  # C speed; CPython checks the types itself
+                except TypeError:
+                    total = 0  # some part has no len(): join raises before allocating
+                size = total + n * (len(parts) - 1)
+                if size * 4 > g.cap and type(s) is str:
+                    # Close to the limit: count 4 bytes per character of non-ASCII parts.
+                    wide = not s.isascii() or not all(p.isascii() for p in parts if type(p) is str)
+                    size *= 4 if wide else 1
+            args = (parts,)
+        elif name in ("split", "rsplit", "splitlines"):
+            sep = args[0] if args and name != "splitlines" else kwargs.get("sep")
+            pieces = n + 1 if sep is None or type(sep) is not type(s) or not sep else s.count(sep) + 1
+            size = min(pieces, n + 1) * 64 + n
+        elif name == "encode":
+            encoding, errors = _codec(
+                args[0] if args else kwargs.get("encoding", "utf-8"),
+                args[1] if len(args) > 1 else kwargs.get("errors", "strict"),
             )
-        if type(text) is not str and type(text) is not bytes:
-            raise TypeError(f"artifact() text must be a str or bytes, not {spy_type_name(text)}")
-        return effect("artifact", (name, text))
+            args, kwargs = (encoding, errors), {}
+            size = n * (1 if s.isascii() else 10)
+        elif name == "decode":
+            encoding, errors = _codec(
+                args[0] if args else kwargs.get("encoding", "utf-8"),
+                args[1] if len(args) > 1 else kwargs.get("errors", "strict"),
+            )
+            args, kwargs = (encoding, errors), {}
+            size = n * 10
+        elif name == "hex":
+            size = n * 3
+        if size is not None:
+            g.need(size, f"{spy_type_name(s)}.{name}()")
+        return method(*args, **kwargs)
 
-    return mark_builtin(artifact, "artifact")  # type: ignore[no-any-return]
+    # -- constructors -----------------------------------------------------------------------
+
+    def str_(self, *args: Any, **kwargs: Any) -> str:
+        if not args and not kwargs:
+            return ""
+        if len(args) == 1 and not kwargs:
+            return self.guards.str_(args[0])
+        value = args[0] if args else kwargs.pop("object", b"")
+        encoding, errors = [*args[1:], None, None][:2]
+        encoding = kwargs.pop("encoding", encoding) or "utf-8"
+        errors = kwargs.pop("errors", errors) or "strict"
+        if kwargs:
+            raise TypeError(f"str() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        if type(value) is not bytes:
+            raise TypeError(f"decoding to str: need a bytes-like object, {spy_type_name(value)} found")
+        encoding, errors = _codec(encoding, errors)
+        self.guards.need(len(value) * 4, "str(bytes)")
+        return value.decode(encoding, errors)
+
+    def bytes_(self, source: Any = b"", encoding: Any = None, errors: Any = None) -> bytes:
+        g = self.guards
+        t = type(source)
+        if t is str:
+            if encoding is None:
+                raise TypeError("string argument without an encoding")
+            enc, err = _codec(encoding, errors or "strict")
+            g.need(len(source) * (1 if source.isascii() else 10), "bytes(str)")
+            return source.encode(enc, err)  # type: ignore[no-any-return]
+        if encoding is not None or errors is not None:
+            raise TypeError("encoding without a string argument")
+        if t is int or t is bool:
+            g.need(int(source), f"bytes({source})")
+            return bytes(source)
+        if t is bytes:
+            return source  # type: ignore[no-any-return]
+        if t in SIMPLE_TYPES or (t is dict and not source):
+            return bytes(source)  # the TypeError CPython gives
+        return bytes(g.star(source))
+
+    def list_(self, iterable: Iterable[Any] = (), /) -> list[Any]:
+        return self.guards.materialize(iterable)
+
+    def tuple_(self, iterable: Iterable[Any] = (), /) -> tuple[Any, ...]:
+        if isinstance(iterable, tuple) and type(iterable) is tuple:
+            return iterable
+        return tuple(self.guards.materialize(iterable))
+
+    def set_(self, iterable: Iterable[Any] = (), /) -> SpySet:
+        if type(iterable) is tuple and not iterable:
+            return SpySet()
+        return SpySet(self.guards.star(iterable))
+
+    def frozenset_(self, iterable: Iterable[Any] = (), /) -> SpyFrozenSet:
+        if isinstance(iterable, SpyFrozenSet):
+            return iterable
+        return SpyFrozenSet(self.guards.star(iterable))
+
+    def set_literal(self, *elements: Any) -> SpySet:
+        return SpySet(elements)
+
+    def dict_(self, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+        if len(args) > 1:
+            raise TypeError(f"dict expected at most 1 argument, got {len(args)}")
+        if not args:
+            return dict(**kwargs)
+        source = args[0]
+        if type(source) is not dict:
+            if isinstance(source, _SetBase):
+                source = list(source)  # CPython treats a set as a sequence of pairs
+            source = self.guards.star(source)
+        return dict(source, **kwargs)
+
+    def range_(self, *args: Any) -> SpyRange:
+        return SpyRange(range(*args), self.meter.charge)
+
+    def sorted_(self, iterable: Iterable[Any], /, *, key: Any = None, reverse: Any = False) -> list[Any]:
+        items = self.guards.materialize(iterable)
+        if len(items) > 4096:
+            self.meter.charge(len(items) // 16)  # sorting is n log n work no tick sees
+        items.sort(key=key, reverse=reverse)
+        return items
+
+    def sum_(self, iterable: Iterable[Any], /, start: Any = 0) -> Any:
+        if type(start) in NUMBER_TYPES:
+            return sum(iterable, start)
+        items = self.guards.star(iterable)
+        ts = type(start)
+        if ts is list or ts is tuple:
+            # CPython adds one by one (quadratic); the result is the concatenation.
+            size = len(start)
+            for x in items:
+                if type(x) is not ts:
+                    return sum(items, start)  # CPython's TypeError, at the same element
+                size += len(x)
+            # Estimated like any collection built element by element (a pointer and an
+            # object each): sum() is how a program flattens, not how it copies.
+            self.guards.need(size * ELEMENT_BYTES, f"sum() of {ts.__name__}s")
+            out = list(start)
+            for x in items:
+                out.extend(x)
+            return out if ts is list else tuple(out)
+        return sum(items, start)
+
+    def iter_(self, obj: Any, *sentinel: Any) -> Any:
+        if not sentinel:
+            return iter(obj)
+        if len(sentinel) > 1:
+            raise TypeError(f"iter expected at most 2 arguments, got {1 + len(sentinel)}")
+        if not callable(obj):
+            raise TypeError("iter(v, w): v must be callable")
+        tick = self.meter.tick
+
+        def call() -> Any:  # one step per call: iter(int, 1) must not loop forever in C
+            tick()
+            return obj()
+
+        return iter(call, sentinel[0])
 
 
-def make_run_builtins(effect: Callable[[str, tuple[object, ...]], object]) -> dict[str, object]:
-    """A fresh ``__builtins__`` dict for one run (effect builtins close over the host)."""
-    builtins: dict[str, object] = {**SAFE_BUILTINS, **_STATIC_HELPERS}
-    builtins["artifact"] = make_artifact(effect)
-    return builtins
+def mark_method(fn: Any, name: str, owner: object) -> Any:
+    """A wrapper standing in for ``owner.name``: renders as the built-in method."""
+    return _BoundWrapper(fn, name, owner)
+
+
+class _BoundWrapper:
+    """A guarded method: calls ``fn``; renders like ``<built-in method join of str object>``."""
+
+    __slots__ = ("_fn", "_name", "_owner")
+
+    def __init__(self, fn: Callable[..., Any], name: str, owner: object) -> None:
+        self._fn = fn
+        self._name = name
+        self._owner = owner
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._fn(*args, **kwargs)
+
+    @staticmethod
+    def _spy_repr_name(value: Any) -> str:
+        return f"<built-in method {value._name} of {spy_type_name(value._owner)} object>"
+
+
+_BoundWrapper.__name__ = _BoundWrapper.__qualname__ = "builtin_function_or_method"
+
+
+_SENTINEL = object()  # `a is not S is not b`: never a program value
+
+# -- isinstance ---------------------------------------------------------------------------
+
+
+def _resolve(classinfo: object) -> tuple[type, ...]:
+    if isinstance(classinfo, tuple):
+        out: list[type] = []
+        for item in classinfo:
+            out.extend(_resolve(item))
+        return tuple(out)
+    typ = getattr(classinfo, "_spy_type", None) if callable(classinfo) else None
+    if typ is not None:
+        return (typ,)
+    if isinstance(classinfo, type) and (
+        classinfo in (int, float, bool) or issubclass(classinfo, BaseException)
+    ):
+        return (classinfo,)
+    raise TypeError("isinstance() arg 2 must be a type, a tuple of types, or a union")
+
+
+def isinstance_(obj: object, classinfo: object, /) -> bool:
+    types = _resolve(classinfo)
+    if not _py.isinstance(obj, types):
+        return False
+    if _py.isinstance(obj, _SetBase):  # a SPy set is a dict only inside SPy's implementation
+        return any(t is not dict and _py.isinstance(obj, t) for t in types)
+    return True

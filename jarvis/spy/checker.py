@@ -51,38 +51,23 @@ _REJECTED: dict[type[ast.AST], tuple[str, bool, str | None]] = {
         False,
         "use a Book: SPy programs reach other systems through Books",
     ),
-    ast.ClassDef: ("`class`", False, "use dicts for records"),
-    ast.Lambda: ("`lambda`", False, "use `def`"),
-    ast.ListComp: ("list comprehensions", True, "use a `for` loop"),
-    ast.SetComp: ("set comprehensions", True, None),
-    ast.DictComp: ("dict comprehensions", True, "use a `for` loop"),
-    ast.GeneratorExp: ("generator expressions", True, "use a `for` loop"),
-    ast.Set: ("set literals", True, None),
-    ast.Try: ("`try`", False, None),
-    ast.TryStar: ("`try`", False, None),
-    ast.With: ("`with`", False, None),
+    ast.ClassDef: ("`class`", False, "use dicts for records and functions for behaviour"),
+    ast.TryStar: ("`try`/`except*`", False, "use a plain `except`"),
+    ast.With: ("`with`", False, "SPy programs have no resources to manage"),
     ast.AsyncWith: ("`async with`", False, None),
-    ast.Yield: ("`yield`", False, None),
-    ast.YieldFrom: ("`yield from`", False, None),
+    ast.Yield: ("`yield` (generators)", False, "build and return a list"),
+    ast.YieldFrom: ("`yield from` (generators)", False, "build and return a list"),
     ast.Await: ("`await`", False, None),
     ast.AsyncFunctionDef: ("`async def`", False, None),
     ast.AsyncFor: ("`async for`", False, None),
-    ast.Global: ("`global`", False, "return values from functions instead"),
-    ast.Nonlocal: ("`nonlocal`", False, "return values from functions instead"),
-    ast.Delete: ("`del`", False, None),
-    ast.Raise: ("`raise`", False, None),
-    ast.Assert: ("`assert`", False, None),
-    ast.Starred: ("starred expressions (`*x`)", True, None),
-    ast.NamedExpr: ("`:=` (assignment expressions)", True, None),
     ast.Match: ("`match`", False, "use `if`/`elif`"),
-    ast.AnnAssign: ("annotated assignments", True, "drop the annotation: `x = value`"),
 }
 
 _BINOPS = (
     ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow,
     ast.LShift, ast.RShift, ast.BitOr, ast.BitXor, ast.BitAnd,
 )  # fmt: skip
-_CONSTANT_TYPES = (int, float, str, bool, type(None))
+_CONSTANT_TYPES = (int, float, str, bool, type(None), bytes, type(...))
 
 
 def _not_allowed(construct: str, plural: bool = False) -> str:
@@ -182,6 +167,11 @@ class Checker:
             self.target(target)
         self.visit(node.value)
 
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self.target(node.target)
+        self.visit(node.annotation)  # never evaluated, but must be clean
+        self.visit_opt(node.value)
+
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         self.operator(node.op, node)
         self.target(node.target)
@@ -195,12 +185,20 @@ class Checker:
         elif isinstance(node, ast.Tuple | ast.List):
             for elt in node.elts:
                 self.target(elt)
+        elif isinstance(node, ast.Starred):
+            self.target(node.value)
         elif isinstance(node, ast.Attribute):
             self.reject(
                 node, _not_allowed("assigning to an attribute"), "use a dict: d[key] = value"
             )
         else:
-            self.visit(node)  # Starred and friends: rejected with their own message
+            self.visit(node)  # CPython's compiler rejects the rest ("cannot assign to ...")
+
+    def visit_Delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            if isinstance(target, ast.Attribute):
+                self.reject(target, _not_allowed("deleting an attribute"))
+            self.target(target)
 
     def visit_If(self, node: ast.If) -> None:
         self.visit(node.test)
@@ -240,32 +238,59 @@ class Checker:
             )
         self.visit_opt(node.value)
 
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        if node.decorator_list:
-            deco = node.decorator_list[0]
-            # Point the caret at the '@', which ast places one character before the expression.
-            at = deco.col_offset - 1 if deco.col_offset > 0 else deco.col_offset
-            self.reject(deco, _not_allowed("decorators", True), byte_col=at)
-        # ast gives the `def` keyword's position; the name follows "def ".
-        self.name(node.name, node, byte_col=node.col_offset + 4)
-        args = node.args
-        if args.vararg is not None:
-            self.reject(args.vararg, _not_allowed("`*args` parameters", True))
-        if args.kwonlyargs:
-            self.reject(args.kwonlyargs[0], _not_allowed("keyword-only parameters", True))
-        if args.kwarg is not None:
-            self.reject(args.kwarg, _not_allowed("`**kwargs` parameters", True))
+    def visit_Raise(self, node: ast.Raise) -> None:
+        self.visit_opt(node.exc)
+        self.visit_opt(node.cause)
+
+    def visit_Assert(self, node: ast.Assert) -> None:
+        self.visit(node.test)
+        self.visit_opt(node.msg)
+
+    def visit_Try(self, node: ast.Try) -> None:
+        self.body(node.body)
+        for handler in node.handlers:
+            self.visit_opt(handler.type)
+            if handler.name is not None:
+                # ast places the handler at `except`; point at the name instead.
+                self.name(handler.name, handler)
+            self.body(handler.body)
+        self.body(node.orelse)
+        self.body(node.finalbody)
+
+    def visit_Global(self, node: ast.Global) -> None:
+        for name in node.names:
+            self.name(name, node)
+
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
+        if not self.in_function:
+            self.reject(node, "nonlocal declaration not allowed at module level")
+        for name in node.names:
+            self.name(name, node)
+
+    def arguments(self, args: ast.arguments) -> None:
         seen: set[str] = set()
-        for arg in [*args.posonlyargs, *args.args]:
+        every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        if args.vararg is not None:
+            every.append(args.vararg)
+        if args.kwarg is not None:
+            every.append(args.kwarg)
+        for arg in every:
             self.name(arg.arg, arg)
             if arg.arg in seen:
                 self.reject(arg, f"duplicate parameter `{arg.arg}` in function definition")
             seen.add(arg.arg)
             # Annotations are dropped by the compiler (never evaluated) but must still be clean.
             self.visit_opt(arg.annotation)
+        for default in [*args.defaults, *args.kw_defaults]:
+            self.visit_opt(default)  # evaluated at `def` time, in the enclosing context
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        for deco in node.decorator_list:
+            self.visit(deco)
+        # ast gives the `def` keyword's position; the name follows "def ".
+        self.name(node.name, node, byte_col=node.col_offset + 4)
+        self.arguments(node.args)
         self.visit_opt(node.returns)
-        for default in args.defaults:
-            self.visit(default)  # evaluated at `def` time, in the enclosing context
         saved = self.in_function, self.in_loop
         self.in_function, self.in_loop = True, False
         try:
@@ -277,10 +302,7 @@ class Checker:
 
     def visit_Constant(self, node: ast.Constant) -> None:
         if not isinstance(node.value, _CONSTANT_TYPES):
-            what = {bytes: "bytes literals", complex: "complex numbers"}.get(
-                type(node.value), "`...` (Ellipsis)"
-            )
-            self.reject(node, _not_allowed(what, True))
+            self.reject(node, _not_allowed("complex numbers", True))
 
     def visit_Name(self, node: ast.Name) -> None:
         self.name(node.id, node)
@@ -340,6 +362,48 @@ class Checker:
         self.visit(node.body)
         self.visit(node.orelse)
 
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.target(node.target)
+        self.visit(node.value)
+
+    def visit_Starred(self, node: ast.Starred) -> None:
+        self.visit(node.value)
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self.arguments(node.args)
+        saved = self.in_function, self.in_loop
+        self.in_function, self.in_loop = True, False
+        try:
+            self.visit(node.body)
+        finally:
+            self.in_function, self.in_loop = saved
+
+    def comprehension(self, generators: list[ast.comprehension]) -> None:
+        for gen in generators:
+            if gen.is_async:
+                self.reject(gen.iter, _not_allowed("`async for`"))
+            self.target(gen.target)
+            self.visit(gen.iter)
+            for cond in gen.ifs:
+                self.visit(cond)
+
+    def visit_ListComp(self, node: ast.ListComp) -> None:
+        self.comprehension(node.generators)
+        self.visit(node.elt)
+
+    def visit_SetComp(self, node: ast.SetComp) -> None:
+        self.comprehension(node.generators)
+        self.visit(node.elt)
+
+    def visit_GeneratorExp(self, node: ast.GeneratorExp) -> None:
+        self.comprehension(node.generators)
+        self.visit(node.elt)
+
+    def visit_DictComp(self, node: ast.DictComp) -> None:
+        self.comprehension(node.generators)
+        self.visit(node.key)
+        self.visit(node.value)
+
     def visit_Call(self, node: ast.Call) -> None:
         if not (isinstance(node.func, ast.Name) and node.func.id == "print"):
             self.visit(node.func)
@@ -347,12 +411,11 @@ class Checker:
             self.visit(arg)
         seen: set[str] = set()
         for kw in node.keywords:
-            if kw.arg is None:
-                self.reject(kw, _not_allowed("`**` argument unpacking"))
-            self.name(kw.arg, kw)
-            if kw.arg in seen:
-                self.reject(kw, f"keyword argument `{kw.arg}` repeated")
-            seen.add(kw.arg)
+            if kw.arg is not None:
+                self.name(kw.arg, kw)
+                if kw.arg in seen:
+                    self.reject(kw, f"keyword argument `{kw.arg}` repeated")
+                seen.add(kw.arg)
             self.visit(kw.value)
 
     def visit_List(self, node: ast.List) -> None:
@@ -363,11 +426,13 @@ class Checker:
         for elt in node.elts:
             self.visit(elt)
 
+    def visit_Set(self, node: ast.Set) -> None:
+        for elt in node.elts:
+            self.visit(elt)
+
     def visit_Dict(self, node: ast.Dict) -> None:
         for key, value in zip(node.keys, node.values, strict=True):
-            if key is None:
-                self.reject(value, _not_allowed("`**` unpacking in dict literals"))
-            self.visit(key)
+            self.visit_opt(key)  # None: `**mapping`
             self.visit(value)
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> None:

@@ -2,30 +2,32 @@
 
 The host is the only way out of a program: it receives log records (``emit``), performs
 journaled effects (``effect``) and gets a chance to stop the program (``check``). The
-runtime binds ``host.emit`` and ``host.check`` straight into the program's globals, with
-no wrapper, because they run once per statement / loop iteration.
+runtime binds ``host.emit`` straight into the program's globals, with no wrapper,
+because it runs once per statement; ``host.check`` is called by the meter once per
+chunk of ticks (a few milliseconds at most, see ``limits.py``).
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Mapping
-from types import TracebackType
+import sys
+from collections.abc import Collection, Mapping
+from types import FunctionType
 from typing import Protocol
 
-from jarvis.errors import JarvisError, SpyFrame, SpyRuntimeError
+from jarvis.errors import JarvisError, LimitExceeded, SpyFrame, SpyRuntimeError
 from jarvis.spy import _names
-from jarvis.spy.builtins import make_print, make_run_builtins
+from jarvis.spy.builtins import Environment
 from jarvis.spy.compiler import Program, Site
-
-#: Frames from files under this directory belong to SPy itself (builtins, helpers):
-#: an exception raised there is the program's fault, like one raised by a C builtin.
-_SPY_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+from jarvis.spy.exceptions import passes_through_host
+from jarvis.spy.limits import Limits, Meter
 
 # CPython's messages embed reprs ("<function f at 0x7f...> is not in list"); the address
 # differs on every run, and an execution's outcome must not.
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")
+
+_NO_BOOKS: Mapping[str, Collection[str]] = {}
+_DEFAULT_LIMITS = Limits()
 
 
 class Host(Protocol):
@@ -35,46 +37,102 @@ class Host(Protocol):
         """A raw log record. ``value`` is the live object: render it before it changes."""
 
     def effect(self, name: str, args: tuple[object, ...]) -> object:
-        """A journaled side effect, e.g. ``("artifact", (name, text))`` -> a URI string."""
+        """A journaled side effect, e.g. ``("artifact", (name, text))`` -> a URI string.
+
+        May raise ``jarvis.errors.ProgramError(spy_type, message)`` to raise that SPy
+        exception in the program at the call (e.g. a failed Book call: ``BookError``).
+        """
 
     def check(self) -> None:
-        """Called at every loop iteration and SPy function call; may raise ``Stopped``."""
+        """Called every few milliseconds of running, and before every effect; may raise ``Stopped``."""
 
 
-def run_program(program: Program, inputs: Mapping[str, object], host: Host) -> object:
+def run_program(
+    program: Program,
+    inputs: Mapping[str, object],
+    host: Host,
+    *,
+    books: Mapping[str, Collection[str]] = _NO_BOOKS,
+    limits: Limits = _DEFAULT_LIMITS,
+) -> object:
     """Run ``program`` with ``inputs``; return the final value of its global ``result``.
 
-    Raises ``SpyRuntimeError`` for any exception the program raises (SPy frames only).
-    Exceptions raised by the host (``Stopped``, ``LimitExceeded``, any other
-    ``JarvisError``, or any exception whose traceback passes through host code) propagate
-    unchanged: they are not the program's doing and must not be reported as if they were.
-    ``TypeError`` if ``inputs`` holds something that is not plain data.
+    ``books`` maps each Book the program may call to its allowed procedure names; each
+    becomes a global namespace (``kv.get(...)``). ``limits`` bound steps, time, memory,
+    call depth and printed output (``LimitExceeded``).
+
+    Raises ``SpyRuntimeError`` for any exception the program raises (SPy frames only),
+    ``LimitExceeded`` when a limit is hit. Exceptions raised by the host (``Stopped``,
+    any other ``JarvisError``, or any exception whose traceback passes through host
+    code) propagate unchanged: they are not the program's doing and must not be
+    reported as if they were. ``TypeError`` if ``inputs`` holds something that is not
+    plain data, ``ValueError`` for a bad Book name.
     """
+    if len(program.source) * 4 > limits.max_program_bytes:
+        size = len(program.source.encode("utf-8", "surrogatepass"))
+        if size > limits.max_program_bytes:
+            raise LimitExceeded(
+                "LimitExceeded",
+                f"the program is {size:,} bytes, more than {limits.max_program_bytes:,} (max_program_bytes)",
+                [],
+                program.filename,
+            )
+    base_frame = sys._getframe()
+    meter = Meter(limits, host.check, program.code_objects, program.text, base_frame)
+    env_builder = Environment(
+        program, host.emit, host.effect, meter, limits, books, copy_result
+    )
     env: dict[str, object] = {
-        "__builtins__": make_run_builtins(host.effect),
+        "__builtins__": env_builder.builtins(),
+        # Functions take their __module__ from it: CPython's messages then read
+        # "__main__.f() got multiple values...", as for a script. Unreadable by programs.
+        "__name__": "__main__",
         "inputs": copy_data(inputs),
         _names.EMIT: host.emit,
-        _names.CHECK: host.check,
-        _names.PRINT: make_print(host.emit),
+        _names.TICK: meter.tick,
+        _names.CALL: meter.call,
+        _names.PRINT: env_builder.make_print(),
     }
-    env.update(program.site_globals)
+    env.update(program.constants)
+    env.update(env_builder.globals())
+    meter.env = env
+    main = FunctionType(program.code, env, "<module>")
     try:
-        exec(program.code, env)
-    except JarvisError:
-        raise
-    except Exception as exc:
+        main()
+    except BaseException as exc:
+        failure = meter.failure
+        if failure is not None:
+            # A limit, a stop or a host failure happened: it is the outcome, whatever
+            # the program did afterwards (a `finally` may have raised something else).
+            raise failure.with_traceback(meter.failure_tb) from None  # type: ignore[arg-type]
+        if isinstance(exc, JarvisError) or not isinstance(exc, Exception):
+            raise
         tb = exc.__traceback__
         # Running out of stack or memory is the program's doing even when the last
         # straw was a host call (deep recursion trips the limit inside host.emit).
-        if not isinstance(exc, RecursionError | MemoryError) and _passes_through_host(tb, program):
+        if not isinstance(exc, RecursionError | MemoryError) and passes_through_host(
+            tb, program.code_objects
+        ):
             raise
         raise SpyRuntimeError(
             type(exc).__name__,
-            _ADDRESS.sub(">", str(exc)),
+            _ADDRESS.sub(">", _message(exc)),
             spy_frames(tb, program),
             program.filename,
         ) from None
+    if meter.failure is not None:
+        # The program swallowed it (`finally: return`) and went on: it still ends here.
+        raise meter.failure.with_traceback(meter.failure_tb)  # type: ignore[arg-type]
     return env.get("result")
+
+
+def _message(exc: BaseException) -> str:
+    from jarvis.spy.values import spy_str
+
+    try:
+        return spy_str(exc, 100_000)
+    except Exception:  # a message that cannot be shown is not worth a second failure
+        return f"<{type(exc).__name__} with an unprintable message>"
 
 
 def copy_data(value: object, _depth: int = 0) -> object:
@@ -85,14 +143,18 @@ def copy_data(value: object, _depth: int = 0) -> object:
     """
     if _depth > 200:
         raise TypeError("inputs are nested more than 200 levels deep")
-    if value is None or type(value) in (bool, int, float, str):
+    if value is None or type(value) in (bool, int, float, str, bytes):
         return value
     if isinstance(value, str):
         return str.__str__(value)  # exact str, without calling an overridden __str__
+    if isinstance(value, bool):
+        return bool(value)
     if isinstance(value, int):
         return int.__int__(value)
     if isinstance(value, float):
         return float.__float__(value)
+    if isinstance(value, bytes):
+        return bytes(memoryview(value))
     if isinstance(value, Mapping):
         return {copy_data(k, _depth + 1): copy_data(v, _depth + 1) for k, v in value.items()}
     if isinstance(value, list):
@@ -100,38 +162,37 @@ def copy_data(value: object, _depth: int = 0) -> object:
     if isinstance(value, tuple):
         return tuple(copy_data(v, _depth + 1) for v in value)
     raise TypeError(
-        f"inputs may only hold None, bool, int, float, str, list, tuple and dict; "
+        f"inputs may only hold None, bool, int, float, str, bytes, list, tuple and dict; "
         f"got {type(value).__name__}"
     )
 
 
-def _passes_through_host(tb: TracebackType | None, program: Program) -> bool:
-    """True if the exception was raised in (or below) host code rather than by the program."""
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if code not in program.code_objects and not code.co_filename.startswith(_SPY_DIR):
-            return True
-        tb = tb.tb_next
-    return False
+def copy_result(value: object) -> object:
+    """An effect's result, copied into plain SPy data (a host bug if it is not data)."""
+    return copy_data(value)
 
 
-def spy_frames(tb: TracebackType | None, program: Program) -> list[SpyFrame]:
+def spy_frames(tb: object, program: Program) -> list[SpyFrame]:
     """The SPy traceback: one frame per traceback entry running the program's own code."""
     frames: list[SpyFrame] = []
     while tb is not None:
-        code = tb.tb_frame.f_code
+        frame = tb.tb_frame  # type: ignore[attr-defined]
+        code = frame.f_code
         if code in program.code_objects:
-            line = tb.tb_lineno or 0
+            line = tb.tb_lineno or 0  # type: ignore[attr-defined]
             col = 0
-            if tb.tb_lasti >= 0:
+            lasti = tb.tb_lasti  # type: ignore[attr-defined]
+            if lasti >= 0:
                 # Same lookup as traceback._get_code_position: one position per code unit.
                 for i, pos in enumerate(code.co_positions()):
-                    if i == tb.tb_lasti // 2:
+                    if i == lasti // 2:
                         if pos[0] is not None:
                             line = pos[0]
                         if pos[2] is not None:
                             col = program.text.char_col(line, pos[2])
                         break
             frames.append(SpyFrame(code.co_name, line, col, program.text.line(line)))
-        tb = tb.tb_next
+        tb = tb.tb_next  # type: ignore[attr-defined]
     return frames
+
+

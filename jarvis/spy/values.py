@@ -4,18 +4,29 @@ Determinism matters because a program's text can flow into an effect (an artifac
 content, a Book call's argument) and replay compares effect requests with the journal
 (DESIGN §1). CPython's default reprs of functions, bound methods and iterators embed a
 memory address, which differs on every run; SPy renders those without it.
+
+``spy_str``/``spy_repr`` take an optional size budget (characters): the per-run
+builtins pass the run's memory limit, so ``str([s] * 1000)`` fails with
+``ValueTooLarge`` part-way through instead of building a gigantic string.
 """
 
 from __future__ import annotations
 
 import math
-from types import BuiltinFunctionType, FunctionType, ModuleType
+import re
+from types import BuiltinFunctionType, FunctionType, MethodType, ModuleType
 from typing import Any
+
+from jarvis.spy.containers import DictItems, DictKeys, SpyFrozenSet, SpyRange, SpySet
 
 NoneType = type(None)
 
 #: Types whose CPython ``str``/``repr``/``format`` is already deterministic: the fast path.
-SIMPLE_TYPES: frozenset[type] = frozenset({str, int, float, bool, NoneType})
+SIMPLE_TYPES: frozenset[type] = frozenset({str, int, float, bool, NoneType, bytes})
+
+#: Types whose formatted text is short whatever the value (ints are capped by CPython's
+#: 4300-digit limit): f-strings format them without any size check.
+SMALL_TYPES: frozenset[type] = frozenset({int, float, bool, NoneType})
 
 #: Containers deeper than this are cut off with ``"..."`` when rendered for a log record,
 #: so rendering can never blow the host's stack (orjson itself refuses depth > 255).
@@ -26,80 +37,204 @@ MAX_RENDER_DEPTH = 100
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 
-_DICT_VIEW_TYPES: tuple[type, ...] = (type({}.keys()), type({}.values()), type({}.items()))
+_DICT_VIEW_TYPES: tuple[type, ...] = (
+    type({}.keys()), type({}.values()), type({}.items()), DictKeys, DictItems,
+)  # fmt: skip
+#: Rendered as JSON arrays: sequences, sets and dict views.
+_ARRAY_TYPES: frozenset[type] = frozenset({list, tuple, SpySet, SpyFrozenSet, *_DICT_VIEW_TYPES})
+
+
+class ValueTooLarge(Exception):
+    """A text SPy was building would pass its size budget (turned into LimitExceeded)."""
+
+    def __init__(self, what: str, size: int) -> None:
+        self.what = what
+        self.size = size
+        super().__init__(f"{what} of more than {size:,} characters")
 
 
 def mark_builtin(fn: Any, name: str) -> Any:
-    """Make a Python-level SPy builtin look and render like a built-in function ``name``."""
-    fn.__name__ = name
-    fn.__qualname__ = name
-    fn._spy_builtin = True
+    """Make a Python-level SPy builtin look and render like a built-in function ``name``.
+
+    A bound method (a per-run builtin) is marked through its function, once for all runs.
+    """
+    target: Any = fn.__func__ if type(fn) is MethodType else fn
+    target.__name__ = name
+    target.__qualname__ = name
+    target._spy_builtin = True
+    return fn
+
+
+def mark_type(fn: Any, typ: type, name: str | None = None) -> Any:
+    """Make a SPy builtin that stands for a type (``list``, ``str``...) render as one."""
+    mark_builtin(fn, name or typ.__name__)
+    target: Any = fn.__func__ if type(fn) is MethodType else fn
+    target._spy_type = typ
     return fn
 
 
 def is_spy_builtin(value: object) -> bool:
     """True for builtins SPy implements in Python (``print``, ``str``, ``artifact``...)."""
-    return type(value) is FunctionType and getattr(value, "_spy_builtin", False) is True
+    t = type(value)
+    if t is MethodType:
+        value = value.__func__  # type: ignore[attr-defined]
+        t = type(value)
+    return t is FunctionType and getattr(value, "_spy_builtin", False) is True
 
 
 def spy_type_name(value: object) -> str:
     """The type name SPy shows for ``value`` (in errors and next to rendered values)."""
     if is_spy_builtin(value):
+        if getattr(value, "_spy_type", None) is not None:
+            return "type"
+        return "builtin_function_or_method"
+    if type(value) is MethodType:
         return "builtin_function_or_method"
     return type(value).__name__
 
 
-def spy_str(value: object) -> str:
+class _Budget:
+    """Characters a str()/repr() may still produce (``None`` budget: unlimited)."""
+
+    __slots__ = ("left", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+        self.limit = limit
+
+    def spend(self, text: str) -> str:
+        self.left -= len(text)
+        if self.left < 0:
+            raise ValueTooLarge("a str()/repr() result", self.limit)
+        return text
+
+
+def spy_str(value: object, budget: int | None = None) -> str:
     """``str(value)`` without memory addresses."""
     t = type(value)
     if t is str:
         return value  # type: ignore[return-value]
     if t in SIMPLE_TYPES:
         return str(value)
-    return _repr(value, set())
+    b = _Budget(budget) if budget is not None else None
+    if isinstance(value, BaseException):
+        return _exc_str(value, b)
+    return _repr(value, set(), b)
 
 
-def spy_repr(value: object) -> str:
+def spy_repr(value: object, budget: int | None = None) -> str:
     """``repr(value)`` without memory addresses."""
-    if type(value) in SIMPLE_TYPES:
+    t = type(value)
+    if t in SMALL_TYPES or (budget is None and t in SIMPLE_TYPES):
         return repr(value)
-    return _repr(value, set())
+    return _repr(value, set(), _Budget(budget) if budget is not None else None)
 
 
-def spy_ascii(value: object) -> str:
+def spy_ascii(value: object, budget: int | None = None) -> str:
     """``ascii(value)``: ``spy_repr`` with non-ASCII characters escaped, as CPython does."""
-    return spy_repr(value).encode("ascii", "backslashreplace").decode("ascii")
+    text = spy_repr(value, budget)
+    if text.isascii():
+        return text
+    if budget is not None and len(text) * 10 > budget:
+        _Budget(budget).spend(text * 10)  # a bound: \U0001f600 is 10 characters
+    return text.encode("ascii", "backslashreplace").decode("ascii")
+
+
+def _simple_args(exc: BaseException) -> bool:
+    return all(type(a) in SIMPLE_TYPES for a in exc.args)
+
+
+def _exc_str(exc: BaseException, b: _Budget | None) -> str:
+    if _simple_args(exc):
+        text = str(exc)
+        return b.spend(text) if b is not None else text
+    args = exc.args
+    if len(args) == 1:
+        if isinstance(exc, KeyError):
+            return _repr(args[0], set(), b)
+        return _str_in(args[0], set(), b)
+    return _repr(args, set(), b) if args else ""
+
+
+def _str_in(value: object, active: set[int], b: _Budget | None) -> str:
+    if isinstance(value, str):
+        return b.spend(value) if b is not None else value
+    if isinstance(value, BaseException):
+        return _exc_str(value, b)
+    return _repr(value, active, b)
+
+
+def _exc_repr(exc: BaseException, active: set[int], b: _Budget | None) -> str:
+    name = type(exc).__name__
+    if _simple_args(exc):
+        text = name + repr(exc.args) if len(exc.args) != 1 else f"{name}({exc.args[0]!r})"
+        return b.spend(text) if b is not None else text
+    if len(exc.args) == 1:
+        return f"{name}({_repr(exc.args[0], active, b)})"
+    return name + _repr(exc.args, active, b)
 
 
 class _Shown:
     """Stand-in for a non-scalar ``%``-format argument: formats via SPy's str/repr."""
 
-    __slots__ = ("value",)
+    __slots__ = ("budget", "value")
 
-    def __init__(self, value: object) -> None:
+    def __init__(self, value: object, budget: int | None) -> None:
         self.value = value
+        self.budget = budget
 
     def __str__(self) -> str:
-        return spy_str(self.value)
+        return spy_str(self.value, self.budget)
 
     def __repr__(self) -> str:
-        return spy_repr(self.value)
+        return spy_repr(self.value, self.budget)
 
 
-def _shown(value: object) -> object:
-    return value if type(value) in SIMPLE_TYPES else _Shown(value)
+def _shown(value: object, budget: int | None) -> object:
+    return value if type(value) in SIMPLE_TYPES else _Shown(value, budget)
 
 
-def spy_percent(fmt: str, args: object) -> str:
-    """``fmt % args`` where ``%s``/``%r`` of functions and the like carry no address."""
+# Numbers inside %-conversion specs: widths and precisions ("%-10.3f", "%(k)08d").
+_PCT_SPEC = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?([a-zA-Z%]?)")
+
+
+def spy_percent(fmt: str, args: object, budget: int | None = None) -> str:
+    """``fmt % args`` where ``%s``/``%r`` of functions and the like carry no address.
+
+    With a ``budget``, the result's size is bounded before formatting: the format's
+    length, plus every width and precision (``%*d`` ones come from ``args``), plus the
+    text of every argument (each formatted against the same budget).
+    """
     t = type(args)
+    if budget is not None:
+        _check_percent(fmt, args, budget)
     if t is tuple:
-        args = tuple([_shown(v) for v in args])  # type: ignore[attr-defined]
+        args = tuple([_shown(v, budget) for v in args])  # type: ignore[attr-defined]
     elif t is dict:  # "%(name)s" % mapping -- and "%s" % mapping prints the dict
-        args = {k: _shown(v) for k, v in args.items()}  # type: ignore[attr-defined]
+        args = {k: _shown(v, budget) for k, v in args.items()}  # type: ignore[attr-defined]
     elif t not in SIMPLE_TYPES:
-        args = _Shown(args)
+        args = _Shown(args, budget)
     return fmt % args
+
+
+def _check_percent(fmt: str, args: object, budget: int) -> None:
+    size = len(fmt)
+    stars = []
+    for width, precision, _conv in _PCT_SPEC.findall(fmt):
+        for part in (width, precision):
+            if part == "*":
+                stars.append(part)
+            elif part:
+                size += int(part) if len(part) < 12 else budget + 1
+    if stars and isinstance(args, tuple):
+        size += sum(min(abs(a), budget + 1) for a in args if type(a) is int)
+    values: Any = args.values() if isinstance(args, dict) else args if isinstance(args, tuple) else (args,)
+    for v in values:
+        tv = type(v)
+        if tv is str or tv is bytes:
+            size += len(v) * (4 if tv is bytes else 1)
+    if size > budget:
+        raise ValueTooLarge("a %-formatted str", budget)
 
 
 def spy_mod(left: Any, right: Any) -> Any:
@@ -109,12 +244,15 @@ def spy_mod(left: Any, right: Any) -> Any:
     return left % right
 
 
-def _repr(value: object, active: set[int]) -> str:
+def _repr(value: object, active: set[int], b: _Budget | None) -> str:
     # ``active`` holds the ids of the containers being printed, so a list that contains
     # itself prints as ``[...]`` exactly as CPython's Py_ReprEnter does.
     t = type(value)
     if t in SIMPLE_TYPES:
-        return repr(value)
+        if b is not None and (t is str or t is bytes) and len(value) > b.left:  # type: ignore[arg-type]
+            raise ValueTooLarge("a str()/repr() result", b.limit)
+        text = repr(value)
+        return b.spend(text) if b is not None else text
     if t is list or t is tuple or t is dict:
         key = id(value)
         if key in active:
@@ -122,32 +260,61 @@ def _repr(value: object, active: set[int]) -> str:
         active.add(key)
         try:
             if t is list:
-                return "[" + ", ".join([_repr(v, active) for v in value]) + "]"  # type: ignore[attr-defined]
+                return "[" + ", ".join([_repr(v, active, b) for v in value]) + "]"  # type: ignore[attr-defined]
             if t is tuple:
-                items = [_repr(v, active) for v in value]  # type: ignore[attr-defined]
+                items = [_repr(v, active, b) for v in value]  # type: ignore[attr-defined]
                 return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
             return (
                 "{"
                 + ", ".join(
-                    [_repr(k, active) + ": " + _repr(v, active) for k, v in value.items()]  # type: ignore[attr-defined]
+                    [_repr(k, active, b) + ": " + _repr(v, active, b) for k, v in value.items()]  # type: ignore[attr-defined]
                 )
                 + "}"
             )
         finally:
             active.discard(key)
+    if t is SpySet or t is SpyFrozenSet:
+        key = id(value)
+        if key in active:
+            return f"{t.__name__}(...)"
+        active.add(key)
+        try:
+            if not value:
+                return f"{t.__name__}()"
+            inner = "{" + ", ".join([_repr(v, active, b) for v in value]) + "}"  # type: ignore[attr-defined]
+            return inner if t is SpySet else f"frozenset({inner})"
+        finally:
+            active.discard(key)
+    if t in _DICT_VIEW_TYPES:
+        return f"{t.__name__}({_repr(list(value), active, b)})"  # type: ignore[call-overload]
+    if isinstance(value, BaseException):
+        return _exc_repr(value, active, b)
+    if (t is FunctionType or t is MethodType) and is_spy_builtin(value):
+        if getattr(value, "_spy_type", None) is not None:
+            return f"<class '{value.__name__}'>"  # type: ignore[attr-defined]
+        return f"<built-in function {value.__name__}>"  # type: ignore[attr-defined]
     if t is FunctionType:
         if is_spy_builtin(value):
+            if getattr(value, "_spy_type", None) is not None:
+                return f"<class '{value.__name__}'>"  # type: ignore[attr-defined]
             return f"<built-in function {value.__name__}>"  # type: ignore[attr-defined]
         return f"<function {value.__qualname__}>"  # type: ignore[attr-defined]
+    if t is MethodType:
+        func = value.__func__  # type: ignore[attr-defined]
+        owner = value.__self__  # type: ignore[attr-defined]
+        return f"<built-in method {func.__name__} of {spy_type_name(owner)} object>"
     if t is BuiltinFunctionType:
         owner = value.__self__  # type: ignore[attr-defined]
         if owner is None or isinstance(owner, ModuleType):
             return f"<built-in function {value.__name__}>"  # type: ignore[attr-defined]
-        return f"<built-in method {value.__name__} of {type(owner).__name__} object>"  # type: ignore[attr-defined]
-    if t is type or t is range:
+        return f"<built-in method {value.__name__} of {spy_type_name(owner)} object>"  # type: ignore[attr-defined]
+    if t is type:
+        return f"<class '{value.__name__}'>"  # type: ignore[attr-defined]
+    if t is range or t is SpyRange:
         return repr(value)
-    if t in _DICT_VIEW_TYPES:
-        return f"{t.__name__}({_repr(list(value), active)})"  # type: ignore[call-overload]
+    name = getattr(t, "_spy_repr_name", None)
+    if name is not None:  # namespaces: <module 'math'>, Books: <book 'kv'>
+        return name(value)  # type: ignore[no-any-return]
     return f"<{t.__name__} object>"
 
 
@@ -157,16 +324,31 @@ def render_value(value: object) -> tuple[object, str]:
     - ``None``/``bool``/``str`` as themselves; ``int`` as itself inside the signed 64-bit
       range, else as its decimal string (type stays ``"int"``); non-finite floats as
       ``"nan"``/``"inf"``/``"-inf"``.
-    - ``list`` and ``tuple`` as JSON arrays (a tuple's type name says ``"tuple"``).
+    - ``list``, ``tuple``, ``set`` and ``frozenset`` as JSON arrays (the type name says
+      which); sets in their (insertion) iteration order.
     - ``dict`` as a JSON object when every key is a ``str``; otherwise as a list of
       ``[key, value]`` pairs (lossless: ``1`` and ``"1"`` stay distinct). The type name is
       ``"dict"`` in both cases; consumers tell them apart by object vs array.
     - dict views (``d.keys()``...) as arrays of their items.
-    - functions, builtins, ranges, iterators and anything else as their deterministic repr
-      string, e.g. ``"<function f>"``. Rendering never consumes an iterator.
+    - ``bytes``, functions, builtins, ranges, iterators, exceptions and anything else as
+      their deterministic repr string, e.g. ``"b'\\x00'"``, ``"<function f>"``.
+      Rendering never consumes an iterator.
     - a container met again inside itself renders as ``"[...]"``/``"(...)"``/``"{...}"``;
       nesting deeper than ``MAX_RENDER_DEPTH`` is cut off as ``"..."``.
     """
+    t = type(value)
+    # Fast path for the common scalars (one record per statement: this is hot).
+    if t is int:
+        if _INT64_MIN <= value <= _INT64_MAX:  # type: ignore[operator]
+            return value, "int"
+    elif t is str:
+        return value, "str"
+    elif t is bool:
+        return value, "bool"
+    elif value is None:
+        return None, "NoneType"
+    elif t is float:
+        return (value if math.isfinite(value) else str(value)), "float"  # type: ignore[arg-type]
     return _data(value, 0, set()), spy_type_name(value)
 
 
@@ -183,7 +365,7 @@ def _data(value: object, depth: int, active: set[int]) -> object:
             return f"<int with {value.bit_length()} bits>"  # type: ignore[attr-defined]
     if t is float:
         return value if math.isfinite(value) else str(value)  # type: ignore[arg-type]
-    if t is list or t is tuple or t is dict or t in _DICT_VIEW_TYPES:
+    if t is dict or t in _ARRAY_TYPES:
         if depth >= MAX_RENDER_DEPTH:
             return "..."
         key = id(value)

@@ -15,7 +15,7 @@ from ._host import RecordingHost
 
 def test_exported_names_are_pinned() -> None:
     assert sorted(jarvis.spy.__all__) == [
-        "Host", "Program", "Site", "compile_program", "render_value", "run_program",
+        "Host", "Limits", "Program", "Site", "compile_program", "render_value", "run_program",
     ]  # fmt: skip
 
 

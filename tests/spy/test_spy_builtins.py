@@ -98,7 +98,7 @@ def test_render_functions_and_builtins_from_a_program() -> None:
     )
     assert [(r.data, r.type_name) for r in host.records] == [
         ("<function f>", "function"),
-        ("<built-in function str>", "builtin_function_or_method"),
+        ("<class 'str'>", "type"),
         ("<built-in function artifact>", "builtin_function_or_method"),
         ("<enumerate object>", "enumerate"),
     ]

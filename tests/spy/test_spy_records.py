@@ -25,14 +25,14 @@ result = x
 '''
 
 
-def run(source: str) -> RecordingHost:
+def run(source: str, level: str = "statements") -> RecordingHost:
     host = RecordingHost()
-    run_program(compile_program(source), {}, host)
+    run_program(compile_program(source, log_level=level), {}, host)
     return host
 
 
 def test_records_exact() -> None:
-    host = run(PROGRAM)
+    host = run(PROGRAM)  # "statements": every kind but branch
     got = [(r.kind, r.line, r.source, r.data, r.type_name) for r in host.records]
     assert got == [
         ("assign", 2, "a, b = 1, 2", [1, 2], "tuple"),
@@ -52,7 +52,7 @@ def test_records_exact() -> None:
 
 
 def test_sites_are_static_and_positioned() -> None:
-    program = compile_program(PROGRAM)
+    program = compile_program(PROGRAM, log_level="statements")
     by_source = {s.source: s for s in program.sites}
     site = by_source['d["k"] += [2]']
     assert site == Site(
@@ -72,7 +72,7 @@ def test_emitted_sites_are_the_programs_sites() -> None:
 
 
 def test_multiline_statement_source_and_unicode_columns() -> None:
-    program = compile_program('é = 1; s = "ü" + \\\n    "x"\n')
+    program = compile_program('é = 1; s = "ü" + \\\n    "x"\n', log_level="statements")
     first, second = program.sites
     assert (first.source, first.col, first.end_col) == ("é = 1", 0, 5)
     assert second.source == 's = "ü" + \\\n    "x"'
@@ -128,8 +128,12 @@ def test_expression_records_for_method_calls() -> None:
     ]
 
 
-def test_check_called_per_iteration_and_call() -> None:
-    host = run(
-        "def f():\n    return 1\nfor i in range(4):\n    f()\nn = 0\nwhile n < 3:\n    n += 1\n"
-    )
-    assert host.checks == 4 + 4 + 3
+def test_check_is_called_while_running_and_before_effects() -> None:
+    # host.check runs once per chunk of ticks (every few ms at most), not per tick; the
+    # first ticks of a run check every time, and every effect checks first.
+    host = run("def f():\n    return 1\nfor i in range(4):\n    f()\n")
+    assert host.checks == 8
+    host = run("x = 1\nartifact('a.txt', 'x')\n")
+    assert host.checks == 1
+    host = run("n = 0\nwhile n < 100000:\n    n += 1\n")
+    assert 64 < host.checks < 1000

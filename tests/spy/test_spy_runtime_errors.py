@@ -65,7 +65,8 @@ def test_error_in_callback_called_by_builtin() -> None:
         ("x = [1]\ny = x[5]", "IndexError", "list index out of range", 2, 4),
         ("y = 'a' + 1", "TypeError", 'can only concatenate str (not "int") to str', 1, 4),
         ("y = missing", "NameError", "name 'missing' is not defined", 1, 4),
-        ("y = set()", "NameError", "name 'set' is not defined", 1, 4),
+        ("y = id(1)", "NameError", "name 'id' is not defined", 1, 4),
+        ("y = hash('a')", "NameError", "name 'hash' is not defined", 1, 4),
         ("x = 1\nx.upper()", "AttributeError", "'int' object has no attribute 'upper'", 2, 0),
         ("a, b = [1]", "ValueError", "not enough values to unpack (expected 2, got 1)", 1, 0),
         ("x = 'é'; y = 'ü' + 1", "TypeError", 'can only concatenate str (not "int") to str', 1, 13),
@@ -82,18 +83,31 @@ def test_error_types_and_positions(
     "body",
     [
         "    return f(n + 1)",
-        # The limit may trip inside host.emit / host.check (Python code): still the program's.
+        # Records and prints on the way down: the limit trips at a call, never in the host.
         "    x = [n]\n    return f(n + 1)",
         "    print(n)\n    return f(n + 1)",
         "    x = n\n    y = n\n    return f(n + 1)",
     ],
 )
-def test_recursion_error_is_a_spy_error(body: str) -> None:
-    err = fail(f"def f(n):\n{body}\nf(0)\n")
-    assert err.spy_type == "RecursionError"
+def test_deep_recursion_is_a_limit_not_a_python_recursion_error(body: str) -> None:
+    with pytest.raises(LimitExceeded) as info:
+        run_program(compile_program(f"def f(n):\n{body}\nf(0)\n"), {}, RecordingHost())
+    err = info.value
+    assert err.spy_type == "LimitExceeded"
+    assert "recursion limit" in err.message and "max_recursion" in err.message
     assert err.frames[0].function == "<module>"
     assert err.frames[0].source_line == "f(0)"
     assert {f.function for f in err.frames} == {"<module>", "f"}
+    # <module>, then max_recursion calls, then the one call too many: the limit is exact.
+    assert len(err.frames) == 1 + 400 + 1
+
+
+def test_recursion_error_from_the_program_is_catchable() -> None:
+    src = (
+        "def f():\n    raise RecursionError('mine')\n"
+        "try:\n    f()\nexcept RecursionError as e:\n    result = str(e)\n"
+    )
+    assert run_program(compile_program(src), {}, RecordingHost()) == "mine"
 
 
 def test_records_before_the_error_are_emitted() -> None:

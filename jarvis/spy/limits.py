@@ -1,0 +1,465 @@
+"""Resource limits of one SPy run, and the meter that enforces the cheap ones.
+
+A program that hits a limit fails with ``jarvis.errors.LimitExceeded`` (``spy_type``
+``"LimitExceeded"``) and a SPy traceback pointing at the offending line. A program can
+never catch it: ``except`` filters out every exception that is not the program's own
+(see ``exceptions.py``), and the meter is *sticky*: once a limit tripped, every later
+tick raises it again, and ``run_program`` raises it even if the program swallowed it
+with ``finally: return``.
+
+Steps, wall time, stop requests and call depth are checked by one tick per loop
+iteration and per function call. The tick is ``next(it)`` on an
+``itertools.chain.from_iterable`` over ``itertools.repeat(None, n)`` chunks, so the
+common tick runs no Python code at all; once per chunk the chain asks the meter's
+generator for the next chunk, which is where the real checks run (``Meter.refill``).
+Measured on CPython 3.11: ~10 ns per tick against ~17 ns for the cheapest Python-level
+``host.check()`` call (which the first SPy called every iteration).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from operator import length_hint
+from types import CodeType, FrameType
+from typing import TYPE_CHECKING
+
+from jarvis.errors import LimitExceeded, SpyFrame
+from jarvis.spy.memory import held_bytes, program_roots
+
+if TYPE_CHECKING:
+    from jarvis.spy.source import SourceText
+
+KiB = 1024
+MiB = 1024 * KiB
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-run resource limits. Every default is chosen for a worker pod that runs a few
+    executions side by side in one process; the reason is next to each field."""
+
+    max_steps: int = 100_000_000
+    """Loop iterations + function calls (+ elements of big ranges consumed by builtins).
+    SPy runs ~10-30M steps/s, so this is seconds of pure computation: a runaway loop
+    fails quickly and *deterministically* (the same step on every replay), long before
+    the wall-clock limit."""
+
+    max_wall_s: float = 600.0
+    """Wall-clock seconds for one ``run_program`` call, time spent in effects (Book calls,
+    ``sleep``) included. Generous because programs wait on Books; it is the backstop for
+    what steps do not count (a slow host, one huge builtin operation)."""
+
+    max_memory_bytes: int = 256 * MiB
+    """Largest value one operation may create (``'a' * n``, ``[0] * n``, ``2 ** n``,
+    ``s.ljust(n)``, ``str.join``, f-string widths, ``list(range(n))``...), estimated
+    *before* allocating. A pod runs several executions, each with its own interpreter
+    state in one process; 256 MiB keeps one runaway value far below a pod's memory."""
+
+    max_int_bits: int = 1_000_000
+    """Largest int (in bits) that ``*``, ``**``, ``<<``, ``pow`` and ``math`` may create.
+    CPython's int division is quadratic: dividing two 1M-bit ints already takes ~1 s
+    of uninterruptible, GIL-holding time; bigger ints would stall every execution in
+    the process. (Printing is capped far below anyway: 4300 digits.)"""
+
+    max_recursion: int = 400
+    """SPy call depth (Python frames above ``run_program``, helpers included). CPython's
+    own limit is 1000 frames for the whole thread, and the host needs headroom below
+    the program (``render_value`` recurses up to 100 levels, the worker and the sink
+    add ~50): 400 keeps every host call far from CPython's RecursionError."""
+
+    max_output_bytes: int = 10 * MiB
+    """Total text printed (UTF-8 bytes). Print records go to Kafka and to people's
+    screens; 10 MiB is far more than anyone reads and bounds what one run can push."""
+
+    max_program_bytes: int = 1 * MiB
+    """Size of the source (UTF-8 bytes), checked before parsing. Compiling costs ~50 µs
+    per statement, so 1 MiB (~30k statements) compiles in about a second."""
+
+    def __post_init__(self) -> None:
+        for name in (
+            "max_steps", "max_memory_bytes", "max_int_bits", "max_recursion",
+            "max_output_bytes", "max_program_bytes",
+        ):  # fmt: skip
+            value = getattr(self, name)
+            if type(value) is not int or value < 1:
+                raise ValueError(f"Limits.{name} must be a positive int, got {value!r}")
+        if not (isinstance(self.max_wall_s, int | float) and self.max_wall_s > 0):
+            raise ValueError(f"Limits.max_wall_s must be a positive number, got {self.max_wall_s!r}")
+
+
+# -- the meter ---------------------------------------------------------------------
+
+#: Largest chunk of ticks between two real checks.
+_MAX_CHUNK = 4096
+#: First chunk: small, so a program whose every step is slow is noticed quickly.
+_FIRST_CHUNK = 64
+#: Aim for this long between two real checks (stop latency, wall-clock precision).
+_TARGET_INTERVAL_S = 0.002
+#: The first refills hand out one tick each: a stop (or limit) already due when the
+#: run starts is honoured at once; the chunk then grows with the measured speed.
+_WARMUP_REFILLS = 64
+#: Refills closer than this to the last full check skip it (see ``Meter.checks``).
+_RECHECK_S = 0.0005
+#: How often to measure the process's resident memory (see ``resident_bytes``).
+_MEMORY_PROBE_S = 0.001
+#: Frames pushed per call tick: a SPy call is one frame and one tick, a comprehension
+#: one frame and one tick (when it is created); a Python-level SPy builtin between two
+#: SPy calls (``sorted(key=f)``) makes two frames per tick. While that bound holds the
+#: recursion limit trips at exactly the first call deeper than ``max_recursion``;
+#: stranger paths (several helpers deep) may overshoot a little before it trips.
+_FRAMES_PER_TICK = 2
+
+
+class _Raise:
+    """Iterator that raises the meter's failure on every ``next``: the sticky state."""
+
+    __slots__ = ("meter",)
+
+    def __init__(self, meter: Meter) -> None:
+        self.meter = meter
+
+    def __iter__(self) -> _Raise:
+        return self
+
+    def __next__(self) -> None:
+        failure = self.meter.failure
+        assert failure is not None
+        raise failure
+
+
+class _Ticks:
+    """One chain of ticks: the chunk it is consuming."""
+
+    __slots__ = ("current", "calls")
+
+    def __init__(self, calls: bool) -> None:
+        self.current: Iterator[None] = iter(())
+        self.calls = calls  # function-entry ticks: the only ones that deepen the stack
+
+
+class Meter:
+    """Counts steps, watches the clock, the call depth, memory and the host's stop flag.
+
+    Two chains of ticks: ``tick`` for loop iterations (they never deepen the stack, so
+    their chunks can be long) and ``call`` for function entries (their chunks stop
+    before the call depth can pass ``max_recursion`` unseen). ``refill`` runs once per
+    chunk; ``charge(n)`` accounts for ``n`` steps done inside a builtin; ``fail(exc)``
+    makes a failure sticky.
+
+    Steps are exact: ``allocated`` counts steps handed out (or charged), and a chunk's
+    unused part can be taken back, so the step limit trips at exactly the same step on
+    every run whatever the (timing-dependent) chunk sizes were.
+    """
+
+    def __init__(
+        self,
+        limits: Limits,
+        host_check: Callable[[], None],
+        code_objects: frozenset[CodeType],
+        text: SourceText,
+        base_frame: FrameType | None,
+    ) -> None:
+        self.limits = limits
+        self.host_check = host_check
+        self.code_objects = code_objects
+        self.text = text
+        self.base_frame = base_frame
+        self.failure: BaseException | None = None
+        self.failure_tb: object = None
+        self.allocated = 0  # steps handed out to chunks or charged
+        self.loops = _Ticks(calls=False)
+        self.calls = _Ticks(calls=True)
+        self.chunk = _FIRST_CHUNK
+        self.refills = 0
+        self.started = time.monotonic()
+        self.deadline = self.started + float(limits.max_wall_s)
+        self.last = self.started
+        # Frames allowed above base_frame, counted from call_chunk: the module frame, the
+        # program's calls, then the chain's generator, refill and call_chunk.
+        self.max_depth = limits.max_recursion + 4
+        self.base_total = 0  # frames from base_frame (included) down to the thread's root
+        frame = base_frame
+        while frame is not None:
+            self.base_total += 1
+            frame = frame.f_back
+        self.max_steps = limits.max_steps
+        self.max_chunk_calls = max(1, self.max_depth // _FRAMES_PER_TICK)
+        # refill's sys._getframe(k) probe: k counted from refill, one frame below
+        # call_chunk (where max_depth is counted from).
+        self.probe_frames = self.base_total + self.max_depth - 1
+        # Memory: resident growth of the process while this run holds the interpreter.
+        self.memory = resident_bytes()
+        self.memory_used = 0
+        self.memory_wall = self.started
+        self.memory_cpu = time.thread_time()
+        self.env: dict[str, object] = {}  # the program's globals, set by run_program
+        self.tick: Callable[[], None] = itertools.chain.from_iterable(
+            self._chunks(self.loops)
+        ).__next__
+        self.call: Callable[[], None] = itertools.chain.from_iterable(
+            self._chunks(self.calls)
+        ).__next__
+
+    # -- the sticky failure ----------------------------------------------------------
+
+    def fail(self, exc: BaseException) -> BaseException:
+        """Record ``exc`` as the run's failure (the first one wins) and return it."""
+        if self.failure is None:
+            self.failure = exc
+            self.failure_tb = exc.__traceback__
+            self.refund(self.loops)  # the next tick of either chain raises it
+            self.refund(self.calls)
+        return self.failure
+
+    def limit(self, message: str) -> LimitExceeded:
+        """A ``LimitExceeded`` at the program's current position, made sticky."""
+        exc = LimitExceeded("LimitExceeded", message, self.frames())
+        self.fail(exc)
+        return self.failure  # type: ignore[return-value]
+
+    def frames(self) -> list[SpyFrame]:
+        """The SPy traceback of the current position (program frames only)."""
+        out: list[SpyFrame] = []
+        frame: FrameType | None = sys._getframe(1)
+        while frame is not None and frame is not self.base_frame:
+            code = frame.f_code
+            if code in self.code_objects:
+                line, col = _position(frame, self.text)
+                out.append(SpyFrame(code.co_name, line, col, self.text.line(line)))
+            frame = frame.f_back
+        out.reverse()
+        return out
+
+    # -- ticks -----------------------------------------------------------------------
+
+    def _chunks(self, ticks: _Ticks) -> Iterator[Iterator[None]]:
+        while True:
+            n = 0
+            if self.failure is None:
+                try:
+                    n = self.refill(ticks)
+                except BaseException as exc:  # Stopped, a limit, a host bug: all sticky
+                    self.fail(exc)
+            if self.failure is not None:
+                ticks.current = iter(())
+                yield _Raise(self)  # the chain keeps it active: every later tick raises
+                continue
+            ticks.current = itertools.repeat(None, n)
+            yield ticks.current
+
+    def refund(self, ticks: _Ticks) -> None:
+        """Take back the unused part of a chain's chunk (its next tick refills)."""
+        left = length_hint(ticks.current)
+        if left:
+            deque(ticks.current, maxlen=0)
+            self.allocated -= left
+
+    def charge(self, n: int) -> None:
+        """Account for ``n`` steps done inside a builtin, then run the real checks."""
+        if self.failure is not None:
+            raise self.failure
+        try:
+            if self.allocated + n > self.max_steps:
+                # ``allocated`` counts the chains' unused ticks too: take them back
+                # (only this close to the limit) so the limit trips at the exact step.
+                self.refund(self.loops)
+                self.refund(self.calls)
+                if self.allocated + n > self.max_steps:
+                    raise self.steps_exceeded()
+            self.allocated += n
+            now = time.monotonic()
+            if now - self.last >= _RECHECK_S or self.refills <= _WARMUP_REFILLS:
+                self.checks(now)
+        except BaseException as exc:
+            raise self.fail(exc) from None
+
+    def check_now(self) -> None:
+        """The stop flag, wall clock and memory, right away (before an effect)."""
+        if self.failure is not None:
+            raise self.failure
+        try:
+            self.host_check()
+            now = time.monotonic()
+            if now > self.deadline:
+                raise self.limit(
+                    f"time limit exceeded: the program ran for more than "
+                    f"{self.limits.max_wall_s:g} s (max_wall_s)"
+                )
+            if now - self.memory_wall >= _MEMORY_PROBE_S and self.memory is not None:
+                self.probe_memory(now)
+        except BaseException as exc:
+            raise self.fail(exc) from None
+
+    def steps_exceeded(self) -> LimitExceeded:
+        return self.limit(
+            f"step limit exceeded: more than {self.limits.max_steps:,} loop iterations "
+            "and calls (max_steps)"
+        )
+
+    def refill(self, ticks: _Ticks) -> int:
+        """The real checks; returns the size of the next chunk of ``ticks``.
+
+        A tick is waiting for this chunk (it is the chunk's first). Every limit trips at
+        a deterministic point: the exact step for ``max_steps``, the first call deeper
+        than ``max_recursion``; only the wall clock, memory and the stop flag depend on
+        time. Runs once per chunk: kept lean.
+        """
+        free = self.max_steps - self.allocated
+        if free < 1:
+            self.refund(self.calls if ticks is self.loops else self.loops)
+            free = self.max_steps - self.allocated
+            if free < 1:
+                raise self.steps_exceeded()
+        now = time.monotonic()
+        if now - self.last >= _RECHECK_S or self.refills <= _WARMUP_REFILLS:
+            self.checks(now)
+        elif self.chunk < _MAX_CHUNK:
+            self.chunk *= 2  # checked less than _RECHECK_S ago: longer chunks
+        chunk = self.chunk
+        if chunk > free:
+            chunk = free
+        if ticks.calls:
+            # Every call tick until the next check may add up to _FRAMES_PER_TICK
+            # frames: the chunk ends before the depth can pass the limit unseen.
+            # sys._getframe(k) (a C walk) fails iff the stack is shallow enough.
+            if chunk > self.max_chunk_calls:
+                chunk = self.max_chunk_calls
+            try:
+                sys._getframe(self.probe_frames - _FRAMES_PER_TICK * chunk)
+            except ValueError:
+                pass
+            else:
+                chunk = self.call_chunk(chunk)
+        if chunk < 1:
+            chunk = 1
+        self.allocated += chunk
+        return chunk
+
+    def checks(self, now: float) -> None:
+        """The host's stop flag, the wall clock, memory; adapts the chunk size."""
+        self.host_check()
+        if now > self.deadline:
+            raise self.limit(
+                f"time limit exceeded: the program ran for more than "
+                f"{self.limits.max_wall_s:g} s (max_wall_s)"
+            )
+        if now - self.memory_wall >= _MEMORY_PROBE_S and self.memory is not None:
+            self.probe_memory(now)
+        # Aim for a few milliseconds between checks, whatever one step costs.
+        elapsed = now - self.last
+        self.last = now
+        self.refills += 1
+        chunk = self.chunk
+        if self.refills <= _WARMUP_REFILLS:
+            chunk = 1
+        elif elapsed < _TARGET_INTERVAL_S / 2:
+            chunk = min(chunk * 2, _MAX_CHUNK)
+        elif elapsed > _TARGET_INTERVAL_S * 2:
+            chunk = max(1, int(chunk * _TARGET_INTERVAL_S / elapsed))
+        self.chunk = chunk
+
+    def probe_memory(self, now: float) -> None:
+        """Add the resident growth since the last probe, if this run caused it.
+
+        CPython runs one thread at a time; when this thread's CPU time advanced about as
+        much as the wall clock since the last probe, no other thread ran in between and
+        the growth is this run's. Intervals shared with other threads (or spent waiting
+        on the host) are skipped: the count can only err low, never blame a neighbour.
+        """
+        rss = resident_bytes()
+        cpu = time.thread_time()
+        if rss is None or self.memory is None:
+            return
+        if cpu - self.memory_cpu >= 0.8 * (now - self.memory_wall):
+            self.memory_used = max(0, self.memory_used + rss - self.memory)
+        self.memory, self.memory_wall, self.memory_cpu = rss, now, cpu
+        cap = self.limits.max_memory_bytes
+        if self.memory_used > cap:
+            # The process grew by more than the limit while this run held the interpreter;
+            # measure what the program itself holds before blaming it (the host may be
+            # buffering records in this thread too).
+            held = held_bytes(
+                program_roots(self.env), cap, self.code_objects, sys._getframe(), self.base_frame
+            )
+            if held > cap:
+                raise self.limit(
+                    f"memory limit exceeded: the program holds more than {cap:,} bytes "
+                    "(max_memory_bytes)"
+                )
+            self.memory_used = held
+
+    def call_chunk(self, chunk: int) -> int:
+        """The size of the next chunk of call ticks (or the recursion limit).
+
+        Frames are counted from here down to ``run_program``'s frame: this function,
+        ``refill``, the chain's generator, then the program (and SPy helper) frames.
+        ``sys._getframe(k)`` (a C walk) fails iff fewer than ``k + 1`` frames remain,
+        which answers "is the stack shallow enough for this chunk?" without a Python
+        loop; only deep stacks are counted frame by frame.
+        """
+        want = chunk = max(1, min(chunk, self.max_chunk_calls))
+        while chunk > 8:
+            chunk = chunk * 2 // 3
+            try:
+                sys._getframe(self.base_total + self.max_depth - _FRAMES_PER_TICK * chunk)
+            except ValueError:
+                return chunk  # shallow enough: the whole chunk cannot reach the limit
+        depth = 0
+        frame: FrameType | None = sys._getframe()
+        base = self.base_frame
+        while frame is not None and frame is not base:
+            depth += 1
+            frame = frame.f_back
+        if depth > self.max_depth:
+            raise self.limit(
+                f"recursion limit exceeded: more than {self.limits.max_recursion} "
+                "nested calls (max_recursion)"
+            )
+        return max(1, min(want, (self.max_depth - depth) // _FRAMES_PER_TICK))
+
+
+_statm_lock = threading.Lock()
+_statm: tuple[int, int] | None = None  # (pid, fd): /proc/self resolves at open time
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def resident_bytes() -> int | None:
+    """The process's resident set size (Linux ``/proc/self/statm``), or None."""
+    global _statm
+    pid = os.getpid()
+    entry = _statm
+    if entry is None or entry[0] != pid:  # first use, or a forked child
+        with _statm_lock:
+            try:
+                fd = os.open("/proc/self/statm", os.O_RDONLY)
+            except OSError:
+                return None
+            _statm = entry = (pid, fd)
+    try:
+        return int(os.pread(entry[1], 64, 0).split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _position(frame: FrameType, text: SourceText) -> tuple[int, int]:
+    """(line, char column) of the instruction ``frame`` is executing."""
+    code = frame.f_code
+    line = frame.f_lineno or 0
+    col = 0
+    lasti = frame.f_lasti
+    if lasti >= 0:
+        for i, pos in enumerate(code.co_positions()):
+            if i == lasti // 2:
+                if pos[0] is not None:
+                    line = pos[0]
+                if pos[2] is not None:
+                    col = text.char_col(line, pos[2])
+                break
+    return line, col

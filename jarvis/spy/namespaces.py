@@ -1,0 +1,222 @@
+"""The ``json`` and ``math`` namespaces: SPy objects whose attribute reads go through the gate.
+
+A namespace is an instance of its own class (so the gate can whitelist its exact type)
+holding SPy builtins in its ``__dict__``; a program reads ``math.sqrt`` exactly as it
+reads ``"a".upper`` and can reach nothing else (``math.__dict__`` is rejected before
+running). Functions that could create huge ints or strings (``math.factorial``,
+``math.prod``, ``json.dumps(..., indent=10**9)``) check the run's limits first.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from jarvis.spy.values import mark_builtin, spy_type_name
+
+if TYPE_CHECKING:
+    from jarvis.spy.guards import Guards
+
+# math functions that only ever return floats/bools or small ints: handed out as they are.
+_MATH_SAFE = (
+    "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "cbrt", "ceil", "copysign",
+    "cos", "cosh", "degrees", "dist", "erf", "erfc", "exp", "exp2", "expm1", "fabs",
+    "floor", "fmod", "frexp", "fsum", "gamma", "gcd", "hypot", "isclose", "isfinite",
+    "isinf", "isnan", "isqrt", "ldexp", "lgamma", "log", "log10", "log1p", "log2", "modf",
+    "nextafter", "pow", "radians", "remainder", "sin", "sinh", "sqrt", "tan", "tanh",
+    "trunc", "ulp",
+)  # fmt: skip
+_MATH_CONSTANTS = ("e", "inf", "nan", "pi", "tau")
+_MATH_GUARDED = ("comb", "factorial", "lcm", "perm", "prod")
+MATH_NAMES: frozenset[str] = frozenset(
+    {*(n for n in _MATH_SAFE if hasattr(math, n)), *_MATH_CONSTANTS, *_MATH_GUARDED}
+)
+JSON_NAMES: frozenset[str] = frozenset({"dumps", "loads"})
+
+
+class MathNamespace:
+    """The type of SPy's ``math``."""
+
+    @staticmethod
+    def _spy_repr_name(value: object) -> str:
+        return "<module 'math'>"
+
+
+class JsonNamespace:
+    """The type of SPy's ``json``."""
+
+    @staticmethod
+    def _spy_repr_name(value: object) -> str:
+        return "<module 'json'>"
+
+
+for _cls, _name in ((MathNamespace, "module"), (JsonNamespace, "module")):
+    _cls.__name__ = _cls.__qualname__ = _name
+
+
+def _log2_factorial(n: float) -> float:
+    return math.lgamma(n + 1) / math.log(2) if n > 0 else 0.0
+
+
+def make_math(guards: Guards) -> MathNamespace:
+    ns = MathNamespace()
+    for name in _MATH_SAFE:
+        if hasattr(math, name):
+            setattr(ns, name, getattr(math, name))
+    for name in _MATH_CONSTANTS:
+        setattr(ns, name, getattr(math, name))
+    limit = guards.int_bits
+
+    def check_bits(bits: float) -> None:
+        if bits > limit:
+            raise guards.int_too_big(int(bits))
+
+    def _int(value: object, what: str) -> int:
+        if isinstance(value, int):  # int or bool: SPy has no other int subclasses
+            return int(value)
+        raise TypeError(f"'{spy_type_name(value)}' object cannot be interpreted as an integer")
+
+    def factorial(n: object, /) -> int:
+        k = _int(n, "factorial")
+        if k > 1:
+            check_bits(_log2_factorial(k))
+        return math.factorial(k)
+
+    def comb(n: object, k: object, /) -> int:
+        a, b = _int(n, "comb"), _int(k, "comb")
+        if 0 <= b <= a:
+            check_bits(_log2_factorial(a) - _log2_factorial(b) - _log2_factorial(a - b))
+        return math.comb(a, b)
+
+    def perm(n: object, k: object = None, /) -> int:
+        a = _int(n, "perm")
+        b = a if k is None else _int(k, "perm")
+        if 0 <= b <= a:
+            check_bits(_log2_factorial(a) - _log2_factorial(a - b))
+        return math.perm(a, b)
+
+    def lcm(*integers: object) -> int:
+        ints = [_int(i, "lcm") for i in integers]
+        check_bits(sum(i.bit_length() for i in ints))
+        return math.lcm(*ints)
+
+    def prod(iterable: Iterable[Any], /, *, start: Any = 1) -> Any:
+        acc = start
+        mul = guards.mul
+        for value in iterable:
+            acc = acc * value if type(acc) is float or type(value) is float else mul(acc, value)
+        return acc
+
+    for fn in (factorial, comb, perm, lcm, prod):
+        setattr(ns, fn.__name__, mark_builtin(fn, fn.__name__))
+    return ns
+
+
+def make_json(guards: Guards) -> JsonNamespace:
+    ns = JsonNamespace()
+
+    def dumps(
+        obj: object,
+        *,
+        indent: object = None,
+        sort_keys: object = False,
+        separators: object = None,
+        ensure_ascii: object = True,
+        allow_nan: object = True,
+    ) -> str:
+        if indent is not None and type(indent) not in (int, str):
+            raise TypeError(f"indent must be None, an int or a str, not {spy_type_name(indent)}")
+        if separators is not None:
+            if type(separators) not in (tuple, list) or len(separators) != 2 or not all(  # type: ignore[arg-type]
+                type(s) is str for s in separators  # type: ignore[attr-defined]
+            ):
+                raise TypeError("separators must be a (item_separator, key_separator) pair of str")
+            separators = tuple(separators)  # type: ignore[arg-type]
+        indent_width = (
+            0
+            if indent is None
+            else len(indent)
+            if isinstance(indent, str)
+            else max(int(indent), 0)  # type: ignore[call-overload]
+        )
+        if indent_width > 1000:
+            raise guards.too_big(f"json.dumps(indent={indent_width:,})")
+        seps: tuple[str, str] = separators or ((", ", ": ") if indent is None else (",", ": "))  # type: ignore[assignment]
+        size = _json_size(obj, indent_width, len(seps[0]) + len(seps[1]), bool(ensure_ascii))
+        guards.need(size, "json.dumps()")
+        return json.dumps(
+            obj,
+            indent=indent,  # type: ignore[arg-type]
+            sort_keys=bool(sort_keys),
+            separators=separators,  # type: ignore[arg-type]
+            ensure_ascii=bool(ensure_ascii),
+            allow_nan=bool(allow_nan),
+        )
+
+    def loads(s: object, /) -> Any:
+        if isinstance(s, bytes):
+            s = s.decode("utf-8")
+        if not isinstance(s, str):
+            raise TypeError(f"the JSON object must be str or bytes, not {spy_type_name(s)}")
+        # Every ',', ':', '[' and '{' can make one new object (~56 bytes at most).
+        structure = s.count(",") + s.count(":") + s.count("[") + s.count("{")
+        guards.need(len(s) * 2 + structure * 56, "json.loads()")
+        return json.loads(s)
+
+    ns.dumps = mark_builtin(dumps, "dumps")  # type: ignore[attr-defined]
+    ns.loads = mark_builtin(loads, "loads")  # type: ignore[attr-defined]
+    return ns
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _json_size(obj: object, indent: int, seps: int, ensure_ascii: bool) -> int:
+    """Upper bound of ``len(json.dumps(obj, ...))``; raises like json.dumps on bad input.
+
+    Shared sub-structures are measured once per depth (``[a, a]`` nested 60 times is
+    measured in 60 steps, not 2**60); a structure met again inside itself is the
+    ``ValueError`` json.dumps would raise.
+    """
+    memo: dict[tuple[int, int], int] = {}
+    active: set[int] = set()
+
+    def size(value: object, depth: int) -> int:
+        t = type(value)
+        if t is str:
+            s: str = value  # type: ignore[assignment]
+            if s.isascii() and s.isprintable():
+                return len(s) + 2 + s.count('"') + s.count("\\")
+            return len(s) * (12 if ensure_ascii else 6) + 2
+        if isinstance(value, int) and t is int:
+            return value.bit_length() * 31 // 100 + 3
+        if t is bool or t is float or value is None:
+            return 24
+        if t is list or t is tuple or t is dict:
+            key = (id(value), depth)
+            known = memo.get(key)
+            if known is not None:
+                return known
+            if id(value) in active:
+                raise ValueError("Circular reference detected")
+            active.add(id(value))
+            n = len(value)  # type: ignore[arg-type]
+            total = 2 + n * (seps + 1 + indent * (depth + 1)) + indent * depth
+            if t is dict:
+                for k, v in value.items():  # type: ignore[attr-defined]
+                    if type(k) not in _JSON_SCALARS:
+                        raise TypeError(
+                            f"keys must be str, int, float, bool or None, not {spy_type_name(k)}"
+                        )
+                    total += size(k if type(k) is str else str(k), depth + 1) + size(v, depth + 1)
+            else:
+                for v in value:  # type: ignore[attr-defined]
+                    total += size(v, depth + 1)
+            active.discard(id(value))
+            memo[key] = total
+            return total
+        raise TypeError(f"Object of type {spy_type_name(value)} is not JSON serializable")
+
+    return size(obj, 0)
