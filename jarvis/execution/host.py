@@ -37,6 +37,25 @@ EFFECT_KINDS = frozenset({"print", "book", "book_attempt", "budget", "storage_wa
 """Record kinds kept at level ``effects``, and after the record budget is spent."""
 
 _SCALARS = (int, float, bool, type(None))
+_SCALAR_NAMES: dict[type, str] = {str: "str", bool: "bool", int: "int", type(None): "NoneType"}
+_INT64 = 2**63
+
+
+class _Clock:
+    """ISO-8601 UTC timestamps, formatted once per millisecond (records come far faster)."""
+
+    __slots__ = ("ms", "text")
+
+    def __init__(self) -> None:
+        self.ms = -1
+        self.text = ""
+
+    def now(self) -> str:
+        ms = int(time.time() * 1000)
+        if ms != self.ms:
+            self.ms = ms
+            self.text = datetime.fromtimestamp(ms / 1000, UTC).isoformat()
+        return self.text
 _sysrandom = random.SystemRandom()
 
 
@@ -97,6 +116,7 @@ class ExecutionHost:
         self.fault = fault
         self.seq = 0
         self.effect_seq = 0
+        self._clock = _Clock()
         self.budget_left = self.policy.max_records
         self._recorded = journal.effects
         self.replaying = bool(self._recorded)
@@ -124,7 +144,15 @@ class ExecutionHost:
         kind = site.kind
         if self.budget_left <= 0 and kind not in EFFECT_KINDS:
             return
-        data, type_name = render_value(value)
+        # Hot path (one call per record): plain scalars render as themselves.
+        t = type(value)
+        if t is str or t is bool or value is None or (t is int and -_INT64 <= value < _INT64):  # type: ignore[operator]
+            data: Any = value
+            type_name = _SCALAR_NAMES[t]
+        elif kind == "branch":  # built by the compiler from str/int constants: already plain
+            data, type_name = value, "dict"
+        else:
+            data, type_name = render_value(value)
         self._record(kind, site.line, site.col, site.end_line, site.end_col, site.source, data, type_name)
 
     def check(self) -> None:
@@ -206,11 +234,14 @@ class ExecutionHost:
             "source": source,
             "value": data,
             "type": type_name,
-            "at": datetime.now(UTC).isoformat(),
+            "at": self._clock.now(),
         }
-        if type(data) not in _SCALARS and not (
-            type(data) is str and len(data) * 6 <= self.policy.max_value_bytes
-        ):
+        t = type(data)
+        if t is str:
+            # 6 bytes per char is JSON's worst case (\u00XX): shorter strings always fit.
+            if len(data) * 6 > self.policy.max_value_bytes:
+                self._maybe_truncate(record, data)
+        elif t not in _SCALARS and kind != "branch":
             self._maybe_truncate(record, data)
         self.sink.log(self.execution_id, record)
         self.seq += 1
