@@ -11,8 +11,9 @@ PREFIX = "__spy_"
 
 # Bound per run (they close over the host, the meter or the limits).
 EMIT = "__spy_emit"  # host.emit(site, value)
-TICK = "__spy_tick"  # one loop iteration: next() of the meter's loop chain (limits.py)
-CALL = "__spy_call"  # one function call: next() of the meter's call chain
+TICK = "__spy_tick"  # the meter's loop chain: `__spy_next(__spy_tick)` is one iteration
+CALL = "__spy_call"  # the meter's call chain: `__spy_next(__spy_call)` is one call
+NEXT = "__spy_next"  # the builtin next() (see limits.py)
 PRINT = "__spy_print"  # print(site, *args, sep=, end=) -> emits a "print" record
 ATTR = "__spy_attr"  # slow path of the attribute gate: returns or raises AttributeError
 BOOK = "__spy_book"  # book.procedure read at a compile-time "book" site
@@ -58,7 +59,6 @@ TMP_AUG_KEY = "__spy_ak"
 TMP_GATE = "__spy_g"
 TMP_FORMAT = "__spy_v"
 TMP_MOD = "__spy_m"
-TMP_EXC = "__spy_e"
 TMP_ITEM = "__spy_i"
 
 

@@ -68,7 +68,9 @@ class BookProcedure:
 
     __slots__ = ("_book", "_call", "_procedure", "_site")
 
-    def __init__(self, book: str, procedure: str, site: Site | None, call: Callable[..., Any]) -> None:
+    def __init__(
+        self, book: str, procedure: str, site: Site | None, call: Callable[..., Any]
+    ) -> None:
         self._book = book
         self._procedure = procedure
         self._site = site
@@ -86,7 +88,9 @@ for _cls, _n in ((BookNamespace, "book"), (BookProcedure, "book_procedure")):
     _cls.__name__ = _cls.__qualname__ = _n
 
 
-def validate_books(books: Mapping[str, Collection[str]], reserved: Collection[str]) -> dict[str, frozenset[str]]:
+def validate_books(
+    books: Mapping[str, Collection[str]], reserved: Collection[str]
+) -> dict[str, frozenset[str]]:
     """Check Book and procedure names (host input: a ValueError names the bad one)."""
     out: dict[str, frozenset[str]] = {}
     for name, procedures in books.items():
@@ -99,7 +103,9 @@ def validate_books(books: Mapping[str, Collection[str]], reserved: Collection[st
         procs = frozenset(procedures)
         for proc in procs:
             if type(proc) is not str or not proc.isidentifier() or proc.startswith("_"):
-                raise ValueError(f"Book {name!r}: procedure name {proc!r} must be an identifier not starting with '_'")
+                raise ValueError(
+                    f"Book {name!r}: procedure name {proc!r} must be an identifier not starting with '_'"
+                )
         out[name] = procs
     return out
 
@@ -192,7 +198,11 @@ def _site_at(program: Program, code: CodeType, lasti: int) -> Site:
                 source = text.line(line)[c:ec]
             else:
                 source = "\n".join(
-                    [text.line(line)[c:], *(text.line(n) for n in range(line + 1, end_line)), text.line(end_line)[:ec]]
+                    [
+                        text.line(line)[c:],
+                        *(text.line(n) for n in range(line + 1, end_line)),
+                        text.line(end_line)[:ec],
+                    ]
                 )
             return Site(-1, "book", line, c, end_line, ec, source)
     return Site(-1, "book", code.co_firstlineno, 0, code.co_firstlineno, 0, "")

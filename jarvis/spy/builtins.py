@@ -225,7 +225,9 @@ def _codec(encoding: object, errors: object) -> tuple[str, str]:
     if type(errors) is not str:
         raise TypeError(f"errors must be str, not {spy_type_name(errors)}")
     if encoding.lower() not in _TEXT_ENCODINGS:
-        raise LookupError(f"unknown encoding: {encoding} (SPy supports {', '.join(sorted(_TEXT_ENCODINGS))})")
+        raise LookupError(
+            f"unknown encoding: {encoding} (SPy supports {', '.join(sorted(_TEXT_ENCODINGS))})"
+        )
     if errors not in _ERROR_HANDLERS:
         raise LookupError(f"unknown error handler name '{errors}'")
     return encoding, errors
@@ -343,9 +345,7 @@ class Environment:
         caller = make_book_caller(
             self.effect_for_books, self.emit, self.copy_result, self.program, self.meter.check_now
         )
-        return {
-            name: BookNamespace(name, procs, caller) for name, procs in self.book_specs.items()
-        }
+        return {name: BookNamespace(name, procs, caller) for name, procs in self.book_specs.items()}
 
     def effect_for_books(self, name: str, args: tuple[object, ...]) -> object:
         # ProgramError passes through (the Book caller records it, then maps it).
@@ -365,7 +365,12 @@ class Environment:
         env = self
 
         def print_(
-            site: object, /, *args: object, sep: object = " ", end: object = "\n", flush: object = False
+            site: object,
+            /,
+            *args: object,
+            sep: object = " ",
+            end: object = "\n",
+            flush: object = False,
         ) -> None:
             if sep is None:
                 sep = " "
@@ -402,7 +407,9 @@ class Environment:
                     "(no '/', '\\', NUL, and not '.' or '..')"
                 )
             if type(text) is not str and type(text) is not bytes:
-                raise TypeError(f"artifact() text must be a str or bytes, not {spy_type_name(text)}")
+                raise TypeError(
+                    f"artifact() text must be a str or bytes, not {spy_type_name(text)}"
+                )
             return effect("artifact", (name, text))
 
         def now() -> object:
@@ -424,7 +431,9 @@ class Environment:
 
         def sleep(seconds: object) -> None:
             if type(seconds) not in (int, float) or seconds != seconds:
-                raise TypeError(f"sleep() argument must be a finite int or float, not {spy_type_name(seconds)}")
+                raise TypeError(
+                    f"sleep() argument must be a finite int or float, not {spy_type_name(seconds)}"
+                )
             if seconds < 0 or seconds == float("inf"):  # type: ignore[operator]
                 raise ValueError("sleep length must be non-negative and finite")
             effect("sleep", (seconds,))
@@ -493,7 +502,9 @@ class Environment:
             other = self.guards.star(other)
         d.update(other, **kwargs)
 
-    def text_method(self, s: Any, name: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def text_method(
+        self, s: Any, name: str, method: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> Any:
         """str/bytes methods whose result can outgrow their input: estimate, then run."""
         g = self.guards
         n = len(s)
@@ -529,7 +540,9 @@ class Environment:
             args = (parts,)
         elif name in ("split", "rsplit", "splitlines"):
             sep = args[0] if args and name != "splitlines" else kwargs.get("sep")
-            pieces = n + 1 if sep is None or type(sep) is not type(s) or not sep else s.count(sep) + 1
+            pieces = (
+                n + 1 if sep is None or type(sep) is not type(s) or not sep else s.count(sep) + 1
+            )
             size = min(pieces, n + 1) * 64 + n
         elif name == "encode":
             encoding, errors = _codec(
@@ -565,7 +578,9 @@ class Environment:
         if kwargs:
             raise TypeError(f"str() got an unexpected keyword argument '{next(iter(kwargs))}'")
         if type(value) is not bytes:
-            raise TypeError(f"decoding to str: need a bytes-like object, {spy_type_name(value)} found")
+            raise TypeError(
+                f"decoding to str: need a bytes-like object, {spy_type_name(value)} found"
+            )
         encoding, errors = _codec(encoding, errors)
         self.guards.need(len(value) * 4, "str(bytes)")
         return value.decode(encoding, errors)
@@ -608,9 +623,6 @@ class Environment:
             return iterable
         return SpyFrozenSet(self.guards.star(iterable))
 
-    def set_literal(self, *elements: Any) -> SpySet:
-        return SpySet(elements)
-
     def dict_(self, *args: Any, **kwargs: Any) -> dict[Any, Any]:
         if len(args) > 1:
             raise TypeError(f"dict expected at most 1 argument, got {len(args)}")
@@ -626,7 +638,9 @@ class Environment:
     def range_(self, *args: Any) -> SpyRange:
         return SpyRange(range(*args), self.meter.charge)
 
-    def sorted_(self, iterable: Iterable[Any], /, *, key: Any = None, reverse: Any = False) -> list[Any]:
+    def sorted_(
+        self, iterable: Iterable[Any], /, *, key: Any = None, reverse: Any = False
+    ) -> list[Any]:
         items = self.guards.materialize(iterable)
         if len(items) > 4096:
             self.meter.charge(len(items) // 16)  # sorting is n log n work no tick sees

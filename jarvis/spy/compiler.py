@@ -160,6 +160,15 @@ def _compile(source: str, filename: str, log_level: str) -> Program:
 
 
 _MAIN = "__spy_main"
+
+
+def _NO_ARGS() -> ast.arguments:
+    return ast.arguments(
+        posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+        defaults=[],
+    )  # fmt: skip
+
+
 _MAIN_PREFIX = _MAIN + ".<locals>."
 
 
@@ -179,10 +188,7 @@ def _as_main(module: ast.Module) -> ast.Module:
     prelude: list[ast.stmt] = [ast.Global(names=names, **pos)] if names else []
     main = ast.FunctionDef(
         name=_MAIN,
-        args=ast.arguments(
-            posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
-            defaults=[],
-        ),  # fmt: skip
+        args=_NO_ARGS(),
         body=[*prelude, *body] or [ast.Pass(**pos)],
         decorator_list=[],
         returns=None,
@@ -225,9 +231,7 @@ def _module_bindings(body: list[ast.stmt]) -> set[str]:
 
 def _main_code(module_code: CodeType) -> CodeType:
     """The main function's code, renamed ``<module>``, nested qualnames made top-level."""
-    main = next(
-        c for c in module_code.co_consts if isinstance(c, CodeType) and c.co_name == _MAIN
-    )
+    main = next(c for c in module_code.co_consts if isinstance(c, CodeType) and c.co_name == _MAIN)
     return _requalify(main).replace(co_name="<module>", co_qualname="<module>")
 
 
@@ -476,6 +480,7 @@ class _Instrumenter:
         # code there uses the out-of-line forms of the gate and the guards.
         self.no_walrus = 0
         self.temp_suffix = ""  # inside comprehensions: gate temporaries of their own
+        self.functions = 0  # nesting depth of `def`s around the current statement
         # Names never bound by the program: `name.attr` on one of them may be a Book call.
         self.book_candidates = frozenset(
             n
@@ -572,8 +577,7 @@ class _Instrumenter:
         raise AssertionError(f"checker let through {type(node).__name__}")
 
     def tick(self, node: ast.AST, name: str = _names.TICK) -> ast.stmt:
-        at = _At(node)
-        return at.stmt(at.call(name))
+        return _At(node).stmt(_tick(node, name))
 
     def emit(self, site: ast.Name, value: ast.expr, node: ast.AST) -> ast.stmt:
         at = _At(node)
@@ -615,6 +619,10 @@ class _Instrumenter:
     def ann_assign(self, node: ast.AnnAssign) -> list[ast.stmt]:
         if node.value is None:
             # `x: int` only declares; the annotation is never evaluated.
+            if isinstance(node.target, ast.Name) and not self.functions:
+                # At module level it binds nothing (and the module's names are globals
+                # of the main function, which CPython forbids annotating).
+                return [ast.Pass(**_At(node).pos)]
             node.annotation = _At(node.annotation).const(None)
             self.children(node.target)  # `x.y[k]: int` evaluates x.y and k: through the gate
             return [node]
@@ -713,8 +721,23 @@ class _Instrumenter:
         return None
 
     def in_num_test(self, first: ast.expr, again: ast.expr) -> ast.expr:
+        """``(k := type(first)) is int or k is float``: ints cost one comparison.
+
+        (Bools take the slow path, which is still correct.) Where ``:=`` is not allowed
+        the guard is out of line anyway.
+        """
         at = _At(first)
-        return at.compare(at.call(_names.TYPE, first), ast.In(), at.load(_names.NUM))
+        self.counter += 1
+        k = f"__spy_k{self.counter}"
+        return at.boolop(
+            ast.Or(),
+            [
+                at.compare(
+                    at.walrus(k, at.call(_names.TYPE, first)), ast.Is(), at.load(_names.INT)
+                ),
+                at.compare(at.load(k), ast.Is(), at.load(_names.FLOAT)),
+            ],
+        )
 
     def is_float_test(self, first: ast.expr, again: ast.expr) -> ast.expr:
         at = _At(first)
@@ -835,7 +858,11 @@ class _Instrumenter:
         node.returns = None
         body = node.body
         docstring = [body[0]] if body and _is_docstring(body[0]) else []
-        rest = self.body(body[len(docstring) :])
+        self.functions += 1
+        try:
+            rest = self.body(body[len(docstring) :])
+        finally:
+            self.functions -= 1
         # A tick first thing in every call: counts the call, and a stop or a limit
         # reaches deep recursion too.
         node.body = [*docstring, self.tick(node, _names.CALL), *rest]
@@ -893,9 +920,7 @@ class _Instrumenter:
             assert isinstance(func, ast.Attribute)
             node.func = self.book_attr(func, self.site(SITE_BOOK, node))
         elif (
-            isinstance(func, ast.Attribute)
-            and func.attr in TYPES_BY_METHOD
-            and not self.no_walrus
+            isinstance(func, ast.Attribute) and func.attr in TYPES_BY_METHOD and not self.no_walrus
         ):
             return self.method_call(node, func)
         else:
@@ -941,7 +966,10 @@ class _Instrumenter:
         slow = ast.Call(
             func=at.call(_names.ATTR, obj(), at.const(func.attr)),
             args=[_clone(a) for a in args],
-            keywords=[ast.keyword(arg=kw.arg, value=_clone(kw.value), **_At(kw).pos) for kw in node.keywords],
+            keywords=[
+                ast.keyword(arg=kw.arg, value=_clone(kw.value), **_At(kw).pos)
+                for kw in node.keywords
+            ],
             **at.pos,
         )
         return at.ifexp(test, fast, slow)
@@ -975,7 +1003,9 @@ class _Instrumenter:
         if isinstance(value, ast.Name):  # a name needs no temporary: read it again
             return at.ifexp(
                 at.compare(
-                    at.call(_names.TYPE, value), ast.In(), at.load(_names.method_types_name(node.attr))
+                    at.call(_names.TYPE, value),
+                    ast.In(),
+                    at.load(_names.method_types_name(node.attr)),
                 ),
                 at.attribute(at.load(value.id), node.attr),
                 at.call(_names.ATTR, at.load(value.id), at.const(node.attr)),
@@ -1007,8 +1037,8 @@ class _Instrumenter:
         return _At(node).call(_names.SET, self.comprehension(listcomp))
 
     def comprehension(self, node: ast.ListComp | ast.DictComp | ast.GeneratorExp) -> ast.expr:
-        # Every iteration ticks: `if not __spy_tick()` first among each loop's conditions
-        # (the tick returns None).
+        # Every iteration ticks: `if not __spy_next(__spy_tick)` first among each loop's
+        # conditions (a tick returns None).
         saved_suffix = self.temp_suffix
         self.counter += 1
         suffix = f"_c{self.counter}"
@@ -1020,14 +1050,14 @@ class _Instrumenter:
             finally:
                 self.no_walrus -= 1
             if index == 0:
-                # The comprehension's own frame counts as a call: `(__spy_call() or it)`
+                # Its own frame counts as a call: `(__spy_next(__spy_call) or it)`
                 # runs just before CPython creates it (see limits._FRAMES_PER_TICK).
                 at = _At(gen.iter)
-                gen.iter = at.boolop(ast.Or(), [at.call(_names.CALL), gen.iter])
+                gen.iter = at.boolop(ast.Or(), [_tick(gen.iter, _names.CALL), gen.iter])
             self.temp_suffix = suffix
             try:
                 at = _At(gen.iter)
-                tick = at.not_(at.call(_names.TICK))
+                tick = at.not_(_tick(gen.iter, _names.TICK))
                 generators.append(gen)
                 if _has_starred(gen.target):
                     # `for a, *b in x` inside a comprehension: unpack a size-checked item.
@@ -1064,7 +1094,7 @@ class _Instrumenter:
         self.arguments(node.args)
         body = self.expr(node.body)
         at = _At(node.body)
-        node.body = at.boolop(ast.Or(), [at.call(_names.CALL), body])  # call() is None
+        node.body = at.boolop(ast.Or(), [_tick(node.body, _names.CALL), body])  # None or body
         return node
 
     def joined_str(self, node: ast.JoinedStr) -> ast.expr:
@@ -1094,7 +1124,9 @@ class _Instrumenter:
         elif parts == 1:
             v = self.temp(_names.TMP_FORMAT)
             value = at.ifexp(
-                at.compare(at.call(_names.TYPE, at.walrus(v, value)), ast.In(), at.load(_names.SIMPLE)),
+                at.compare(
+                    at.call(_names.TYPE, at.walrus(v, value)), ast.In(), at.load(_names.SIMPLE)
+                ),
                 at.load(v),
                 at.call(_names.STR, at.load(v)),
             )
@@ -1110,8 +1142,12 @@ class _Instrumenter:
             short_str = at.boolop(
                 ast.And(),
                 [
-                    at.compare(at.call(_names.TYPE, at.load(v)), ast.Is(), at.load(_names.STR_TYPE)),
-                    at.compare(at.call(_names.LEN, at.load(v)), ast.Lt(), at.load(_names.FPART_MAX)),
+                    at.compare(
+                        at.call(_names.TYPE, at.load(v)), ast.Is(), at.load(_names.STR_TYPE)
+                    ),
+                    at.compare(
+                        at.call(_names.LEN, at.load(v)), ast.Lt(), at.load(_names.FPART_MAX)
+                    ),
                 ],
             )
             value = at.ifexp(
@@ -1286,9 +1322,13 @@ class _Instrumenter:
                 at.boolop(
                     ast.And(),
                     [
-                        at.compare(at.call(_names.TYPE, at.load(left.id)), ast.Is(), at.load(_names.INT)),
+                        at.compare(
+                            at.call(_names.TYPE, at.load(left.id)), ast.Is(), at.load(_names.INT)
+                        ),
                         at.chain(
-                            at.const(-bound), [ast.Lt(), ast.Lt()], [at.load(left.id), at.const(bound)]
+                            at.const(-bound),
+                            [ast.Lt(), ast.Lt()],
+                            [at.load(left.id), at.const(bound)],
                         ),
                     ],
                 ),
@@ -1336,15 +1376,21 @@ def _identity(node: ast.expr) -> ast.expr:
     return node
 
 
+def _tick(node: ast.AST, chain: str) -> ast.expr:
+    """``__spy_next(<chain>)``: one step (returns None). The builtin ``next`` on the chain
+    is CPython's fastest call here (a specialised builtin call; the chain's bound
+    ``__next__`` is a method-wrapper, twice as slow to call)."""
+    at = _At(node)
+    return at.call(_names.NEXT, at.load(chain))
+
+
 #: Largest (instrumented) right operand a guard repeats in both of its branches.
 _REPEAT_NODES = 40
 
 
 def _repeatable(node: ast.expr) -> bool:
     """Small, and no code objects inside (a lambda or comprehension would be compiled twice)."""
-    count = 0
-    for sub in ast.walk(node):
-        count += 1
+    for count, sub in enumerate(ast.walk(node), 1):
         if count > _REPEAT_NODES or isinstance(
             sub, ast.Lambda | ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
         ):

@@ -463,9 +463,9 @@ class SpyRange:
         if len(r) <= RANGE_CHUNK:
             return iter(r)
         caller = sys._getframe(1)
-        if caller.f_code.co_code[caller.f_lasti] == _GET_ITER and not caller.f_code.co_filename.startswith(
-            _SPY_DIR
-        ):
+        if caller.f_code.co_code[
+            caller.f_lasti
+        ] == _GET_ITER and not caller.f_code.co_filename.startswith(_SPY_DIR):
             return iter(r)  # a SPy for loop or comprehension: it ticks by itself
         return itertools.chain.from_iterable(self._chunks(r))
 

@@ -121,7 +121,9 @@ def make_catch(code_objects: frozenset[CodeType]) -> Callable[..., object]:
         if not is_program_exception(exc, code_objects):
             return ()
         if not _valid_types(types):
-            raise TypeError("catching classes that do not inherit from BaseException is not allowed")
+            raise TypeError(
+                "catching classes that do not inherit from BaseException is not allowed"
+            )
         return types
 
     return catch

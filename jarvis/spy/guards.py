@@ -173,14 +173,16 @@ class Guards:
         return pow(base, exp, mod)
 
     def lshift(self, left: Any, right: Any) -> Any:
-        if (type(left) is int or type(left) is bool) and (type(right) is int) and left and right > 0:
+        if (
+            (type(left) is int or type(left) is bool)
+            and (type(right) is int)
+            and left
+            and right > 0
+        ):
             bits = left.bit_length() + right
             if bits > self.int_bits:
                 raise self.int_too_big(bits)
         return left << right
-
-    def ilshift(self, left: Any, right: Any) -> Any:
-        return self.lshift(left, right)
 
     def mod(self, left: Any, right: Any) -> Any:
         """``left % right`` (``str % args`` formats deterministically and within budget)."""
@@ -260,7 +262,9 @@ class Guards:
             batch = list(islice(it, _BATCH))
             out += batch
             if len(out) > limit:
-                raise self.too_big("a collection built from an iterator", (len(out) + already) * _ELEMENT)
+                raise self.too_big(
+                    "a collection built from an iterator", (len(out) + already) * _ELEMENT
+                )
             if len(batch) < _BATCH:
                 return out
             charge(len(batch))

@@ -8,7 +8,7 @@ tick raises it again, and ``run_program`` raises it even if the program swallowe
 with ``finally: return``.
 
 Steps, wall time, stop requests and call depth are checked by one tick per loop
-iteration and per function call. The tick is ``next(it)`` on an
+iteration and per function call. The tick is ``next(chain)`` on an
 ``itertools.chain.from_iterable`` over ``itertools.repeat(None, n)`` chunks, so the
 common tick runs no Python code at all; once per chunk the chain asks the meter's
 generator for the next chunk, which is where the real checks run (``Meter.refill``).
@@ -91,7 +91,9 @@ class Limits:
             if type(value) is not int or value < 1:
                 raise ValueError(f"Limits.{name} must be a positive int, got {value!r}")
         if not (isinstance(self.max_wall_s, int | float) and self.max_wall_s > 0):
-            raise ValueError(f"Limits.max_wall_s must be a positive number, got {self.max_wall_s!r}")
+            raise ValueError(
+                f"Limits.max_wall_s must be a positive number, got {self.max_wall_s!r}"
+            )
 
 
 # -- the meter ---------------------------------------------------------------------
@@ -137,7 +139,7 @@ class _Raise:
 class _Ticks:
     """One chain of ticks: the chunk it is consuming."""
 
-    __slots__ = ("current", "calls")
+    __slots__ = ("calls", "current")
 
     def __init__(self, calls: bool) -> None:
         self.current: Iterator[None] = iter(())
@@ -181,16 +183,20 @@ class Meter:
         self.started = time.monotonic()
         self.deadline = self.started + float(limits.max_wall_s)
         self.last = self.started
+        self.last_cpu = time.thread_time()
         # Frames allowed above base_frame, counted from call_chunk: the module frame, the
         # program's calls, then the chain's generator, refill and call_chunk.
         self.max_depth = limits.max_recursion + 4
         self.base_total = 0  # frames from base_frame (included) down to the thread's root
+        self.base_chain: set[int] = set()  # ids of those frames (alive for the whole run)
         frame = base_frame
         while frame is not None:
             self.base_total += 1
+            self.base_chain.add(id(frame))
             frame = frame.f_back
         self.max_steps = limits.max_steps
         self.max_chunk_calls = max(1, self.max_depth // _FRAMES_PER_TICK)
+        self.call_hint = self.max_chunk_calls
         # refill's sys._getframe(k) probe: k counted from refill, one frame below
         # call_chunk (where max_depth is counted from).
         self.probe_frames = self.base_total + self.max_depth - 1
@@ -200,12 +206,10 @@ class Meter:
         self.memory_wall = self.started
         self.memory_cpu = time.thread_time()
         self.env: dict[str, object] = {}  # the program's globals, set by run_program
-        self.tick: Callable[[], None] = itertools.chain.from_iterable(
-            self._chunks(self.loops)
-        ).__next__
-        self.call: Callable[[], None] = itertools.chain.from_iterable(
-            self._chunks(self.calls)
-        ).__next__
+        self.loop_chain = itertools.chain.from_iterable(self._chunks(self.loops))
+        self.call_chain = itertools.chain.from_iterable(self._chunks(self.calls))
+        self.tick: Callable[[], None] = self.loop_chain.__next__
+        self.call: Callable[[], None] = self.call_chain.__next__
 
     # -- the sticky failure ----------------------------------------------------------
 
@@ -293,7 +297,7 @@ class Meter:
                     f"{self.limits.max_wall_s:g} s (max_wall_s)"
                 )
             if now - self.memory_wall >= _MEMORY_PROBE_S and self.memory is not None:
-                self.probe_memory(now)
+                self.probe_memory(now, time.thread_time())
         except BaseException as exc:
             raise self.fail(exc) from None
 
@@ -329,14 +333,19 @@ class Meter:
             # Every call tick until the next check may add up to _FRAMES_PER_TICK
             # frames: the chunk ends before the depth can pass the limit unseen.
             # sys._getframe(k) (a C walk) fails iff the stack is shallow enough.
-            if chunk > self.max_chunk_calls:
-                chunk = self.max_chunk_calls
+            # Safe iff the frame (max_depth - 1 - 2 * chunk) levels down from here is
+            # run_program's frame or one of its callers (or there is none): one C walk
+            # and a set lookup, no exception in the common case.
+            if chunk > self.call_hint:
+                chunk = self.call_hint
             try:
-                sys._getframe(self.probe_frames - _FRAMES_PER_TICK * chunk)
+                frame = sys._getframe(self.max_depth - 1 - _FRAMES_PER_TICK * chunk)
             except ValueError:
-                pass
+                frame = None
+            if frame is None or id(frame) in self.base_chain:
+                self.call_hint = min(chunk + chunk // 8 + 1, self.max_chunk_calls)
             else:
-                chunk = self.call_chunk(chunk)
+                chunk = self.call_hint = self.call_chunk(chunk)
         if chunk < 1:
             chunk = 1
         self.allocated += chunk
@@ -350,11 +359,15 @@ class Meter:
                 f"time limit exceeded: the program ran for more than "
                 f"{self.limits.max_wall_s:g} s (max_wall_s)"
             )
+        cpu = time.thread_time()
         if now - self.memory_wall >= _MEMORY_PROBE_S and self.memory is not None:
-            self.probe_memory(now)
-        # Aim for a few milliseconds between checks, whatever one step costs.
-        elapsed = now - self.last
+            self.probe_memory(now, cpu)
+        # Aim for a few milliseconds of *this thread's* running between checks, whatever
+        # one step costs (wall time would shrink the chunks whenever other executions
+        # share the interpreter, and make every tick a check).
+        elapsed = cpu - self.last_cpu
         self.last = now
+        self.last_cpu = cpu
         self.refills += 1
         chunk = self.chunk
         if self.refills <= _WARMUP_REFILLS:
@@ -365,7 +378,7 @@ class Meter:
             chunk = max(1, int(chunk * _TARGET_INTERVAL_S / elapsed))
         self.chunk = chunk
 
-    def probe_memory(self, now: float) -> None:
+    def probe_memory(self, now: float, cpu: float) -> None:
         """Add the resident growth since the last probe, if this run caused it.
 
         CPython runs one thread at a time; when this thread's CPU time advanced about as
@@ -374,7 +387,6 @@ class Meter:
         on the host) are skipped: the count can only err low, never blame a neighbour.
         """
         rss = resident_bytes()
-        cpu = time.thread_time()
         if rss is None or self.memory is None:
             return
         if cpu - self.memory_cpu >= 0.8 * (now - self.memory_wall):

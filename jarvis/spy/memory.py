@@ -16,6 +16,7 @@ program holding a few huge values is judged after visiting a few objects.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 from collections import deque
@@ -38,7 +39,10 @@ _ATOMS: frozenset[type] = frozenset({int, float, bool, str, bytes, type(None)})
 
 
 def held_bytes(
-    roots: Iterable[object], budget: int, code_objects: frozenset[CodeType], frame: FrameType | None,
+    roots: Iterable[object],
+    budget: int,
+    code_objects: frozenset[CodeType],
+    frame: FrameType | None,
     base: FrameType | None,
 ) -> int:
     """Bytes held by ``roots`` and the program frames from ``frame`` down to ``base``.
@@ -91,10 +95,8 @@ def _function_parts(fn: FunctionType) -> list[Any]:
     if fn.__kwdefaults__:
         parts.extend(fn.__kwdefaults__.values())
     for cell in fn.__closure__ or ():
-        try:
+        with contextlib.suppress(ValueError):  # an empty cell
             parts.append(cell.cell_contents)
-        except ValueError:  # an empty cell
-            pass
     return parts
 
 
@@ -102,6 +104,4 @@ def program_roots(env: Mapping[str, object]) -> list[object]:
     """The program's own globals (not SPy's ``__spy_*`` helpers, builtins or Books)."""
     from jarvis.spy.books import BookNamespace
 
-    return [
-        v for k, v in env.items() if not k.startswith("__") and type(v) is not BookNamespace
-    ]
+    return [v for k, v in env.items() if not k.startswith("__") and type(v) is not BookNamespace]

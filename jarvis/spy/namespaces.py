@@ -126,31 +126,30 @@ def make_json(guards: Guards) -> JsonNamespace:
         ensure_ascii: object = True,
         allow_nan: object = True,
     ) -> str:
-        if indent is not None and type(indent) not in (int, str):
+        if indent is not None and not isinstance(indent, int | str):
             raise TypeError(f"indent must be None, an int or a str, not {spy_type_name(indent)}")
+        seps: tuple[str, str] | None = None
         if separators is not None:
-            if type(separators) not in (tuple, list) or len(separators) != 2 or not all(  # type: ignore[arg-type]
-                type(s) is str for s in separators  # type: ignore[attr-defined]
+            if (
+                not isinstance(separators, tuple | list)
+                or len(separators) != 2
+                or not all(type(s) is str for s in separators)
             ):
                 raise TypeError("separators must be a (item_separator, key_separator) pair of str")
-            separators = tuple(separators)  # type: ignore[arg-type]
+            seps = (separators[0], separators[1])
         indent_width = (
-            0
-            if indent is None
-            else len(indent)
-            if isinstance(indent, str)
-            else max(int(indent), 0)  # type: ignore[call-overload]
+            0 if indent is None else len(indent) if isinstance(indent, str) else max(int(indent), 0)
         )
         if indent_width > 1000:
             raise guards.too_big(f"json.dumps(indent={indent_width:,})")
-        seps: tuple[str, str] = separators or ((", ", ": ") if indent is None else (",", ": "))  # type: ignore[assignment]
-        size = _json_size(obj, indent_width, len(seps[0]) + len(seps[1]), bool(ensure_ascii))
+        item_sep, key_sep = seps or ((", ", ": ") if indent is None else (",", ": "))
+        size = _json_size(obj, indent_width, len(item_sep) + len(key_sep), bool(ensure_ascii))
         guards.need(size, "json.dumps()")
         return json.dumps(
             obj,
-            indent=indent,  # type: ignore[arg-type]
+            indent=indent,
             sort_keys=bool(sort_keys),
-            separators=separators,  # type: ignore[arg-type]
+            separators=seps,
             ensure_ascii=bool(ensure_ascii),
             allow_nan=bool(allow_nan),
         )

@@ -79,9 +79,7 @@ def run_program(
             )
     base_frame = sys._getframe()
     meter = Meter(limits, host.check, program.code_objects, program.text, base_frame)
-    env_builder = Environment(
-        program, host.emit, host.effect, meter, limits, books, copy_result
-    )
+    env_builder = Environment(program, host.emit, host.effect, meter, limits, books, copy_result)
     env: dict[str, object] = {
         "__builtins__": env_builder.builtins(),
         # Functions take their __module__ from it: CPython's messages then read
@@ -89,8 +87,9 @@ def run_program(
         "__name__": "__main__",
         "inputs": copy_data(inputs),
         _names.EMIT: host.emit,
-        _names.TICK: meter.tick,
-        _names.CALL: meter.call,
+        _names.TICK: meter.loop_chain,
+        _names.CALL: meter.call_chain,
+        _names.NEXT: next,
         _names.PRINT: env_builder.make_print(),
     }
     env.update(program.constants)
@@ -194,5 +193,3 @@ def spy_frames(tb: object, program: Program) -> list[SpyFrame]:
             frames.append(SpyFrame(code.co_name, line, col, program.text.line(line)))
         tb = tb.tb_next  # type: ignore[attr-defined]
     return frames
-
-

@@ -228,7 +228,9 @@ def _check_percent(fmt: str, args: object, budget: int) -> None:
                 size += int(part) if len(part) < 12 else budget + 1
     if stars and isinstance(args, tuple):
         size += sum(min(abs(a), budget + 1) for a in args if type(a) is int)
-    values: Any = args.values() if isinstance(args, dict) else args if isinstance(args, tuple) else (args,)
+    values: Any = (
+        args.values() if isinstance(args, dict) else args if isinstance(args, tuple) else (args,)
+    )
     for v in values:
         tv = type(v)
         if tv is str or tv is bytes:

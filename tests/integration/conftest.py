@@ -39,6 +39,7 @@ def settings(stack_env: dict[str, str], tmp_path: Path) -> Settings:
         checkpoint_dir=tmp_path / "checkpoints",
         worker_id=f"test-worker-{uid}",
         stop_check_interval_s=0.05,
+        health_port=0,  # any free port: several workers share this host
     )
     apply(s)
     return s

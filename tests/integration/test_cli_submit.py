@@ -29,6 +29,7 @@ def _env(settings: Settings) -> dict[str, str]:
         "JARVIS_DLQ_TOPIC": settings.dlq_topic,
         "JARVIS_GROUP_ID": settings.group_id,
         "JARVIS_CHECKPOINT_DIR": str(settings.checkpoint_dir),
+        "JARVIS_HEALTH_PORT": "0",
     }
 
 
@@ -73,7 +74,7 @@ def test_stop_command_via_cli(settings: Settings, worker_proc) -> None:
     from jarvis.client import JarvisClient
 
     client = JarvisClient(settings)
-    eid = client.start("while True:\n    pass\n", execution_id=new_id("cli-stop"))
+    eid = client.start("while True:\n    pass\n", execution_id=new_id("cli-stop"), limits={"max_steps": 10**12})
     events = client.follow(eid, logs=False, timeout_s=120)
     assert next(e for e in events if e.event == "started")
     proc = subprocess.run([*JARVIS, "stop", eid], env=_env(settings), capture_output=True, text=True, timeout=60)

@@ -91,11 +91,14 @@ def test_duplicate_start_after_completion_is_absorbed_and_reannounced(harness: H
 
 def test_stop_cancels_a_running_execution(harness: Harness, client) -> None:
     harness.start_worker()
-    eid = client.start("i = 0\nwhile True:\n    i += 1\n", execution_id=new_id("spin"), log_level="effects")
+    eid = client.start(
+        "i = 0\nwhile True:\n    i += 1\n", execution_id=new_id("spin"), log_level="effects",
+        limits={"max_steps": 10**12},  # only the stop may end it, however slow the machine
+    )
     wait_for(lambda: any(e.event == "started" for e in harness.events_for(eid)), what="started")
     client.stop(eid, mode="cancel")
     done = harness.terminal(eid)
-    assert done.event == "stopped" and done.stop_mode == "cancel"
+    assert done.event == "stopped" and done.stop_mode == "cancel", done.error
 
 
 def test_stop_before_start_prevents_it(harness: Harness, client) -> None:
@@ -104,7 +107,7 @@ def test_stop_before_start_prevents_it(harness: Harness, client) -> None:
     client.stop(eid, mode="cancel")
     client.start("result = 1\n", execution_id=eid)
     done = harness.terminal(eid)
-    assert done.event == "stopped" and done.stop_mode == "cancel"
+    assert done.event == "stopped" and done.stop_mode == "cancel", done.error
     assert harness.logs_for(eid) == []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from jarvis.errors import ProgramError
 from jarvis.spy import Site, render_value
@@ -53,7 +54,7 @@ class CaseHost(RecordingHost):
     store: dict[object, object] = field(default_factory=dict)
     uuids: int = 0
 
-    BOOKS = {"kv": ["get", "put", "fail"]}
+    BOOKS: ClassVar[dict[str, list[str]]] = {"kv": ["get", "put", "fail"]}
 
     def effect(self, name: str, args: tuple[object, ...]) -> object:
         self.effects.append((name, args))
@@ -74,7 +75,9 @@ class CaseHost(RecordingHost):
             book, procedure, pargs, kwargs = args
             assert book == "kv" and isinstance(pargs, list) and isinstance(kwargs, dict)
             if procedure == "get":
-                return self.store.get(pargs[0], kwargs.get("default", pargs[1] if len(pargs) > 1 else None))
+                return self.store.get(
+                    pargs[0], kwargs.get("default", pargs[1] if len(pargs) > 1 else None)
+                )
             if procedure == "put":
                 self.store[pargs[0]] = pargs[1]
                 return None

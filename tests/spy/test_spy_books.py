@@ -10,7 +10,9 @@ from jarvis.spy import compile_program, run_program
 from ._host import CaseHost, RecordingHost
 
 
-def run(source: str, level: str = "effects", host: RecordingHost | None = None) -> tuple[object, CaseHost]:
+def run(
+    source: str, level: str = "effects", host: RecordingHost | None = None
+) -> tuple[object, CaseHost]:
     host = host or CaseHost()
     result = run_program(compile_program(source, log_level=level), {}, host, books=CaseHost.BOOKS)
     assert isinstance(host, CaseHost)
@@ -44,7 +46,9 @@ def test_arguments_and_results_are_copied() -> None:
 
     host = Host()
     host.shared = {"list": [1, 2]}
-    src = "arg = [1, [2]]\nout = kv.get(arg)\narg[1].append(3)\nout['list'].append(9)\nresult = out\n"
+    src = (
+        "arg = [1, [2]]\nout = kv.get(arg)\narg[1].append(3)\nout['list'].append(9)\nresult = out\n"
+    )
     result, _ = run(src, host=host)
     assert host.seen == ("kv", "get", [[1, [2]]], {})  # the program's later change is not seen
     assert host.shared == {"list": [1, 2]}  # the program changed its own copy only

@@ -42,7 +42,10 @@ def run_cpython(path: Path) -> tuple[str, object, BaseException | None, int | No
     out = io.StringIO()
     # SPy's `json` and `math` namespaces are CPython's modules on this side.
     env: dict[str, object] = {
-        "inputs": copy.deepcopy(INPUTS), "__name__": "__main__", "json": json, "math": math,
+        "inputs": copy.deepcopy(INPUTS),
+        "__name__": "__main__",
+        "json": json,
+        "math": math,
     }
     error: BaseException | None = None
     line = None
@@ -96,7 +99,10 @@ def test_spy_only_case(path: Path) -> None:
     source = path.read_text()
     host = CaseHost()
     run_program(
-        compile_program(source, filename=path.name), copy.deepcopy(INPUTS), host, books=CaseHost.BOOKS
+        compile_program(source, filename=path.name),
+        copy.deepcopy(INPUTS),
+        host,
+        books=CaseHost.BOOKS,
     )
     assert host.output == expected_output(source)
 
@@ -131,16 +137,28 @@ def expected_site_sources(source: str, level: str) -> list[str]:
         if _is_print(node) and id(node) not in statement_values:
             out.append(ast.get_source_segment(source, node) or "")
     # Book sites: `name.attr` on a name the program never binds (and SPy does not define).
-    bound = {
-        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
-    } | {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)} | {
-        n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)
-    } | {n.name for n in ast.walk(tree) if isinstance(n, ast.ExceptHandler) and n.name} | {
-        name for n in ast.walk(tree) if isinstance(n, ast.Global | ast.Nonlocal) for name in n.names
-    }
-    free = {
-        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-    } - bound - BUILTIN_NAMES - {"inputs"}
+    bound = (
+        {
+            n.id
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
+        }
+        | {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+        | {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
+        | {n.name for n in ast.walk(tree) if isinstance(n, ast.ExceptHandler) and n.name}
+        | {
+            name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Global | ast.Nonlocal)
+            for name in n.names
+        }
+    )
+    free = (
+        {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        - bound
+        - BUILTIN_NAMES
+        - {"inputs"}
+    )
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and _is_book(node.func, free):
             out.append(ast.get_source_segment(source, node) or "")
@@ -151,28 +169,42 @@ def expected_site_sources(source: str, level: str) -> list[str]:
             if isinstance(n, ast.If)
             and len(n.orelse) == 1
             and isinstance(n.orelse[0], ast.If)
-            and source.splitlines()[n.orelse[0].lineno - 1][n.orelse[0].col_offset :].startswith("elif")
+            and source.splitlines()[n.orelse[0].lineno - 1][n.orelse[0].col_offset :].startswith(
+                "elif"
+            )
         }
         for node in ast.walk(tree):
             if isinstance(node, ast.If | ast.While) and id(node) not in elifs:
                 header = ast.If(test=node.test)  # a span from the keyword to the test's end
                 ast.copy_location(header, node)
-                header.end_lineno, header.end_col_offset = node.test.end_lineno, node.test.end_col_offset
+                header.end_lineno, header.end_col_offset = (
+                    node.test.end_lineno,
+                    node.test.end_col_offset,
+                )
                 out.append(ast.get_source_segment(source, header) or "")
             elif isinstance(node, ast.For):
                 header = ast.If(test=node.iter)
                 ast.copy_location(header, node)
-                header.end_lineno, header.end_col_offset = node.iter.end_lineno, node.iter.end_col_offset
+                header.end_lineno, header.end_col_offset = (
+                    node.iter.end_lineno,
+                    node.iter.end_col_offset,
+                )
                 out.append(ast.get_source_segment(source, header) or "")
     return sorted(out)
 
 
 def _is_print(node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
+    )
 
 
 def _is_book(node: ast.AST, free: set[str]) -> bool:
-    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in free
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in free
+    )
 
 
 @pytest.mark.parametrize("level", ["full", "statements", "effects"])

@@ -55,7 +55,9 @@ def test_level_instruments_only_its_kinds(level: str) -> None:
 
 
 def test_effects_level_has_no_record_calls_at_all() -> None:
-    program = compile_program("x = 1\nfor i in range(3):\n    x += i\nresult = x\n", log_level="effects")
+    program = compile_program(
+        "x = 1\nfor i in range(3):\n    x += i\nresult = x\n", log_level="effects"
+    )
     assert program.sites == []
     assert "__spy_emit" not in names_in(program.code)  # zero cost: not even a call
 
@@ -113,7 +115,9 @@ def test_loops_record_each_iteration_and_the_exit() -> None:
 
 def test_branch_site_source_is_the_header() -> None:
     program = compile_program("while (n := 1) > 2:\n    pass\nif (\n    True\n):\n    pass\n")
-    assert [(s.kind, s.source, s.line, s.end_line) for s in program.sites if s.kind == "branch"] == [
+    assert [
+        (s.kind, s.source, s.line, s.end_line) for s in program.sites if s.kind == "branch"
+    ] == [
         ("branch", "while (n := 1) > 2", 1, 1),
         ("branch", "if (\n    True", 3, 4),  # to the end of the test (ast excludes parentheses)
     ]

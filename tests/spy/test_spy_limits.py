@@ -168,7 +168,13 @@ def test_ordinary_programs_fit_small_limits() -> None:
         "s = 'a' * 1000\nparts = [s] * 100\nt = ''.join(parts)\nd = {i: str(i) for i in range(1000)}\n"
         "result = [len(t), len(d), 2 ** 100, f'{3.5:>10}', '%5d' % 3]\n"
     )
-    assert run(src, Limits(max_memory_bytes=2**20)) == [100_000, 1000, 2**100, "       3.5", "    3"]
+    assert run(src, Limits(max_memory_bytes=2**20)) == [
+        100_000,
+        1000,
+        2**100,
+        "       3.5",
+        "    3",
+    ]
 
 
 def test_output_limit_counts_utf8_bytes() -> None:
@@ -199,3 +205,36 @@ def test_int_limit_leaves_everyday_big_ints_alone() -> None:
         3**1000 % 7,
         pow(3, 10**6, 97),
     ]
+
+
+def test_runs_in_threads_are_isolated() -> None:
+    # A worker runs executions on a thread pool: one hitting its limits (memory, steps)
+    # must not fail, slow down for long, or be confused with a well-behaved neighbour.
+    import threading
+
+    outcomes: dict[str, object] = {}
+
+    def go(name: str, source: str, limits: Limits) -> None:
+        try:
+            program = compile_program(source, log_level="effects")
+            outcomes[name] = run_program(program, {}, RecordingHost(), limits=limits)
+        except LimitExceeded as err:
+            outcomes[name] = err.message.split(":")[0]
+
+    hog = "x = []\nwhile True:\n    x.append([0] * 10000)\n"
+    spin = "while True:\n    pass\n"
+    good = "t = 0\nfor i in range(300000):\n    t += i\nresult = t\n"
+    threads = [
+        threading.Thread(target=go, args=("hog", hog, Limits(max_memory_bytes=64 * 2**20))),
+        threading.Thread(target=go, args=("spin", spin, Limits(max_steps=2_000_000))),
+        threading.Thread(target=go, args=("good", good, Limits(max_memory_bytes=64 * 2**20))),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert outcomes == {
+        "hog": "memory limit exceeded",
+        "spin": "step limit exceeded",
+        "good": sum(range(300000)),
+    }

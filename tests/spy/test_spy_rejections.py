@@ -17,7 +17,12 @@ REJECTED = [
     ("def g():\n    yield from x", "`yield from` (generators) is not allowed in SPy", 2, 4),
     ("f = lambda: (yield)", "`yield` (generators) is not allowed in SPy", 1, 13),
     ("async def g():\n    pass", "`async def` is not allowed in SPy", 1, 0),
-    ("try:\n    pass\nexcept* ValueError:\n    pass", "`try`/`except*` is not allowed in SPy", 1, 0),
+    (
+        "try:\n    pass\nexcept* ValueError:\n    pass",
+        "`try`/`except*` is not allowed in SPy",
+        1,
+        0,
+    ),
     ("match x:\n    case 1:\n        pass", "`match` is not allowed in SPy", 1, 0),
     ("x = 2j", "complex numbers are not allowed in SPy", 1, 4),
     ("x = a @ b", "the `@` operator is not allowed in SPy", 1, 4),

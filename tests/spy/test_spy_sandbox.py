@@ -64,12 +64,21 @@ def test_rejected_before_running(source: str) -> None:
         ),
         ("x = range(3).start_", "'range' object has no attribute 'start_'"),
         ("x = {1}.keys()", "'set' object has no attribute 'keys'"),
-        ("x = {1: 2}.fromkeys([1])", "'dict' object has no attribute 'fromkeys' (not available in SPy)"),
-        ("x = 'a'.translate({})", "'str' object has no attribute 'translate' (not available in SPy)"),
+        (
+            "x = {1: 2}.fromkeys([1])",
+            "'dict' object has no attribute 'fromkeys' (not available in SPy)",
+        ),
+        (
+            "x = 'a'.translate({})",
+            "'str' object has no attribute 'translate' (not available in SPy)",
+        ),
         ("x = math.__name__", None),
         ("x = json.decoder", "'module' object has no attribute 'decoder'"),
         ("x = math.sys", "'module' object has no attribute 'sys'"),
-        ("try:\n    1 / 0\nexcept Exception as e:\n    x = e.with_traceback", "'ZeroDivisionError' object has no attribute 'with_traceback'"),
+        (
+            "try:\n    1 / 0\nexcept Exception as e:\n    x = e.with_traceback",
+            "'ZeroDivisionError' object has no attribute 'with_traceback'",
+        ),
         ("x = artifact.upper()", "'builtin_function_or_method' object has no attribute 'upper'"),
         ("x = 'abc'.encode('rot13')", None),
         (
@@ -91,9 +100,33 @@ def test_gate_raises_spy_attribute_error(source: str, message: str | None) -> No
 
 @pytest.mark.parametrize(
     "name",
-    ["id", "hash", "exit", "bytearray", "memoryview", "slice", "object", "super", "getattr",
-     "setattr", "globals", "vars", "dir", "classmethod", "staticmethod", "property", "complex",
-     "__import__", "open", "input", "help", "breakpoint", "aiter", "anext", "issubclass"],
+    [
+        "id",
+        "hash",
+        "exit",
+        "bytearray",
+        "memoryview",
+        "slice",
+        "object",
+        "super",
+        "getattr",
+        "setattr",
+        "globals",
+        "vars",
+        "dir",
+        "classmethod",
+        "staticmethod",
+        "property",
+        "complex",
+        "__import__",
+        "open",
+        "input",
+        "help",
+        "breakpoint",
+        "aiter",
+        "anext",
+        "issubclass",
+    ],
 )
 def test_python_builtins_not_in_spy_are_name_errors(name: str) -> None:
     try:
