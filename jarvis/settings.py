@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     health_port: int = Field(
         default=8080, ge=-1, le=65535, description="Port of the health/metrics server; 0 = any free port, -1 = off."
     )
+    journal_retention_s: float = Field(
+        default=14 * 24 * 3600, gt=0,
+        description="Finished executions' journals are removed after this long; keep it above "
+        "spy_control's retention so a redelivered start still finds its outcome.",
+    )
+    journal_gc_interval_s: float = Field(
+        default=3600.0, gt=0, description="How often a worker collects old journals (-ish: jittered by load)."
+    )
     lease_ttl_s: float = Field(
         default=15.0, gt=1,
         description="Lease on a running execution; renewed every third of it. A crashed pod's "

@@ -91,3 +91,19 @@ def test_log_levels(tmp_path: Path, level: str, kinds: set[str]) -> None:
     outcome, sink = _run(tmp_path, src, log_level=level)
     assert outcome.event.event == "completed"
     assert {r["kind"] for r in sink.records} == kinds
+
+
+def test_group_commit_shares_fsyncs_between_effects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import jarvis.journal.journal as journal_module
+
+    calls = []
+    real_fsync = journal_module.os.fsync
+    monkeypatch.setattr(journal_module.os, "fsync", lambda fd: (calls.append(fd), real_fsync(fd))[1])
+    src = "t = 0\nfor i in range(100):\n    t += now() + random()\nprint(t > 0)\nresult = 1\n"
+    outcome, sink = _run(tmp_path, src, eid="gc1", log_level="effects")
+    assert outcome.event.event == "completed"
+    effects = Journal.open(tmp_path / "j", "gc1").effects
+    assert len(effects) == 200
+    # start + one before the print record + end (+ the directory entry): not one per effect
+    assert len(calls) <= 5, len(calls)
+    assert [r["kind"] for r in sink.records] == ["print"]

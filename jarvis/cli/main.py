@@ -202,6 +202,27 @@ def topics_apply() -> None:
         raise typer.Exit(1)
 
 
+journals_app = typer.Typer(help="Journals on the checkpoint volume.", no_args_is_help=True)
+app.add_typer(journals_app, name="journals")
+
+
+@journals_app.command("gc")
+def journals_gc(
+    older_than_days: Annotated[float | None, typer.Option(help="Default: JARVIS_JOURNAL_RETENTION_S.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would go.")] = False,
+) -> None:
+    """Remove finished executions' journals older than the retention (never unfinished ones)."""
+    from jarvis.journal.retention import collect
+    from jarvis.settings import Settings
+
+    settings = Settings()
+    older = settings.journal_retention_s if older_than_days is None else older_than_days * 86400
+    removed = collect(settings.checkpoint_dir, older, dry_run=dry_run)
+    for eid in removed:
+        typer.echo(eid)
+    typer.secho(f"{len(removed)} journal(s) {'would be ' if dry_run else ''}removed", err=True)
+
+
 @contract_app.command("export")
 def contract_export(
     check: Annotated[bool, typer.Option("--check", help="Only report drift; exit 1 if any.")] = False,

@@ -212,11 +212,23 @@ class ExecutionHost:
         return rec["result"]
 
     def _journal(self, record: dict[str, Any]) -> None:
+        # Group commit: effect records are written without their own fsync; `_durable()`
+        # fsyncs once before anything that depends on them leaves the pod (a log record,
+        # a Book call, an upload, an event), so a run of fast effects shares one fsync.
         try:
-            self.journal.append(record)
+            self.journal.append(record, sync=False)
         except JarvisError as exc:
             self.fatal = exc
             raise
+
+    def _durable(self) -> None:
+        """Output-commit rule: make journaled effects durable before output depends on them."""
+        if self.journal.dirty:
+            try:
+                self.journal.sync()
+            except JarvisError as exc:
+                self.fatal = exc
+                raise
 
     def _record(
         self, kind: str, line: int, col: int, end_line: int, end_col: int, source: str,
@@ -243,6 +255,8 @@ class ExecutionHost:
                 self._maybe_truncate(record, data)
         elif t not in _SCALARS and kind != "branch":
             self._maybe_truncate(record, data)
+        if self.journal.dirty:
+            self._durable()
         self.sink.log(self.execution_id, record)
         self.seq += 1
         self.budget_left -= 1
@@ -275,6 +289,7 @@ class ExecutionHost:
         data = content.encode() if isinstance(content, str) else bytes(content)
         # An object-store outage is waited out (and said so in the log) rather than failing
         # the execution, up to a deadline; a stop still interrupts the wait.
+        self._durable()
         deadline = time.monotonic() + self.storage_deadline_s
         delay = 0.5
         while True:
@@ -310,6 +325,7 @@ class ExecutionHost:
             attempts.append(info)
             self._attempt_record(info)
 
+        self._durable()
         result = self.books.call(
             book, procedure, list(call_args), dict(call_kwargs),
             execution_id=self.execution_id, idempotency_key=idempotency_key,

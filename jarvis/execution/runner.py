@@ -121,10 +121,12 @@ def _run(
         return Outcome(LifecycleEvent.model_validate(journal.end["event"]), reannounced=True)
 
     def finish(ev: LifecycleEvent, durable: bool = True) -> Outcome:
-        if durable:
-            # On failure the event still goes out; a later start re-runs the replay.
-            with contextlib.suppress(JournalError):
+        # On failure the event still goes out; a later start re-runs the replay.
+        with contextlib.suppress(JournalError):
+            if durable:
                 journal.append({"t": "end", "event": ev.model_dump(mode="json")})
+            else:
+                journal.sync()  # the event may depend on effects written since the last fsync
         return Outcome(ev, duration_s=time.monotonic() - started)
 
     try:

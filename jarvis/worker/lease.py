@@ -146,3 +146,35 @@ class FencedBooks:
     def call(self, book: str, procedure: str, args: list[Any], kwargs: dict[str, Any], **kw: Any) -> Any:
         self.lease.check()  # raises Stopped("handoff"): the call is not made, not journaled
         return self.books.call(book, procedure, args, kwargs, **kw)
+
+
+class OutputFence:
+    """The journal fence of an execution run by a worker: its lease, plus ``before_end``,
+    which delivers the worker's queued output (this execution's log records) to Kafka before
+    the journal's end record is written (see ``Journal.append``).
+
+    Fault-suite fix (scripts/chaos): a worker SIGKILLed in the few milliseconds between
+    journaling an execution's end and its producer delivering the last log records lost
+    those records for good, since the next owner only re-announces a finished execution.
+    While Kafka is unreachable this waits, holding the lease (renewed as usual); if the lease
+    is lost or the worker is handing the execution off, it raises ``Stopped("handoff")``:
+    no end is written, and the next run replays the journal, re-emitting the whole log.
+    """
+
+    def __init__(self, lease: Lease, flush: Callable[[float], bool], leaving: Callable[[], bool]) -> None:
+        self.lease = lease
+        self.flush = flush
+        self.leaving = leaving
+
+    @property
+    def token(self) -> int:
+        return self.lease.token
+
+    def check(self) -> None:
+        self.lease.check()
+
+    def before_end(self) -> None:
+        while not self.flush(1.0):
+            self.lease.check()
+            if self.leaving():
+                raise Stopped("handoff")

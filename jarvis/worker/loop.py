@@ -37,12 +37,13 @@ from jarvis.execution.config import RunConfig, effective_limits
 from jarvis.execution.host import ExecutionHost
 from jarvis.execution.runner import error_info, run_execution
 from jarvis.journal import Journal
+from jarvis.journal.retention import collect
 from jarvis.kafka.config import base_config
 from jarvis.settings import Settings
 from jarvis.worker.deletion_cost import DeletionCost, in_cluster_patcher
 from jarvis.worker.health import Health, Metrics
 from jarvis.worker.hooks import HookList, WorkerHooks
-from jarvis.worker.lease import FencedBooks, Lease, LeaseKeeper, Leases
+from jarvis.worker.lease import FencedBooks, Lease, LeaseKeeper, Leases, OutputFence
 from jarvis.worker.offsets import OffsetTracker
 from jarvis.worker.publisher import KafkaPublisher
 from jarvis.worker.stops import StopFlag, StopFlags, StopWatcher
@@ -112,6 +113,7 @@ class Worker:
             self.metrics,
         )
         self.health_port: int | None = None
+        self._next_gc = time.monotonic() + 60.0  # not while the worker is starting
         self.offsets = OffsetTracker()
         self.running: dict[str, Running] = {}
         self._lock = threading.Lock()  # guards self.running (loop, pool threads, watcher)
@@ -180,6 +182,7 @@ class Worker:
                 self._commit()
                 self._backpressure()
                 self.health.turned()
+                self._maybe_collect_journals()
                 self.hooks.load(len(self.running), self.settings.max_concurrency)
                 if (
                     idle_exit_s is not None
@@ -376,7 +379,8 @@ class Worker:
         eid = command.execution_id
         try:
             source = self._program_source(command)
-            config = dataclasses.replace(run.config, fence=lease)
+            fence = OutputFence(lease, self.publisher.flush, lambda: run.leaving or self._shutdown.is_set())
+            config = dataclasses.replace(run.config, fence=fence)
             if config.books is not None:  # no Book call once the lease may be gone (lease.py)
                 config = dataclasses.replace(config, books=FencedBooks(config.books, lease))
             outcome = run_execution(
@@ -414,6 +418,17 @@ class Worker:
             self.running.pop(eid, None)
         self._done.put((run.topic, run.partition, run.offset))
         return False
+
+    def _maybe_collect_journals(self) -> None:
+        now = time.monotonic()
+        if now < self._next_gc:
+            return
+        self._next_gc = now + self.settings.journal_gc_interval_s
+        # Off the loop's thread: a big volume takes a while to scan.
+        threading.Thread(
+            target=collect, args=(self.settings.checkpoint_dir, self.settings.journal_retention_s),
+            name="jarvis-journal-gc", daemon=True,
+        ).start()
 
     # --- readiness checks (each raises when its dependency is unusable) ---
 
