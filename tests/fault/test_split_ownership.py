@@ -213,7 +213,7 @@ def test_a_frozen_worker_process_cannot_write_after_another_took_over(cluster: C
         # The group evicts the frozen member (session timeout), the other worker resumes its work.
         for eid in victims:
             wait_for(lambda eid=eid: any(e["event"] == "resumed" and e["worker"] == other.worker_id
-                                         for e in cluster.events_of(eid)), 60, f"{eid} resumed elsewhere")
+                                         for e in cluster.events_of(eid)), 150, f"{eid} resumed elsewhere")
     finally:
         victim.signal(signal.SIGCONT)
     for eid in expected:
