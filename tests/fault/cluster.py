@@ -38,6 +38,7 @@ from jarvis.journal import Journal
 from jarvis.kafka.config import producer_config
 from jarvis.kafka.topics import apply
 from jarvis.settings import Settings
+from tests.conftest import wait_for
 from tests.fault.books import next_value
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,16 +71,8 @@ result = x
 """
 
 
-def wait_until(check: Callable[[], T], timeout_s: float = 30.0, what: str = "condition", interval_s: float = 0.05) -> T:
-    """Poll ``check`` until it returns something truthy; raise AssertionError at the deadline."""
-    deadline = time.monotonic() + timeout_s
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval_s)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last: {last!r})")
+# The shared polling helper, under the name this suite uses.
+wait_until = wait_for
 
 
 def service_env() -> dict[str, str]:
