@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import builtins as _py
 import functools
+import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -197,6 +198,10 @@ _RUN_BUILTINS = (
 )  # fmt: skip
 
 #: The effect builtins (they reach the host; every call is journaled by it).
+MAX_ARTIFACT_NAME_BYTES = 200
+"""Longest artifact name (UTF-8 bytes): object keys and file names must take it (255 is
+the usual file-name limit; the store adds a prefix and the execution id)."""
+
 EFFECT_BUILTINS = ("artifact", "now", "random", "randint", "sleep", "uuid")
 
 #: Every name a program can use without defining it (documented in docs/spy.md).
@@ -254,6 +259,8 @@ class Environment:
         self.guards = Guards(limits, meter)
         self.copy_result = copy_result
         self.output_left = limits.max_output_bytes
+        self.artifacts_left = limits.max_artifacts
+        self.artifact_bytes_left = limits.max_artifact_bytes
         self.book_specs = validate_books(books, BUILTIN_NAMES | GLOBAL_NAMES)
 
     # -- the host ---------------------------------------------------------------------
@@ -395,6 +402,7 @@ class Environment:
 
     def effect_builtins(self) -> dict[str, object]:
         effect = self.effect
+        env = self
 
         def artifact(name: object, text: object) -> object:
             if type(name) is not str:
@@ -409,6 +417,23 @@ class Environment:
             if type(text) is not str and type(text) is not bytes:
                 raise TypeError(
                     f"artifact() text must be a str or bytes, not {spy_type_name(text)}"
+                )
+            if len(name.encode("utf-8", "surrogatepass")) > MAX_ARTIFACT_NAME_BYTES:
+                raise ValueError(
+                    f"artifact() name is longer than {MAX_ARTIFACT_NAME_BYTES} bytes"
+                )
+            size = len(text) if type(text) is bytes or text.isascii() else len(text.encode("utf-8", "surrogatepass"))  # type: ignore[union-attr]
+            env.artifacts_left -= 1
+            if env.artifacts_left < 0:
+                raise env.meter.limit(
+                    f"artifact limit exceeded: more than {env.limits.max_artifacts:,} "
+                    "artifacts stored (max_artifacts)"
+                )
+            env.artifact_bytes_left -= size
+            if env.artifact_bytes_left < 0:
+                raise env.meter.limit(
+                    f"artifact limit exceeded: more than {env.limits.max_artifact_bytes:,} "
+                    "bytes of artifacts stored (max_artifact_bytes)"
                 )
             return effect("artifact", (name, text))
 
@@ -436,7 +461,14 @@ class Environment:
                 )
             if seconds < 0 or seconds == float("inf"):  # type: ignore[operator]
                 raise ValueError("sleep length must be non-negative and finite")
-            effect("sleep", (seconds,))
+            # A durable timer still counts against the run's wall clock: refuse, at the
+            # call, a sleep that would end past it (rather than sleeping, then failing).
+            if seconds > env.meter.deadline - time.monotonic():  # type: ignore[operator]
+                raise env.meter.limit(
+                    f"time limit exceeded: sleep({float(seconds):g}) would end after the "  # type: ignore[arg-type]
+                    f"program's {env.limits.max_wall_s:g} s (max_wall_s)"
+                )
+            effect("sleep", (float(seconds),))  # type: ignore[arg-type]
 
         return {
             fn.__name__: mark_builtin(fn, fn.__name__)

@@ -82,10 +82,33 @@ class Limits:
     """Size of the source (UTF-8 bytes), checked before parsing. Compiling costs ~50 µs
     per statement, so 1 MiB (~30k statements) compiles in about a second."""
 
+    max_artifacts: int = 1000
+    """Artifacts one run may store (``artifact()`` calls; a replay overwrites the same
+    objects). Each is an object-store write and a journal record; a thousand is far more
+    than a report-producing program needs and bounds what a loop of uploads can cost."""
+
+    max_artifact_bytes: int = 1024 * MiB
+    """Total bytes of the artifacts one run stores. One artifact is also bounded by
+    ``max_memory_bytes`` (it is a value first); 1 GiB bounds the object-store bill of a
+    loop of large uploads."""
+
+    max_stored_log_bytes: int = 256 * MiB
+    """Total bytes of oversized log values stored whole as artifacts (a record keeps a
+    prefix and a ``value_ref``). Past it, records are still truncated but no longer
+    stored (``value_ref`` is null): logging never fails a program, but one cannot fill
+    the object store by assigning big values in a loop."""
+
+    max_result_bytes: int = 64 * MiB
+    """Size of the result as JSON. A result larger than the inline limit of the
+    lifecycle event (``JARVIS_MAX_INLINE_RESULT_BYTES``) is stored as the artifact
+    ``result.json`` and referenced; past this limit the run fails with LimitExceeded
+    instead of storing it."""
+
     def __post_init__(self) -> None:
         for name in (
             "max_steps", "max_memory_bytes", "max_int_bits", "max_recursion",
-            "max_output_bytes", "max_program_bytes",
+            "max_output_bytes", "max_program_bytes", "max_artifacts", "max_artifact_bytes",
+            "max_stored_log_bytes", "max_result_bytes",
         ):  # fmt: skip
             value = getattr(self, name)
             if type(value) is not int or value < 1:
