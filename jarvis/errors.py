@@ -171,3 +171,40 @@ class BookError(JarvisError):
     def __init__(self, message: str, book: str | None = None) -> None:
         self.book = book
         super().__init__(message)
+
+
+class SandboxCrashed(JarvisError):
+    """The sandbox process running an execution died: a signal, the OS memory cap, the CPU
+    time limit, or the supervisor killed it past its wall-clock deadline.
+
+    ``cause`` names it (``"SIGSEGV"``, ``"memory cap"``, ``"cpu time"``, ``"wall deadline"``);
+    ``attempt`` of ``max_attempts``: the execution is retried (by replay, in a fresh sandbox)
+    until it has crashed ``max_attempts`` times (``JARVIS_MAX_SANDBOX_CRASHES``), then fails
+    for good on every pod. ``peak_rss_bytes`` is the sandbox's peak resident memory, as the
+    OS reported it when it was reaped (None when unknown).
+    """
+
+    def __init__(
+        self,
+        cause: str,
+        attempt: int = 1,
+        max_attempts: int = 1,
+        peak_rss_bytes: int | None = None,
+    ) -> None:
+        self.cause = cause
+        self.attempt = attempt
+        self.max_attempts = max_attempts
+        self.peak_rss_bytes = peak_rss_bytes
+        super().__init__(
+            f"the sandbox running the program died ({cause}) on attempt {attempt} of "
+            f"{max_attempts}; the program itself crashed its process or passed an OS limit "
+            "(see docs/spy.md, threat model)"
+        )
+
+
+class InternalError(JarvisError):
+    """A bug of Jarvis's own surfaced inside an execution (not the program's doing).
+
+    The event says only this; the host traceback is in the worker's own log, under the
+    execution id. The execution fails for good: retrying a host bug repeats it.
+    """

@@ -137,6 +137,57 @@ class Settings(BaseSettings):
     limit_max_log_records: int = Field(
         default=1_000_000, gt=0, description="Cap on options.limits.max_log_records."
     )
+    limit_max_artifacts: int | None = Field(default=None, gt=0, description="Cap on options.limits.max_artifacts.")
+    limit_max_artifact_bytes: int | None = Field(
+        default=None, gt=0, description="Cap on options.limits.max_artifact_bytes."
+    )
+    limit_max_stored_log_bytes: int | None = Field(
+        default=None, gt=0, description="Cap on options.limits.max_stored_log_bytes."
+    )
+    limit_max_result_bytes: int | None = Field(
+        default=None, gt=0, description="Cap on options.limits.max_result_bytes."
+    )
+
+    # --- results ---
+    max_inline_result_bytes: int = Field(
+        default=256 * 1024, gt=0,
+        description="A result whose JSON is larger is stored as the artifact `result.json` and the "
+        "`completed` event carries `result_ref` instead (events stay far below the topic's "
+        "max.message.bytes).",
+    )
+
+    # --- sandboxes (DESIGN.md §1b) ---
+    max_sandbox_crashes: int = Field(
+        default=2, ge=1,
+        description="Sandbox deaths (signal, OS memory cap, CPU time, wall deadline) after which an "
+        "execution fails for good on every pod (counted in its journal); before that it is "
+        "retried by replay in a fresh sandbox.",
+    )
+    sandbox_memory_cap_bytes: int | None = Field(
+        default=None, gt=0,
+        description="Address space one run may add to its sandbox process (RLIMIT_AS). Unset: the "
+        "run's max_memory_bytes plus JARVIS_SANDBOX_MEMORY_OVERHEAD_BYTES.",
+    )
+    sandbox_memory_overhead_bytes: int = Field(
+        default=512 * 1024 * 1024, ge=0,
+        description="Headroom of the OS memory cap above max_memory_bytes (interpreter, copies "
+        "made while values cross to the host).",
+    )
+    sandbox_wall_grace_s: float = Field(
+        default=2.0, gt=0,
+        description="How long past max_wall_s a sandbox may run before the supervisor kills it.",
+    )
+    sandbox_stop_grace_s: float = Field(
+        default=0.3, gt=0,
+        description="How long a sandbox may take to honour a stop before it is killed.",
+    )
+    sandbox_max_runs: int = Field(
+        default=1000, gt=0, description="Runs one sandbox process serves before it is replaced."
+    )
+    sandbox_recycle_bytes: int = Field(
+        default=256 * 1024 * 1024, gt=0,
+        description="Resident growth after which a sandbox is replaced once its run ends.",
+    )
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -85,6 +85,15 @@ class LimitOverrides(BaseModel):
         default=None, gt=0,
         description="Record budget: past it the log says so once and continues at level `effects`.",
     )
+    max_artifacts: int | None = Field(default=None, gt=0, description="Artifacts the run may store.")
+    max_artifact_bytes: int | None = Field(default=None, gt=0, description="Total bytes of the run's artifacts.")
+    max_stored_log_bytes: int | None = Field(
+        default=None, gt=0, description="Total bytes of oversized log values stored whole as artifacts."
+    )
+    max_result_bytes: int | None = Field(
+        default=None, gt=0,
+        description="Largest result (JSON bytes); results above the inline limit are stored as `result.json`.",
+    )
 
 
 class ExecutionOptions(BaseModel):
@@ -179,6 +188,12 @@ class LifecycleEvent(_Message):
     program_digest: str | None = Field(default=None, description="sha256 of the program source.")
     result: JsonValue = Field(default=None, description="completed: the program's `result`.")
     result_type: str | None = None
+    result_ref: str | None = Field(
+        default=None,
+        description="completed: where the result is stored (`result.json`) when its JSON is larger "
+        "than the event's inline limit; `result` is then null.",
+    )
+    result_bytes: int | None = Field(default=None, description="completed: size of the result as JSON.")
     error: ErrorInfo | None = Field(default=None, description="failed / rejected: why.")
     stop_mode: Literal["cancel", "suspend"] | None = Field(default=None, description="stopped: how.")
     log_records: int | None = Field(

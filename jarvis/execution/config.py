@@ -10,6 +10,7 @@ from jarvis.artifacts import ArtifactStore
 from jarvis.contract.messages import LimitOverrides
 from jarvis.execution.host import BookCaller, Fault, LogPolicy
 from jarvis.journal import Fence
+from jarvis.sandbox import SandboxPolicy, SandboxPool
 from jarvis.settings import Settings
 from jarvis.spy import Limits
 
@@ -27,6 +28,10 @@ class RunConfig:
     storage_deadline_s: float = 300.0  # how long an artifact upload waits out an S3 outage
     fence: Fence | None = None  # the worker's lease on this execution (None: local run)
     fault: Fault | None = None  # tests only
+    sandboxes: SandboxPool | None = None  # None: the process-wide jarvis.sandbox.default_pool()
+    sandbox_policy: SandboxPolicy = field(default_factory=SandboxPolicy)
+    max_sandbox_crashes: int = 2  # sandbox deaths after which the execution fails for good
+    max_inline_result_bytes: int = 256 * 1024  # larger results are stored as result.json
 
 
 def _capped(requested: float | None, default: float, cap: float | None) -> float:
@@ -49,6 +54,16 @@ def effective_limits(requested: LimitOverrides, settings: Settings) -> tuple[Lim
             _capped(requested.max_output_bytes, base.max_output_bytes, settings.limit_max_output_bytes)
         ),
         max_program_bytes=settings.max_program_bytes,
+        max_artifacts=int(_capped(requested.max_artifacts, base.max_artifacts, settings.limit_max_artifacts)),
+        max_artifact_bytes=int(
+            _capped(requested.max_artifact_bytes, base.max_artifact_bytes, settings.limit_max_artifact_bytes)
+        ),
+        max_stored_log_bytes=int(
+            _capped(requested.max_stored_log_bytes, base.max_stored_log_bytes, settings.limit_max_stored_log_bytes)
+        ),
+        max_result_bytes=int(
+            _capped(requested.max_result_bytes, base.max_result_bytes, settings.limit_max_result_bytes)
+        ),
     )
     policy = LogPolicy(
         max_records=int(
@@ -57,3 +72,24 @@ def effective_limits(requested: LimitOverrides, settings: Settings) -> tuple[Lim
         max_value_bytes=settings.max_log_value_bytes,
     )
     return limits, policy
+
+
+def sandbox_policy(settings: Settings) -> SandboxPolicy:
+    """The sandboxes' OS limits and deadlines, from ``JARVIS_SANDBOX_*``."""
+    return SandboxPolicy(
+        memory_cap_bytes=settings.sandbox_memory_cap_bytes,
+        memory_overhead_bytes=settings.sandbox_memory_overhead_bytes,
+        wall_grace_s=settings.sandbox_wall_grace_s,
+        stop_grace_s=settings.sandbox_stop_grace_s,
+        max_runs=settings.sandbox_max_runs,
+        recycle_bytes=settings.sandbox_recycle_bytes,
+    )
+
+
+def sandbox_run_settings(settings: Settings) -> dict[str, object]:
+    """The RunConfig fields that come from sandbox and result settings."""
+    return {
+        "sandbox_policy": sandbox_policy(settings),
+        "max_sandbox_crashes": settings.max_sandbox_crashes,
+        "max_inline_result_bytes": settings.max_inline_result_bytes,
+    }

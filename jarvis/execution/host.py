@@ -27,6 +27,7 @@ from jarvis.errors import JarvisError, NonDeterminismError, ProgramError, Stoppe
 from jarvis.execution.sinks import Sink
 from jarvis.journal import Journal
 from jarvis.spy import Site, render_value
+from jarvis.spy.crossing import plain
 
 log = logging.getLogger("jarvis.execution")
 
@@ -39,6 +40,7 @@ EFFECT_KINDS = frozenset({"print", "book", "book_attempt", "budget", "storage_wa
 _SCALARS = (int, float, bool, type(None))
 _SCALAR_NAMES: dict[type, str] = {str: "str", bool: "bool", int: "int", type(None): "NoneType"}
 _INT64 = 2**63
+_MAX_BOOK_RESULT_BYTES = 256 * 1024 * 1024
 
 
 class _Clock:
@@ -51,11 +53,14 @@ class _Clock:
         self.text = ""
 
     def now(self) -> str:
-        ms = int(time.time() * 1000)
+        return self.at(int(time.time() * 1000))
+
+    def at(self, ms: int) -> str:
         if ms != self.ms:
             self.ms = ms
             self.text = datetime.fromtimestamp(ms / 1000, UTC).isoformat()
         return self.text
+
 _sysrandom = random.SystemRandom()
 
 
@@ -105,8 +110,10 @@ class ExecutionHost:
         log_policy: LogPolicy | None = None,
         fault: Fault | None = None,
         storage_deadline_s: float = 300.0,
+        max_stored_log_bytes: int = 256 * 1024 * 1024,
     ) -> None:
         self.execution_id = execution_id
+        self.stored_log_left = max_stored_log_bytes
         self.storage_deadline_s = storage_deadline_s
         self.journal = journal
         self.sink = sink
@@ -154,6 +161,16 @@ class ExecutionHost:
         else:
             data, type_name = render_value(value)
         self._record(kind, site.line, site.col, site.end_line, site.end_col, site.source, data, type_name)
+
+    def sandbox_record(
+        self, site: tuple[str, int, int, int, int, str], data: Any, type_name: str, at_ms: int,
+        too_large: bool = False,
+    ) -> None:
+        """A record rendered in the sandbox (``jarvis.sandbox.child``): same rules as ``emit``."""
+        kind = site[0]
+        if self.budget_left <= 0 and kind not in EFFECT_KINDS:
+            return
+        self._record(kind, site[1], site[2], site[3], site[4], site[5], data, type_name, at_ms, too_large)
 
     def check(self) -> None:
         if self.stop_requested is not None:
@@ -232,7 +249,7 @@ class ExecutionHost:
 
     def _record(
         self, kind: str, line: int, col: int, end_line: int, end_col: int, source: str,
-        data: Any, type_name: str,
+        data: Any, type_name: str, at_ms: int | None = None, too_large: bool = False,
     ) -> None:
         record: dict[str, Any] = {
             "version": 1,
@@ -246,10 +263,13 @@ class ExecutionHost:
             "source": source,
             "value": data,
             "type": type_name,
-            "at": self._clock.now(),
+            "at": self._clock.now() if at_ms is None else self._clock.at(at_ms),
         }
         t = type(data)
-        if t is str:
+        if too_large:  # the sandbox could not even render it within the stored-log budget
+            record["truncated"] = True
+            record["value_ref"] = None
+        elif t is str:
             # 6 bytes per char is JSON's worst case (\u00XX): shorter strings always fit.
             if len(data) * 6 > self.policy.max_value_bytes:
                 self._maybe_truncate(record, data)
@@ -274,13 +294,18 @@ class ExecutionHost:
         if len(text) <= limit:
             return
         # The whole value goes to object storage under a name fixed by its seq, so a
-        # replay overwrites the same object instead of adding another.
-        try:
-            stored = self.artifact_store.put(self.execution_id, f"log-values/{record['seq']}.json", text)
-            record["value_ref"] = stored.uri
-        except JarvisError as exc:
-            log.warning("%s: could not store oversized log value #%d: %s", self.execution_id, record["seq"], exc)
+        # replay overwrites the same object instead of adding another; within the run's
+        # max_stored_log_bytes (past it the record is truncated and not stored).
+        self.stored_log_left -= len(text)
+        if self.stored_log_left < 0:
             record["value_ref"] = None
+        else:
+            try:
+                stored = self.artifact_store.put(self.execution_id, f"log-values/{record['seq']}.json", text)
+                record["value_ref"] = stored.uri
+            except JarvisError as exc:
+                log.warning("%s: could not store oversized log value #%d: %s", self.execution_id, record["seq"], exc)
+                record["value_ref"] = None
         record["value"] = text[:limit].decode("utf-8", "ignore")
         record["truncated"] = True
 
@@ -332,6 +357,11 @@ class ExecutionHost:
             on_attempt=on_attempt, should_stop=lambda: self.stop_requested,
         )
         self._attempts = None
+        try:
+            # What the journal, the channel and the program can hold (a Book bug otherwise).
+            result = plain(result, f"the result of {book}.{procedure}()", _MAX_BOOK_RESULT_BYTES)
+        except (TypeError, ValueError) as exc:
+            raise ProgramError("BookError", f"{book}.{procedure} returned an unusable value: {exc}") from None
         return result, {"attempts": attempts} if attempts else {}
 
     def _error_meta(self) -> dict[str, Any]:

@@ -7,26 +7,40 @@ publishes. Nothing in this module talks to Kafka (CONVENTIONS.md §4).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from jarvis.contract.messages import ErrorInfo, LifecycleEvent, StartCommand, TraceFrame
 from jarvis.errors import (
+    InternalError,
     JarvisError,
     JournalError,
-    NonDeterminismError,
+    LimitExceeded,
+    SandboxCrashed,
+    SpyFrame,
     SpyRuntimeError,
     SpySyntaxError,
     Stopped,
 )
+from jarvis.execution.bridge import SandboxBridge
 from jarvis.execution.config import RunConfig
 from jarvis.execution.host import ExecutionHost
 from jarvis.execution.sinks import Sink
-from jarvis.journal import FORMAT_VERSION, Journal
-from jarvis.spy import Program, compile_program, render_value, run_program
+from jarvis.journal import Journal
+from jarvis.sandbox import AttemptEnd, default_pool, run_attempt
+from jarvis.spy.crossing import plain
+
+log = logging.getLogger("jarvis.execution")
+
+MAX_ERROR_MESSAGE = 8 * 1024
+"""Longest error message an event carries (a program can raise a huge one)."""
+MAX_TRACEBACK = 32 * 1024
 
 
 @dataclass(frozen=True)
@@ -43,8 +57,23 @@ class Outcome:
         return self.event.event == "stopped" and self.event.stop_mode == "suspend"
 
 
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit:,} more characters]"
+
+
 def error_info(exc: BaseException) -> ErrorInfo:
     """Describe an execution error for a lifecycle event: SPy coordinates, no host frames."""
+    info = _error_info(exc)
+    return info.model_copy(
+        update={
+            "message": _clip(info.message, MAX_ERROR_MESSAGE),
+            "traceback": _clip(info.traceback or "", MAX_TRACEBACK),
+            "frames": info.frames[:50] + info.frames[-50:] if len(info.frames) > 100 else info.frames,
+        }
+    )
+
+
+def _error_info(exc: BaseException) -> ErrorInfo:
     if isinstance(exc, SpySyntaxError):
         return ErrorInfo(
             type="SpySyntaxError",
@@ -69,6 +98,22 @@ def error_info(exc: BaseException) -> ErrorInfo:
     return ErrorInfo(type=type(exc).__name__, message=str(exc), traceback=f"{type(exc).__name__}: {exc}")
 
 
+
+def rebuild_error(data: dict[str, Any]) -> JarvisError:
+    """The SPy error a sandbox reported (``child.error_data``), as the exception it was."""
+    try:
+        if data.get("cls") == "SpySyntaxError":
+            return SpySyntaxError(
+                str(data["message"]), int(data["line"]), int(data["col"]), str(data.get("source_line") or ""),
+                data.get("hint") if isinstance(data.get("hint"), str) else None, str(data.get("filename")),
+            )
+        frames = [SpyFrame(str(f[0]), int(f[1]), int(f[2]), str(f[3])) for f in data.get("frames", [])]
+        cls = LimitExceeded if data.get("cls") == "LimitExceeded" else SpyRuntimeError
+        return cls(str(data["spy_type"]), str(data["message"]), frames, str(data.get("filename")))
+    except (KeyError, IndexError, TypeError, ValueError):
+        return InternalError("the sandbox reported an error in a form the worker cannot read")
+
+
 def run_execution(
     command: StartCommand,
     source: str,
@@ -76,10 +121,13 @@ def run_execution(
     sink: Sink,
     on_host: Callable[[ExecutionHost], None] | None = None,
 ) -> Outcome:
-    """Run ``command`` (whose program text is ``source``) to an outcome.
+    """Run ``command`` (whose program text is ``source``) to an outcome, in a sandbox.
 
     Resumes by replay when the journal already has a start; re-announces the recorded
-    outcome when it already has an end.
+    outcome when it already has an end. Never raises for anything the program or the host
+    did: a host bug becomes a ``failed`` event of type ``InternalError`` (its traceback goes
+    to this process's log). Only a ``BaseException`` that is not an ``Exception`` (a
+    simulated crash in the tests, KeyboardInterrupt) passes through.
     """
     started = time.monotonic()
     eid = command.execution_id
@@ -102,8 +150,40 @@ def run_execution(
     except Stopped:
         # Lease lost while journaling: another pod owns the execution now; say nothing.
         return Outcome(event("stopped", stop_mode="suspend"), handoff=True)
+    except Exception:
+        log.exception("execution %s: internal error (a Jarvis bug, not the program's)", eid)
+        err = InternalError("Jarvis failed while running this execution; the worker's log has the details")
+        ev = event("failed", error=error_info(err))
+        with contextlib.suppress(Exception):
+            journal.append({"t": "end", "event": ev.model_dump(mode="json")})
+        return Outcome(ev, duration_s=time.monotonic() - started)
     finally:
         journal.close()
+
+
+def _spec(command: StartCommand, source: str, config: RunConfig, inputs: object) -> dict[str, Any]:
+    limits = config.limits
+    policy = config.sandbox_policy
+    return {
+        "source": source,
+        "filename": command.program.filename,
+        "log_level": command.options.log_level,
+        "inputs": inputs,
+        "books": {name: sorted(procs) for name, procs in config.procedures.items()},
+        "limits": dataclasses.asdict(limits),
+        "max_program_bytes": config.max_program_bytes,
+        "max_records": config.log_policy.max_records,
+        "max_value_bytes": config.log_policy.max_value_bytes,
+        "memory_cap_bytes": policy.memory_cap(limits.max_memory_bytes),
+        "cpu_s": float(limits.max_wall_s) + policy.wall_grace_s,
+        "max_runs": policy.max_runs,
+        "recycle_bytes": policy.recycle_bytes,
+    }
+
+
+def _max_frame_bytes(config: RunConfig) -> int:
+    limits = config.limits
+    return 2 * max(limits.max_memory_bytes, limits.max_stored_log_bytes, limits.max_result_bytes) + 2**20
 
 
 def _run(
@@ -129,80 +209,129 @@ def _run(
                 journal.sync()  # the event may depend on effects written since the last fsync
         return Outcome(ev, duration_s=time.monotonic() - started)
 
-    try:
-        program: Program = compile_program(
-            source, filename=command.program.filename,
-            log_level=command.options.log_level, max_program_bytes=config.max_program_bytes,
-        )
-    except (SpySyntaxError, SpyRuntimeError) as exc:  # syntax, or a program-size limit
-        return finish(event("rejected", error=error_info(exc), log_records=0))
+    crashes = [r for r in journal.records if r.get("t") == "crash"]
+    limit = config.max_sandbox_crashes
+    if len(crashes) >= limit:
+        # Crashed K times already (on any pod): never a poison message that kills pod after pod.
+        last = crashes[-1]
+        err = SandboxCrashed(str(last.get("cause")), len(crashes), limit, last.get("peak_rss"))
+        return finish(event("failed", error=error_info(err), log_records=0))
 
-    recorded = journal.start
-    if recorded is not None and recorded["digest"] != program.digest:
-        err = NonDeterminismError(eid, -1, f"program {recorded['digest'][:12]}", f"program {program.digest[:12]}")
-        return finish(event("failed", program_digest=program.digest, error=error_info(err), log_records=0))
-    if recorded is None:
+    if len(source) * 4 > config.max_program_bytes and len(source.encode("utf-8", "surrogatepass")) > config.max_program_bytes:
+        err = LimitExceeded(
+            "LimitExceeded",
+            f"the program is more than {config.max_program_bytes:,} bytes (max_program_bytes)",
+            [], command.program.filename,
+        )
+        return finish(event("rejected", error=error_info(err), log_records=0))
+    try:
+        inputs = plain(command.inputs, "inputs", 2 * config.limits.max_memory_bytes)
+    except (TypeError, ValueError) as exc:
+        err = SpyRuntimeError("TypeError" if isinstance(exc, TypeError) else "ValueError", str(exc), [], command.program.filename)
+        return finish(event("rejected", error=error_info(err), log_records=0))
+
+    pool = config.sandboxes or default_pool()
+    spec = _spec(command, source, config, inputs)
+    while True:
+        host = ExecutionHost(
+            eid, journal, sink, config.artifacts,
+            books=config.books, log_policy=config.log_policy, fault=config.fault,
+            storage_deadline_s=config.storage_deadline_s,
+            max_stored_log_bytes=config.limits.max_stored_log_bytes,
+        )
+        if on_host is not None:
+            on_host(host)
+        bridge = SandboxBridge(host, journal, command, sink, event)
+        end = run_attempt(pool, spec, bridge, config.sandbox_policy, _max_frame_bytes(config))
+        if end.status != "crashed":
+            return _outcome(end, bridge, host, config, event, finish, started)
+        attempt = len(crashes) + 1
+        log.warning(
+            "execution %s: sandbox died (%s) on attempt %d of %d (peak RSS %s)",
+            eid, end.cause, attempt, limit, end.peak_rss_bytes,
+        )
+        record = {"t": "crash", "cause": end.cause, "attempt": attempt, "peak_rss": end.peak_rss_bytes}
         try:
-            journal.append(
-                {
-                    "t": "start",
-                    "format": FORMAT_VERSION,
-                    "digest": program.digest,
-                    "filename": command.program.filename,
-                    "inputs": command.inputs,
-                    "books": command.books,
-                    "at": datetime.now(UTC).isoformat(),
-                }
-            )
+            journal.append(record)
         except JournalError as exc:
-            return finish(event("failed", program_digest=program.digest, error=error_info(exc)), durable=False)
+            return finish(event("failed", error=error_info(exc)), durable=False)
+        crashes.append(record)
+        if attempt >= limit:
+            err = SandboxCrashed(str(end.cause), attempt, limit, end.peak_rss_bytes)
+            return finish(
+                event(
+                    "failed", program_digest=bridge.digest, error=error_info(err),
+                    log_records=host.seq, artifacts=host.artifacts,
+                )
+            )
+        # Retry by replay in a fresh sandbox: journaled effects are answered, not repeated.
 
-    host = ExecutionHost(
-        eid, journal, sink, config.artifacts,
-        books=config.books, log_policy=config.log_policy, fault=config.fault,
-        storage_deadline_s=config.storage_deadline_s,
-    )
-    sink.event(event("resumed" if recorded is not None else "started", program_digest=program.digest))
-    if on_host is not None:
-        on_host(host)
-    try:
-        result = run_program(
-            program, dict(command.inputs), host, books=config.procedures, limits=config.limits
+
+def _outcome(
+    end: AttemptEnd,
+    bridge: SandboxBridge,
+    host: ExecutionHost,
+    config: RunConfig,
+    event: Callable[..., LifecycleEvent],
+    finish: Callable[..., Outcome],
+    started: float,
+) -> Outcome:
+    eid = host.execution_id
+    digest = bridge.digest
+    done: dict[str, Any] = {"log_records": host.seq, "artifacts": host.artifacts}
+    status = end.status
+    if status == "rejected":
+        return finish(event("rejected", error=error_info(rebuild_error(end.data["error"])), log_records=0))
+    stopped_mode: str | None = None
+    if bridge.stopped is not None:
+        stopped_mode = bridge.stopped.mode
+    elif status == "stopped":
+        stopped_mode = str(end.data.get("mode"))
+    elif status == "killed_for_stop":
+        stopped_mode = str(end.data.get("mode"))
+    if host.fatal is not None and stopped_mode is None:
+        # A host-side failure (journal, non-determinism...) the program could not swallow.
+        return finish(
+            event("failed", program_digest=digest, error=error_info(host.fatal), **done),
+            durable=not isinstance(host.fatal, JournalError),
         )
-    except Stopped as exc:
-        cancel = exc.mode == "cancel"
+    if stopped_mode is not None:
+        cancel = stopped_mode == "cancel"
         ev = event(
-            "stopped", program_digest=program.digest,
-            stop_mode="cancel" if cancel else "suspend",
-            log_records=host.seq, artifacts=host.artifacts,
+            "stopped", program_digest=digest, stop_mode="cancel" if cancel else "suspend", **done
         )
         # Suspended and handed-off executions keep an open journal: a later start
         # (or the partition's next owner) resumes them.
         outcome = finish(ev, durable=cancel)
-        if exc.mode not in ("cancel", "suspend"):
+        if stopped_mode not in ("cancel", "suspend"):
             return Outcome(ev, handoff=True, duration_s=outcome.duration_s)
         return outcome
-    except (SpyRuntimeError, JarvisError) as exc:
-        cause: BaseException = host.fatal or exc
-        return finish(
-            event(
-                "failed", program_digest=program.digest, error=error_info(cause),
-                log_records=host.seq, artifacts=host.artifacts,
-            ),
-            durable=not isinstance(cause, JournalError),
-        )
-    if host.fatal is not None:  # the program caught a host failure: it still fails
-        return finish(
-            event(
-                "failed", program_digest=program.digest, error=error_info(host.fatal),
-                log_records=host.seq, artifacts=host.artifacts,
-            ),
-            durable=not isinstance(host.fatal, JournalError),
-        )
-    value, type_name = render_value(result)
-    return finish(
-        event(
-            "completed", program_digest=program.digest, result=value, result_type=type_name,
-            log_records=host.seq, artifacts=host.artifacts,
-        )
-    )
+    if status == "error":
+        return finish(event("failed", program_digest=digest, error=error_info(rebuild_error(end.data["error"])), **done))
+    if status == "completed":
+        return finish(_completed(end.data, host, config, event, digest, done))
+    if status == "internal":
+        log.error("execution %s: internal error in its sandbox:\n%s", eid, end.data.get("detail"))
+    elif status in ("host", "aborted"):
+        log.error("execution %s: the sandbox reported a host failure the worker did not see", eid)
+    err = InternalError("Jarvis failed while running this execution; the worker's log has the details")
+    return finish(event("failed", program_digest=digest, error=error_info(err), **done))
+
+
+def _completed(
+    data: dict[str, Any], host: ExecutionHost, config: RunConfig, event: Callable[..., LifecycleEvent],
+    digest: str | None, done: dict[str, Any],
+) -> LifecycleEvent:
+    value = data.get("result")
+    type_name = str(data.get("type"))
+    body = orjson.dumps(value)
+    if len(body) <= config.max_inline_result_bytes:
+        return event("completed", program_digest=digest, result=value, result_type=type_name,
+                     result_bytes=len(body), **done)
+    # Too big for an event (and Kafka's max.message.bytes): stored, and referenced.
+    try:
+        stored = config.artifacts.put(host.execution_id, "result.json", body)
+    except JarvisError as exc:
+        return event("failed", program_digest=digest, error=error_info(exc), **done)
+    return event("completed", program_digest=digest, result=None, result_type=type_name,
+                 result_ref=stored.uri, result_bytes=len(body), **done)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from types import FunctionType
 from typing import Protocol
 
@@ -54,6 +54,7 @@ def run_program(
     *,
     books: Mapping[str, Collection[str]] = _NO_BOOKS,
     limits: Limits = _DEFAULT_LIMITS,
+    on_meter: Callable[[Meter], None] | None = None,
 ) -> object:
     """Run ``program`` with ``inputs``; return the final value of its global ``result``.
 
@@ -79,6 +80,8 @@ def run_program(
             )
     base_frame = sys._getframe()
     meter = Meter(limits, host.check, program.code_objects, program.text, base_frame)
+    if on_meter is not None:  # a host that converts values itself ticks the same meter
+        on_meter(meter)
     env_builder = Environment(program, host.emit, host.effect, meter, limits, books, copy_result)
     env: dict[str, object] = {
         "__builtins__": env_builder.builtins(),

@@ -1,0 +1,131 @@
+"""The execution side of a sandbox attempt: frames from the sandbox -> journal, effects, records.
+
+``SandboxBridge`` is the ``jarvis.sandbox.Handler`` of one attempt. Durable things happen
+here, in the worker, never in the sandbox: the journal's start record (once the sandbox
+says the program compiled, and its digest matches a resumed journal), every effect
+(write-ahead and fenced by ``ExecutionHost``, Book calls like Temporal activities), log
+records (rendered by the sandbox, stamped and sized here). Every field that came from
+the sandbox is checked before use: it is untrusted input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from jarvis.contract.messages import LifecycleEvent, StartCommand
+from jarvis.errors import JarvisError, NonDeterminismError, ProgramError, Stopped
+from jarvis.execution.host import ExecutionHost
+from jarvis.execution.sinks import Sink
+from jarvis.journal import FORMAT_VERSION, Journal
+from jarvis.sandbox import Abort, ProtocolViolation
+from jarvis.sandbox.channel import pack, unpack
+
+
+class SandboxBridge:
+    def __init__(
+        self,
+        host: ExecutionHost,
+        journal: Journal,
+        command: StartCommand,
+        sink: Sink,
+        event: Callable[..., LifecycleEvent],
+    ) -> None:
+        self.host = host
+        self.journal = journal
+        self.command = command
+        self.sink = sink
+        self.event = event
+        self.sites: dict[int, tuple[str, int, int, int, int, str]] = {}
+        self.digest: str | None = None
+        self.resumed = False
+        self.stopped: Stopped | None = None  # a stop that ended a host wait (sleep, Book call)
+
+    # -- Handler ----------------------------------------------------------------------------
+
+    def compiled(self, digest: str) -> None:
+        self.digest = digest
+        recorded = self.journal.start
+        if recorded is not None and recorded["digest"] != digest:
+            self.host.fatal = NonDeterminismError(
+                self.command.execution_id, -1, f"program {recorded['digest'][:12]}", f"program {digest[:12]}"
+            )
+            raise Abort()
+        if recorded is None:
+            try:
+                self.journal.append(
+                    {
+                        "t": "start",
+                        "format": FORMAT_VERSION,
+                        "digest": digest,
+                        "filename": self.command.program.filename,
+                        "inputs": self.command.inputs,
+                        "books": self.command.books,
+                        "at": datetime.now(UTC).isoformat(),
+                    }
+                )
+            except Stopped as exc:
+                self.stopped = exc
+                raise Abort() from None
+            except JarvisError as exc:
+                self.host.fatal = exc
+                raise Abort() from None
+        self.resumed = recorded is not None
+        self.sink.event(self.event("resumed" if self.resumed else "started", program_digest=digest))
+
+    def records(self, recs: list[Any], sites: list[Any]) -> None:
+        table = self.sites
+        for s in sites:
+            if (
+                type(s) is not list or len(s) != 7 or type(s[0]) is not int or type(s[1]) is not str
+                or not all(type(v) is int for v in s[2:6]) or type(s[6]) is not str
+            ):
+                raise ProtocolViolation("malformed site")
+            table[s[0]] = (s[1], s[2], s[3], s[4], s[5], s[6])
+        record = self.host.sandbox_record
+        try:
+            for r in recs:
+                site = table[r[0]]
+                type_name, at_ms = r[2], r[3]
+                if type(type_name) is not str or type(at_ms) is not int:
+                    raise ProtocolViolation("malformed record")
+                record(site, r[1], type_name, at_ms, len(r) > 4)
+        except (KeyError, IndexError, TypeError) as exc:
+            raise ProtocolViolation(f"malformed record: {exc}") from None
+        except Stopped as exc:  # the lease was lost while making effects durable
+            self.stopped = exc
+            raise Abort() from None
+        except JarvisError as exc:
+            self.host.fatal = self.host.fatal or exc
+            raise Abort() from None
+
+    def effect(self, name: str, args: Any, payload: bytes) -> list[Any]:
+        try:
+            if name == "artifact":
+                if type(args) is not list or len(args) != 2 or type(args[0]) is not str:
+                    raise ProtocolViolation("malformed artifact request")
+                content: str | bytes = (
+                    payload.decode("utf-8", "surrogatepass") if args[1] == "str" else bytes(payload)
+                )
+                call_args: tuple[Any, ...] = (args[0], content)
+            else:
+                if type(args) is not list:
+                    raise ProtocolViolation("malformed effect request")
+                call_args = tuple(unpack(args))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ProtocolViolation(f"malformed effect request: {exc}") from None
+        try:
+            result = self.host.effect(name, call_args)
+        except ProgramError as exc:
+            return ["err", exc.spy_type, exc.message]
+        except Stopped as exc:
+            self.stopped = exc
+            return ["fatal"]
+        except JarvisError as exc:
+            self.host.fatal = self.host.fatal or exc
+            return ["fatal"]
+        return ["ok", pack(result)]
+
+    def stop_requested(self) -> str | None:
+        return self.host.stop_requested

@@ -1,0 +1,89 @@
+"""The framed protocol between the worker (supervisor) and a sandbox process.
+
+One stream socket per sandbox, framed by ``multiprocessing.connection.Connection`` (a
+length prefix per message). A frame is ``<4-byte header length><orjson header><payload>``:
+the header is a JSON array whose first element names the frame; the payload carries raw
+bytes when there are any (an artifact's content), so they are never base64'd.
+
+Frames from a sandbox are untrusted input: they are only ever decoded with ``orjson``
+(never pickle or marshal, which are not safe against hostile data), their size is capped
+by ``max_frame_bytes``, and every field is checked where it is used.
+
+Sandbox -> supervisor (each carries the log records buffered since the last frame):
+  ``["compiled", recs, sites, digest]``         the program compiled; it is running
+  ``["rejected", recs, sites, error]``          SPy rejected it before running
+  ``["recs", recs, sites]``                    just records (a full batch, or a check)
+  ``["effect", recs, sites, name, args]``       an effect request; waits for the reply
+  ``["done", recs, sites, outcome]``            the run ended (see ``child.py``)
+Supervisor -> sandbox:
+  ``["run", spec]``  ``["ok", result]``  ``["err", spy_type, message]``  ``["fatal"]``
+  ``["stop", mode]``  ``["exit"]``
+
+A record is ``[site, value, type, unix_ms]`` (``+ [1]`` when the value was too large to
+render); ``sites`` lists ``[id, kind, line, col, end_line, end_col, source]`` for the sites
+first used in this frame's records.
+
+Bytes inside effect arguments and results travel as ``{"\\u0000": base64}``; a dict key
+of the program's that starts with NUL is escaped with one more NUL, so the encoding is a
+bijection (``pack`` / ``unpack``).
+"""
+
+from __future__ import annotations
+
+import base64
+from multiprocessing.connection import Connection
+from typing import Any
+
+import orjson
+
+_TAG = "\0"
+_HEADER = 4
+
+
+def encode(header: list[Any], payload: bytes = b"") -> bytes:
+    body = orjson.dumps(header)
+    return len(body).to_bytes(_HEADER, "big") + body + payload
+
+
+def decode(frame: bytes) -> tuple[list[Any], bytes]:
+    """The header and payload of a frame; ValueError when it is malformed."""
+    if len(frame) < _HEADER:
+        raise ValueError("frame shorter than its header length")
+    n = int.from_bytes(frame[:_HEADER], "big")
+    if n > len(frame) - _HEADER:
+        raise ValueError("frame header length past its end")
+    header = orjson.loads(frame[_HEADER : _HEADER + n])
+    if not isinstance(header, list) or not header or not isinstance(header[0], str):
+        raise ValueError("frame header is not a named array")
+    return header, frame[_HEADER + n :]
+
+
+def send(conn: Connection, header: list[Any], payload: bytes = b"") -> None:
+    conn.send_bytes(encode(header, payload))
+
+
+def pack(value: Any) -> Any:
+    """Plain data (with bytes) -> JSON-encodable data (bytes tagged, NUL keys escaped)."""
+    t = type(value)
+    if t is bytes:
+        return {_TAG: base64.b64encode(value).decode("ascii")}
+    if t is list or t is tuple:
+        return [pack(v) for v in value]
+    if t is dict:
+        return {(_TAG + k if k.startswith(_TAG) else k): pack(v) for k, v in value.items()}
+    return value
+
+
+def unpack(value: Any) -> Any:
+    """The inverse of ``pack``."""
+    t = type(value)
+    if t is list:
+        return [unpack(v) for v in value]
+    if t is dict:
+        if len(value) == 1 and _TAG in value:
+            data = value[_TAG]
+            if type(data) is not str:
+                raise ValueError("malformed bytes in a frame")
+            return base64.b64decode(data, validate=True)
+        return {(k[1:] if k.startswith(_TAG) else k): unpack(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,354 @@
+"""The sandbox's own loop: run programs against the channel, one at a time.
+
+A sandbox is a process forked from the zygote (``zygote.py``). It holds no service client,
+no journal, no credentials: only the SPy runtime and one socket to its supervisor. For
+each ``run`` frame it sets its OS limits for that run, compiles the program (cached by
+digest: a sandbox serves many executions), runs it with a ``SandboxHost`` whose effects
+are requests over the channel, and reports the outcome. It exits when told, when its
+supervisor goes away, or after a run that leaves it unfit to serve another (it ran out
+of memory, or grew past its recycle size).
+
+The supervisor decides everything durable (journal, fencing, Book calls, artifacts);
+nothing a program does here can reach them except through the frames of ``channel.py``.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import resource
+import sys
+import time
+import traceback
+from collections.abc import Collection, Mapping
+from multiprocessing.connection import Connection
+from typing import Any
+
+from jarvis.errors import (
+    JarvisError,
+    LimitExceeded,
+    ProgramError,
+    SpyRuntimeError,
+    SpySyntaxError,
+    Stopped,
+)
+from jarvis.sandbox.channel import decode, encode, pack, unpack
+from jarvis.spy import Limits, Program, Site, compile_program, run_program
+from jarvis.spy.crossing import TooLarge, plain, render
+from jarvis.spy.values import spy_type_name
+
+EXIT_MEMORY = 86
+"""Exit status of a sandbox whose program ran into the OS memory cap (MemoryError)."""
+EXIT_PROTOCOL = 87
+"""Exit status of a sandbox that received a frame it cannot understand."""
+
+BATCH_RECORDS = 4096
+"""Records buffered before a frame is sent (also sent at every meter check, every few ms)."""
+
+EFFECT_KINDS = frozenset({"print", "book", "book_attempt", "budget", "storage_wait"})
+"""Kinds kept past the record budget (the supervisor's ExecutionHost has the same rule)."""
+
+_PROGRAM_CACHE = 64
+_INT64 = 2**63
+_SCALAR_NAMES: dict[type, str] = {str: "str", bool: "bool", int: "int", type(None): "NoneType"}
+
+
+class HostFailed(JarvisError):
+    """The supervisor failed an effect (journal error, lost lease, non-determinism, stop
+    during a host wait). It knows why; the program only has to end."""
+
+
+class SandboxHost:
+    """The ``jarvis.spy.Host`` of a program running in a sandbox: frames instead of calls."""
+
+    def __init__(self, conn: Connection, limits: Limits, max_records: int, max_value_bytes: int) -> None:
+        self.conn = conn
+        self.limits = limits
+        self.recs: list[list[Any]] = []
+        self.new_sites: list[list[Any]] = []
+        self.site_ids: dict[int, int] = {}
+        self._sites: list[Site] = []  # keeps every numbered site alive (ids must not be reused)
+        self.sent = 0
+        self.max_records = max_records
+        self.max_value_bytes = max_value_bytes
+        self.stored_left = limits.max_stored_log_bytes
+        self.pending_stop: str | None = None
+        self.check_now: Any = None  # the meter's check_now, set once the run has a meter
+
+    # -- Host protocol ------------------------------------------------------------------
+
+    def emit(self, site: Site, value: object) -> None:
+        kind = site.kind
+        if self.sent >= self.max_records and kind not in EFFECT_KINDS:
+            return  # the supervisor would drop it too: past the budget only effects are kept
+        t = type(value)
+        if t is str or t is bool or value is None or (t is int and -_INT64 <= value < _INT64):  # type: ignore[operator]
+            rec = [self._site(site), value, _SCALAR_NAMES[t], int(time.time() * 1000)]
+        elif kind == "branch":  # built by the compiler from str/int constants: already plain
+            rec = [self._site(site), value, "dict", int(time.time() * 1000)]
+        else:
+            budget = max(self.max_value_bytes, self.stored_left)
+            try:
+                data, type_name, size = render(value, budget, self.check_now, "a log value")
+            except TooLarge:
+                type_name = spy_type_name(value)
+                data = f"<{type_name} too large to log: more than {budget:,} bytes as JSON>"
+                rec = [self._site(site), data, type_name, int(time.time() * 1000), 1]
+            else:
+                if size > self.max_value_bytes:
+                    self.stored_left -= size
+                rec = [self._site(site), data, type_name, int(time.time() * 1000)]
+        self.recs.append(rec)
+        self.sent += 1
+        if len(self.recs) >= BATCH_RECORDS:
+            self.flush()
+
+    def check(self) -> None:
+        if self.recs:
+            self.flush()
+        if self.pending_stop is None and self.conn.poll(0):
+            self._control(decode(self.conn.recv_bytes())[0])
+        if self.pending_stop is not None:
+            raise Stopped(self.pending_stop)
+
+    def effect(self, name: str, args: tuple[object, ...]) -> object:
+        payload = b""
+        if name == "artifact":
+            art_name, content = args
+            if type(content) is str:
+                payload, wire = content.encode("utf-8", "surrogatepass"), [art_name, "str"]
+            else:
+                payload, wire = bytes(content), [art_name, "bytes"]  # type: ignore[arg-type]
+        else:
+            try:
+                data = plain(
+                    list(args), _effect_what(name, args), self.limits.max_memory_bytes, self.check_now
+                )
+            except (TypeError, ValueError) as exc:
+                raise ProgramError(type(exc).__name__, str(exc)) from None
+            wire = pack(data)
+        self.conn.send_bytes(encode(["effect", self._take(), self._take_sites(), name, wire], payload))
+        while True:
+            header, _ = decode(self.conn.recv_bytes())
+            kind = header[0]
+            if kind == "ok":
+                return unpack(header[1])
+            if kind == "err":
+                raise ProgramError(str(header[1]), str(header[2]))
+            if kind == "fatal":
+                raise HostFailed("the host failed this effect")
+            self._control(header)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _control(self, header: list[Any]) -> None:
+        if header[0] == "stop":
+            self.pending_stop = str(header[1])
+        else:
+            raise ProtocolError(f"unexpected frame {header[0]!r} while running")
+
+    def _site(self, site: Site) -> int:
+        sid = self.site_ids.get(id(site))
+        if sid is None:
+            sid = self.site_ids[id(site)] = len(self._sites)
+            self._sites.append(site)
+            self.new_sites.append(
+                [sid, site.kind, site.line, site.col, site.end_line, site.end_col, site.source]
+            )
+        return sid
+
+    def _take(self) -> list[list[Any]]:
+        recs, self.recs = self.recs, []
+        return recs
+
+    def _take_sites(self) -> list[list[Any]]:
+        sites, self.new_sites = self.new_sites, []
+        return sites
+
+    def flush(self) -> None:
+        self.conn.send_bytes(encode(["recs", self._take(), self._take_sites()]))
+
+    def send(self, kind: str, *fields: Any) -> None:
+        self.conn.send_bytes(encode([kind, self._take(), self._take_sites(), *fields]))
+
+
+class ProtocolError(Exception):
+    """A frame the sandbox cannot understand: it exits (``EXIT_PROTOCOL``)."""
+
+
+def _effect_what(name: str, args: tuple[object, ...]) -> str:
+    if name == "book" and len(args) >= 2:
+        return f"the arguments of {args[0]}.{args[1]}()"
+    return f"the arguments of {name}()"
+
+
+def error_data(exc: BaseException) -> dict[str, Any]:
+    """A SPy error as frame data (the supervisor rebuilds the exception from it)."""
+    if isinstance(exc, SpySyntaxError):
+        return {
+            "cls": "SpySyntaxError", "message": exc.message, "line": exc.line, "col": exc.col,
+            "source_line": exc.source_line, "hint": exc.hint, "filename": exc.filename,
+        }
+    assert isinstance(exc, SpyRuntimeError)
+    return {
+        "cls": "LimitExceeded" if isinstance(exc, LimitExceeded) else "SpyRuntimeError",
+        "spy_type": exc.spy_type, "message": exc.message, "filename": exc.filename,
+        "frames": [[f.function, f.line, f.col, f.source_line] for f in exc.frames],
+    }
+
+
+class Sandbox:
+    """One sandbox process's state across runs."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.programs: dict[tuple[str, str, str, int], Program] = {}
+        self.runs = 0
+        self.base_rss = _rss()
+
+    def serve(self) -> None:
+        """Run until told to exit or the supervisor goes away."""
+        while True:
+            try:
+                header, _ = decode(self.conn.recv_bytes())
+            except (EOFError, OSError):
+                return
+            if header[0] == "exit":
+                return
+            if header[0] == "stop":
+                continue  # a stop for a run that already ended
+            if header[0] != "run" or len(header) != 2 or not isinstance(header[1], dict):
+                os._exit(EXIT_PROTOCOL)
+            recycle = self.run(header[1])
+            if recycle:
+                return
+
+    def run(self, spec: dict[str, Any]) -> bool:
+        """One execution attempt; True when this sandbox should exit afterwards."""
+        self.runs += 1
+        limits = Limits(**spec["limits"])
+        _set_limits(spec.get("memory_cap_bytes"), spec.get("cpu_s"))
+        host = SandboxHost(self.conn, limits, int(spec["max_records"]), int(spec["max_value_bytes"]))
+        try:
+            program = self._compile(spec, limits)
+        except (SpySyntaxError, SpyRuntimeError) as exc:
+            host.send("rejected", error_data(exc))
+            return False
+        except MemoryError:
+            os._exit(EXIT_MEMORY)
+        host.send("compiled", program.digest)
+        outcome: dict[str, Any]
+        try:
+            result = run_program(
+                program, spec["inputs"], host, books=_books(spec["books"]), limits=limits,
+                on_meter=lambda meter: setattr(host, "check_now", meter.check_now),
+            )
+            try:
+                data, type_name, _ = render(result, limits.max_result_bytes, None, "the result")
+            except TooLarge:
+                exc = LimitExceeded(
+                    "LimitExceeded",
+                    f"the result is more than {limits.max_result_bytes:,} bytes as JSON "
+                    "(max_result_bytes)",
+                    [], program.filename,
+                )
+                outcome = {"status": "error", "error": error_data(exc)}
+            else:
+                outcome = {"status": "completed", "result": data, "type": type_name}
+        except Stopped as exc:
+            outcome = {"status": "stopped", "mode": exc.mode}
+        except HostFailed:
+            outcome = {"status": "host"}
+        except SpyRuntimeError as exc:
+            if exc.spy_type == "MemoryError":
+                os._exit(EXIT_MEMORY)  # the OS cap: this process is not fit to go on
+            outcome = {"status": "error", "error": error_data(exc)}
+        except MemoryError:
+            os._exit(EXIT_MEMORY)
+        except ProtocolError:
+            os._exit(EXIT_PROTOCOL)
+        except BaseException:  # a bug of ours: report it, never a traceback to the program
+            outcome = {"status": "internal", "detail": traceback.format_exc(limit=20)[-8000:]}
+        host.check_now = None
+        rss = _rss()
+        recycle = (
+            self.runs >= int(spec.get("max_runs", 1000))
+            or (rss is not None and self.base_rss is not None
+                and rss - self.base_rss > int(spec.get("recycle_bytes", 256 * 2**20)))
+        )
+        outcome["recycle"] = recycle
+        outcome["peak_rss"] = _peak_rss()
+        try:
+            host.send("done", outcome)
+        except (OSError, ValueError):
+            return True
+        gc.collect(0)
+        return recycle
+
+    def _compile(self, spec: dict[str, Any], limits: Limits) -> Program:
+        source = spec["source"]
+        key = (source, spec["filename"], spec["log_level"], int(spec["max_program_bytes"]))
+        program = self.programs.get(key)
+        if program is None:
+            program = compile_program(
+                source, filename=spec["filename"], log_level=spec["log_level"],
+                max_program_bytes=int(spec["max_program_bytes"]),
+            )
+            if len(self.programs) >= _PROGRAM_CACHE:
+                self.programs.pop(next(iter(self.programs)))
+            self.programs[key] = program
+        return program
+
+
+def _books(spec: Mapping[str, Collection[str]]) -> dict[str, list[str]]:
+    return {str(k): [str(p) for p in v] for k, v in spec.items()}
+
+
+def _set_limits(memory_cap_bytes: int | None, cpu_s: float | None) -> None:
+    """This run's OS limits: address space (soft) and CPU seconds (soft), from now."""
+    if memory_cap_bytes:
+        vm = _vm_size()
+        soft = (vm or 0) + int(memory_cap_bytes)
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    if cpu_s:
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        soft_cpu = int(used.ru_utime + used.ru_stime + float(cpu_s)) + 1
+        _, hard_cpu = resource.getrlimit(resource.RLIMIT_CPU)
+        if hard_cpu != resource.RLIM_INFINITY:
+            soft_cpu = min(soft_cpu, hard_cpu)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft_cpu, hard_cpu))
+
+
+def _status_kb(field: bytes) -> int | None:
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(field):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _vm_size() -> int | None:
+    return _status_kb(b"VmSize:")
+
+
+def _rss() -> int | None:
+    return _status_kb(b"VmRSS:")
+
+
+def _peak_rss() -> int | None:
+    return _status_kb(b"VmHWM:")
+
+
+def main(conn: Connection) -> None:
+    """Entry point in a freshly forked sandbox."""
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000))
+    try:
+        Sandbox(conn).serve()
+    finally:
+        os._exit(0)

@@ -1,0 +1,273 @@
+"""Supervise one execution attempt in a sandbox: frames in, replies out, deadlines, kill.
+
+The supervisor runs on the execution's thread in the worker. It hands the sandbox a
+``run`` frame, then serves its frames through a ``Handler`` (the execution side: journal,
+effects, log records) until the sandbox reports the outcome, or dies, or has to be
+killed:
+
+- past its **wall deadline** (``max_wall_s`` plus ``wall_grace_s``, counted while the
+  sandbox runs, not while the host serves one of its effects) whatever it is doing,
+  a single C-level operation included: the attempt ends as crashed, cause ``wall deadline``;
+- past a **stop's deadline**: a stop is first sent as a frame (the program stops at its
+  next meter check, within milliseconds); if the sandbox has not ended ``stop_grace_s``
+  later it is killed and the attempt ends as stopped all the same;
+- when a frame is malformed or too large (``protocol violation``): the sandbox is
+  treated as compromised and killed.
+
+A sandbox that dies on its own (a signal, the OS memory cap, the CPU-time limit) ends the
+attempt as crashed with the cause read from its exit status. Only the caller decides what
+a crash means for the execution (retry by replay, or fail for good): see
+``jarvis.execution.runner``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from jarvis.sandbox.channel import decode, encode
+from jarvis.sandbox.child import EXIT_MEMORY, EXIT_PROTOCOL
+from jarvis.sandbox.pool import SandboxPool, SandboxProcess
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SandboxPolicy:
+    """OS limits and deadlines of sandboxes (from Settings: ``JARVIS_SANDBOX_*``)."""
+
+    memory_cap_bytes: int | None = None
+    """Address space a run may add to its sandbox (RLIMIT_AS, from the run's start). None:
+    the run's ``max_memory_bytes`` plus ``memory_overhead_bytes``."""
+    memory_overhead_bytes: int = 512 * MiB
+    """Headroom above ``max_memory_bytes`` for the interpreter, the copy a value makes while
+    it crosses to the host, and allocator slack: the meter (precise) trips first, the cap
+    is the backstop."""
+    wall_grace_s: float = 2.0
+    """How long past ``max_wall_s`` a sandbox may run before it is killed (the meter's own
+    wall-clock check raises ``LimitExceeded`` at ``max_wall_s`` when it can)."""
+    stop_grace_s: float = 0.3
+    """How long a sandbox may take to honour a stop frame before it is killed (the stop
+    guarantee is 1 s, and the stop flag takes up to ``stop_check_interval_s`` to arrive)."""
+    max_runs: int = 1000
+    """Runs one sandbox serves before it is retired."""
+    recycle_bytes: int = 256 * MiB
+    """Resident growth after which a sandbox is retired once its run ends."""
+
+    def memory_cap(self, max_memory_bytes: int) -> int:
+        if self.memory_cap_bytes is not None:
+            return self.memory_cap_bytes
+        return max_memory_bytes + self.memory_overhead_bytes
+
+
+class Abort(Exception):
+    """Raised by a handler to end the attempt at once (the sandbox is killed)."""
+
+
+class ProtocolViolation(Exception):
+    """A frame from the sandbox that does not follow ``channel.py``: it is killed."""
+
+
+class Handler(Protocol):
+    def compiled(self, digest: str) -> None:
+        """The program compiled to ``digest`` and is about to run (may raise ``Abort``)."""
+
+    def records(self, recs: list[Any], sites: list[Any]) -> None:
+        """Log records (may raise ``Abort``, or ``ProtocolViolation`` for unusable data)."""
+
+    def effect(self, name: str, args: Any, payload: bytes) -> list[Any]:
+        """Serve an effect request; return the reply frame header."""
+
+    def stop_requested(self) -> str | None:
+        """The stop mode to honour now, if any."""
+
+
+@dataclass
+class AttemptEnd:
+    """How an attempt ended.
+
+    ``status``: ``rejected`` (``data["error"]``), ``completed`` / ``error`` / ``stopped`` /
+    ``host`` / ``internal`` (the sandbox's outcome in ``data``), ``crashed`` (``cause``),
+    ``killed_for_stop`` (``data["mode"]``), ``aborted`` (a handler raised ``Abort``).
+    """
+
+    status: str
+    data: dict[str, Any] = field(default_factory=dict)
+    cause: str | None = None
+    peak_rss_bytes: int | None = None
+
+
+_KINDS = {"compiled": 4, "rejected": 4, "recs": 3, "effect": 5, "done": 4}
+
+
+def run_attempt(
+    pool: SandboxPool,
+    spec: dict[str, Any],
+    handler: Handler,
+    policy: SandboxPolicy,
+    max_frame_bytes: int,
+) -> AttemptEnd:
+    """Run ``spec`` (the ``run`` frame of ``child.py``) in a sandbox from ``pool``."""
+    sandbox = pool.acquire()
+    reusable = False
+    reason = "crashed"
+    try:
+        end, reusable, reason = _supervise(sandbox, spec, handler, policy, max_frame_bytes)
+        return end
+    finally:
+        pool.release(sandbox, reusable, reason)
+
+
+def _supervise(
+    sandbox: SandboxProcess,
+    spec: dict[str, Any],
+    handler: Handler,
+    policy: SandboxPolicy,
+    max_frame_bytes: int,
+) -> tuple[AttemptEnd, bool, str]:
+    conn = sandbox.conn
+    wall_s = float(spec["limits"]["max_wall_s"]) + policy.wall_grace_s
+    try:
+        conn.send_bytes(encode(["run", spec]))
+    except OSError:
+        return _crashed(sandbox), False, "crashed"
+    deadline = time.monotonic() + wall_s
+    stop_mode: str | None = None
+    kill_at = 0.0
+    try:
+        while True:
+            if stop_mode is None:
+                mode = handler.stop_requested()
+                if mode is not None:
+                    stop_mode = mode
+                    kill_at = time.monotonic() + policy.stop_grace_s
+                    try:
+                        conn.send_bytes(encode(["stop", mode]))
+                    except OSError:
+                        pass  # it died: the read below says how
+            now = time.monotonic()
+            wait = min(deadline, kill_at) if stop_mode is not None else deadline
+            ready = conn.poll(max(0.0, min(wait - now, 0.05)))
+            if ready:
+                try:
+                    frame = conn.recv_bytes(max_frame_bytes)
+                except EOFError:
+                    if stop_mode is not None:  # it ended while stopping: a stop all the same
+                        sandbox.dead = True
+                        return AttemptEnd("killed_for_stop", {"mode": stop_mode}), False, "stopped"
+                    return _crashed(sandbox), False, "crashed"
+                except OSError as exc:  # too large, or the socket broke
+                    if "length" in str(exc):
+                        sandbox.kill("protocol violation")
+                    return _crashed(sandbox), False, "crashed"
+                header, payload = _parse(frame)
+                kind = header[0]
+                handler.records(header[1], header[2])
+                if kind == "compiled":
+                    handler.compiled(_str(header[3]))
+                elif kind == "rejected":
+                    return AttemptEnd("rejected", {"error": _dict(header[3])}), True, ""
+                elif kind == "effect":
+                    reply = handler.effect(_str(header[3]), header[4], payload)
+                    try:
+                        conn.send_bytes(encode(reply))
+                    except OSError:
+                        return _crashed(sandbox), False, "crashed"
+                    # Host time is not the program's: its deadline restarts its grace.
+                    deadline = max(deadline, time.monotonic() + policy.wall_grace_s)
+                elif kind == "done":
+                    outcome = _dict(header[3])
+                    status = outcome.get("status")
+                    if status not in ("completed", "error", "stopped", "host", "internal"):
+                        raise ProtocolViolation(f"unknown outcome {status!r}")
+                    recycle = bool(outcome.get("recycle"))
+                    peak = outcome.get("peak_rss")
+                    end = AttemptEnd(str(status), outcome, peak_rss_bytes=peak if type(peak) is int else None)
+                    ok = status in ("completed", "error", "stopped") and not recycle
+                    return end, ok, "recycled" if recycle else str(status)
+                continue
+            now = time.monotonic()
+            if stop_mode is not None and now >= kill_at:
+                sandbox.kill("stop deadline")
+                _reap(sandbox)
+                return AttemptEnd("killed_for_stop", {"mode": stop_mode}), False, "stop deadline"
+            if now >= deadline:
+                sandbox.kill("wall deadline")
+                return _crashed(sandbox), False, "wall deadline"
+    except ProtocolViolation:
+        sandbox.kill("protocol violation")
+        return _crashed(sandbox), False, "protocol violation"
+    except Abort:
+        sandbox.kill("aborted")
+        _reap(sandbox)
+        return AttemptEnd("aborted"), False, "aborted"
+    except BaseException:
+        sandbox.kill("host error")
+        _reap(sandbox)
+        raise
+
+
+def _parse(frame: bytes) -> tuple[list[Any], bytes]:
+    try:
+        header, payload = decode(frame)
+    except ValueError as exc:
+        raise ProtocolViolation(str(exc)) from None
+    n = _KINDS.get(header[0])
+    if n is None or len(header) != n or type(header[1]) is not list or type(header[2]) is not list:
+        raise ProtocolViolation(f"malformed {header[0]!r} frame")
+    return header, payload
+
+
+def _str(value: Any) -> str:
+    if type(value) is not str:
+        raise ProtocolViolation("expected a string")
+    return value
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise ProtocolViolation("expected an object")
+    return value
+
+
+def _reap(sandbox: SandboxProcess) -> None:
+    sandbox.dead = True
+    sandbox.exit_status(2.0)
+
+
+def _crashed(sandbox: SandboxProcess) -> AttemptEnd:
+    """The attempt's end after the sandbox died (or was killed): its cause and peak RSS."""
+    sandbox.dead = True
+    status = sandbox.exit_status(5.0)
+    peak = status[1] if status is not None else None
+    if sandbox.killed_because is not None:
+        cause = sandbox.killed_because
+    elif status is None:
+        cause = "unknown (its exit status was not reported)"
+    else:
+        cause = describe_exit(status[0])
+    return AttemptEnd("crashed", cause=cause, peak_rss_bytes=peak)
+
+
+def describe_exit(status: int) -> str:
+    """A sandbox's wait status as a crash cause."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig == signal.SIGXCPU:
+            return "cpu time"
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
+        if sig == signal.SIGKILL:
+            return f"{name} (killed from outside: the kernel's OOM killer?)"
+        return name
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+    if code == EXIT_MEMORY:
+        return "memory cap"
+    if code == EXIT_PROTOCOL:
+        return "protocol violation"
+    return f"exit status {code}"

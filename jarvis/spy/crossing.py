@@ -1,0 +1,244 @@
+"""The one converter for every value that crosses from a program to the host.
+
+Effect and Book arguments, log values, the result: everything a program hands to the host
+goes through ``render`` (lossless-enough JSON data for the log and the result) or ``plain``
+(exact data for effect requests, their digests and the journal). Both walk the value once
+with three budgets:
+
+- **size**: an estimate of the JSON bytes the value becomes, counted per occurrence, so a
+  value with shared substructure (``a = [a, a]`` forty times: 2^40 paths) is measured
+  without being expanded; past the budget the walk stops at once;
+- **depth**: nesting deeper than ``MAX_DEPTH`` is cut off (``render``) or refused (``plain``);
+- **work**: every node visited counts; every ``CHECK_EVERY`` nodes the meter's ``check_now``
+  runs, so a stop or the wall clock interrupts a long conversion.
+
+Shared substructure is memoised by identity: a list met twice is converted once and its
+data object reused, so the work is linear in the number of distinct objects. (The output
+may still share objects; ``orjson`` writes each occurrence, which is why the size budget
+counts occurrences.)
+
+``plain`` produces exactly what ``orjson`` (the digest, the journal, Kafka) accepts: ints in
+the signed 64-bit range, finite floats, str keys. A value that cannot cross raises a plain
+``TypeError``/``ValueError`` naming what is wrong: raised inside the program's builtin, it
+becomes a SPy exception at the program's line, never a host exception.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from jarvis.spy.containers import SpyFrozenSet, SpySet, _View
+from jarvis.spy.values import spy_repr, spy_type_name
+
+MAX_DEPTH = 100
+"""Deepest nesting that crosses: ``render`` cuts deeper values off as ``"..."``, ``plain``
+refuses them. Far below CPython's recursion limit, with headroom for the host."""
+
+CHECK_EVERY = 4096
+"""Nodes converted between two calls of the meter's ``check_now`` (stops, wall clock)."""
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+_ARRAYS = (list, tuple, SpySet, SpyFrozenSet)
+
+
+class TooLarge(ValueError):
+    """The value's JSON would be larger than the budget (``size`` bytes at least)."""
+
+    def __init__(self, what: str, budget: int) -> None:
+        super().__init__(f"{what} would be more than {budget:,} bytes as JSON")
+        self.budget = budget
+
+
+class _Walk:
+    __slots__ = ("budget", "check", "memo", "nodes", "size", "what")
+
+    def __init__(self, what: str, budget: int, check: Callable[[], None] | None) -> None:
+        self.what = what
+        self.budget = budget
+        self.check = check
+        self.size = 0
+        self.nodes = 0
+        # id -> (data, json size) of containers converted without meeting a cycle.
+        self.memo: dict[int, tuple[object, int]] = {}
+
+    def add(self, n: int) -> None:
+        self.size += n
+        if self.size > self.budget:
+            raise TooLarge(self.what, self.budget)
+
+    def visit(self) -> None:
+        self.nodes += 1
+        if self.nodes % CHECK_EVERY == 0 and self.check is not None:
+            self.check()
+
+
+def _str_size(s: str) -> int:
+    # JSON of an ASCII string without escapes is its length + 2 quotes; otherwise be
+    # generous (orjson writes UTF-8; control characters become 6-byte escapes).
+    n = len(s)
+    return n + 2 if s.isascii() and s.isprintable() else 6 * n + 2
+
+
+# -- render: for log records and the result --------------------------------------------
+
+
+def render(
+    value: object, budget: int, check: Callable[[], None] | None = None, what: str = "the value"
+) -> tuple[object, str, int]:
+    """``(JSON-safe data, SPy type name, estimated JSON size)`` of a program value.
+
+    The rendering of ``jarvis.spy.render_value`` (see there), computed with the budgets
+    above: ``TooLarge`` when the JSON would pass ``budget`` bytes.
+    """
+    walk = _Walk(what, budget, check)
+    data = _render(value, 0, set(), walk)
+    return data, spy_type_name(value), walk.size
+
+
+def _render(value: object, depth: int, active: set[int], w: _Walk) -> object:
+    t = type(value)
+    if t is str:
+        w.add(_str_size(value))  # type: ignore[arg-type]
+        return value
+    if t is bool or value is None:
+        w.add(5)
+        return value
+    if t is int:
+        if _INT64_MIN <= value <= _INT64_MAX:  # type: ignore[operator]
+            w.add(20)
+            return value
+        try:
+            text = str(value)
+        except ValueError:  # more digits than sys.get_int_max_str_digits()
+            text = f"<int with {value.bit_length()} bits>"  # type: ignore[attr-defined]
+        w.add(len(text) + 2)
+        return text
+    if t is float:
+        w.add(24)
+        return value if math.isfinite(value) else str(value)  # type: ignore[arg-type]
+    if t is dict or t in _ARRAYS or isinstance(value, _View):
+        if depth >= MAX_DEPTH:
+            w.add(5)
+            return "..."
+        key = id(value)
+        hit = w.memo.get(key)
+        if hit is not None:
+            w.visit()
+            w.add(hit[1])
+            return hit[0]
+        if key in active:
+            w.add(5)
+            return "[...]" if t is list else "(...)" if t is tuple else "{...}"
+        active.add(key)
+        start = w.size
+        cycles = len(active)
+        try:
+            w.visit()
+            w.add(2)
+            data: object
+            if t is dict:
+                items = value.items()  # type: ignore[attr-defined]
+                if all(type(k) is str for k in value):  # type: ignore[attr-defined]
+                    out: dict[str, object] = {}
+                    for k, v in items:
+                        w.add(_str_size(k) + 2)
+                        out[k] = _render(v, depth + 1, active, w)
+                    data = out
+                else:
+                    data = [
+                        [_render(k, depth + 1, active, w), _render(v, depth + 1, active, w)]
+                        for k, v in items
+                    ]
+                    w.add(4 * len(data))  # type: ignore[arg-type]
+            else:
+                data = [_render(v, depth + 1, active, w) for v in value]  # type: ignore[attr-defined]
+                w.add(len(data))  # type: ignore[arg-type]
+        finally:
+            active.discard(key)
+        if cycles == len(active) + 1:  # nothing below referred back to an ancestor
+            w.memo[key] = (data, w.size - start)
+        return data
+    text = spy_repr(value, 4096)
+    w.add(_str_size(text))
+    return text
+
+
+# -- plain: effect and Book arguments ----------------------------------------------------
+
+
+def plain(
+    value: object, what: str, budget: int, check: Callable[[], None] | None = None
+) -> object:
+    """Exact plain data for an effect request: None, bool, int (64-bit), finite float,
+    str, bytes, list (tuples become lists), dict with str keys.
+
+    ``TypeError`` for another type or a non-str key, ``ValueError`` for an int outside the
+    64-bit range, a non-finite float, nesting past ``MAX_DEPTH`` or more than ``budget``
+    bytes. ``what`` names the thing in messages ("Book arguments").
+    """
+    return _plain(value, 0, set(), _Walk(what, budget, check))
+
+
+def _plain(value: object, depth: int, active: set[int], w: _Walk) -> object:
+    t = type(value)
+    if t is str:
+        w.add(_str_size(value))  # type: ignore[arg-type]
+        return value
+    if t is bool or value is None:
+        w.add(5)
+        return value
+    if t is int:
+        if not _INT64_MIN <= value <= _INT64_MAX:  # type: ignore[operator]
+            raise ValueError(
+                f"{w.what} may only hold ints in the signed 64-bit range (JSON's), "
+                f"got one of {value.bit_length()} bits"  # type: ignore[attr-defined]
+            )
+        w.add(20)
+        return value
+    if t is float:
+        if not math.isfinite(value):  # type: ignore[arg-type]
+            raise ValueError(f"{w.what} may only hold finite floats, got {value!r}")
+        w.add(24)
+        return value
+    if t is bytes:
+        w.add(len(value) * 4 // 3 + 8)  # type: ignore[arg-type]
+        return value
+    if t is list or t is tuple or t is dict:
+        if depth >= MAX_DEPTH:
+            raise ValueError(f"{w.what} are nested more than {MAX_DEPTH} levels deep")
+        key = id(value)
+        if key in active:
+            raise ValueError(f"{w.what} contain a reference to themselves")
+        hit = w.memo.get(key)
+        if hit is not None:
+            w.visit()
+            w.add(hit[1])
+            return hit[0]
+        active.add(key)
+        start = w.size
+        try:
+            w.visit()
+            w.add(2)
+            data: object
+            if t is dict:
+                out: dict[str, object] = {}
+                for k, v in value.items():  # type: ignore[attr-defined]
+                    if type(k) is not str:
+                        raise TypeError(f"{w.what}: dict keys must be str, not {spy_type_name(k)}")
+                    w.add(_str_size(k) + 2)
+                    out[k] = _plain(v, depth + 1, active, w)
+                data = out
+            else:
+                items = [_plain(v, depth + 1, active, w) for v in value]  # type: ignore[attr-defined]
+                w.add(len(items))
+                data = items
+        finally:
+            active.discard(key)
+        w.memo[key] = (data, w.size - start)
+        return data
+    raise TypeError(
+        f"{w.what} must be plain data (None, bool, int, float, str, bytes, list, tuple, dict), "
+        f"not {spy_type_name(value)}"
+    )
