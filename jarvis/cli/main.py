@@ -70,6 +70,8 @@ def run(
     from jarvis.books.loading import load_books
     from jarvis.cli.render import ConsoleSink
     from jarvis.execution import RunConfig, effective_limits, run_execution
+    from jarvis.execution.config import sandbox_run_settings
+    from jarvis.sandbox import SandboxPool
     from jarvis.settings import Settings
 
     eid = execution_id or f"local-{uuid.uuid4().hex[:12]}"
@@ -92,9 +94,15 @@ def run(
         artifacts=LocalArtifactStore(directory / "artifacts"),
         books=registry, procedures=registry.procedures(command.books),
         limits=limits, log_policy=log_policy, max_program_bytes=settings.max_program_bytes,
+        storage_deadline_s=settings.artifact_deadline_s, sandboxes=SandboxPool(1),
+        **sandbox_run_settings(settings),  # type: ignore[arg-type]
     )
     sink = ConsoleSink(json_lines=json)
-    outcome = run_execution(command, command.program.source or "", config, sink)
+    try:
+        outcome = run_execution(command, command.program.source or "", config, sink)
+    finally:
+        assert config.sandboxes is not None
+        config.sandboxes.close()
     sink.event(outcome.event)
     raise typer.Exit(_exit_code(outcome.event))
 

@@ -32,13 +32,14 @@ from jarvis.books import BookRegistry
 from jarvis.books.loading import load_books
 from jarvis.contract.messages import ErrorInfo, LifecycleEvent, StartCommand, StopCommand
 from jarvis.contract.parse import parse_control
-from jarvis.errors import ControlMessageError, JarvisError
-from jarvis.execution.config import RunConfig, effective_limits
+from jarvis.errors import ControlMessageError, InternalError, JarvisError
+from jarvis.execution.config import RunConfig, effective_limits, sandbox_run_settings
 from jarvis.execution.host import ExecutionHost
 from jarvis.execution.runner import error_info, run_execution
 from jarvis.journal import Journal
 from jarvis.journal.retention import collect
 from jarvis.kafka.config import base_config
+from jarvis.sandbox import SandboxPool
 from jarvis.settings import Settings
 from jarvis.worker.deletion_cost import DeletionCost, in_cluster_patcher
 from jarvis.worker.health import Health, Metrics
@@ -121,6 +122,8 @@ class Worker:
         # Control messages that could not be handled for want of Redis: (due, message).
         self._retries: list[tuple[float, Message]] = []
         self._pool = ThreadPoolExecutor(settings.max_concurrency, thread_name_prefix="jarvis-exec")
+        # One warm sandbox process per execution slot (DESIGN.md §1b): programs never run here.
+        self.sandboxes = SandboxPool(settings.max_concurrency)
         self._shutdown = threading.Event()
         self._paused = False
         self._assigned: set[tuple[str, int]] = set()
@@ -306,6 +309,8 @@ class Worker:
             log_policy=log_policy,
             max_program_bytes=self.settings.max_program_bytes,
             storage_deadline_s=self.settings.artifact_deadline_s,
+            sandboxes=self.sandboxes,
+            **sandbox_run_settings(self.settings),  # type: ignore[arg-type]
         )
 
     def _stop_prevents_start(self, command: StartCommand, flag: StopFlag) -> bool:
@@ -403,11 +408,13 @@ class Worker:
                 LifecycleEvent(execution_id=eid, event="failed", worker=self.settings.worker_id,
                                error=error_info(exc), labels=command.labels)
             )
-        except Exception:  # a bug of ours: never kill the pool thread, never lose the offset
-            log.exception("execution %s crashed the host; it stays uncommitted for redelivery", eid)
-            with self._lock:
-                self.running.pop(eid, None)
-            return False
+        except Exception:  # a bug of ours: never kill the pool thread, never leave the offset stuck
+            log.exception("execution %s: internal error around the host", eid)
+            err = InternalError("Jarvis failed while running this execution; the worker's log has the details")
+            self.publisher.event(
+                LifecycleEvent(execution_id=eid, event="failed", worker=self.settings.worker_id,
+                               error=error_info(err), labels=command.labels)
+            )
         # Output-commit rule: logs and events must be on the broker before the offset moves.
         if not self.publisher.flush():
             log.error("could not deliver output of %s; its offset stays uncommitted", eid)
@@ -594,6 +601,7 @@ class Worker:
         self.stop_scanner.halt.set()
         self.health.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self.sandboxes.close()
         self.consumer.close()
         log.info("worker %s left the group", self.settings.worker_id)
 
