@@ -107,7 +107,7 @@ def _render(value: object, depth: int, active: set[int], w: _Walk) -> object:
         return value
     if t is int:
         if _INT64_MIN <= value <= _INT64_MAX:  # type: ignore[operator]
-            w.add(20)
+            w.add(value.bit_length() * 10 // 33 + 2)  # type: ignore[attr-defined]  # digits, sign
             return value
         try:
             text = str(value)
@@ -178,7 +178,10 @@ def plain(
     64-bit range, a non-finite float, nesting past ``MAX_DEPTH`` or more than ``budget``
     bytes. ``what`` names the thing in messages ("Book arguments").
     """
-    return _plain(value, 0, set(), _Walk(what, budget, check))
+    try:
+        return _plain(value, 0, set(), _Walk(what, budget, check))
+    except TooLarge as exc:  # a plain ValueError for the program: no host class name
+        raise ValueError(str(exc)) from None
 
 
 def _plain(value: object, depth: int, active: set[int], w: _Walk) -> object:
@@ -195,7 +198,7 @@ def _plain(value: object, depth: int, active: set[int], w: _Walk) -> object:
                 f"{w.what} may only hold ints in the signed 64-bit range (JSON's), "
                 f"got one of {value.bit_length()} bits"  # type: ignore[attr-defined]
             )
-        w.add(20)
+        w.add(value.bit_length() * 10 // 33 + 2)  # type: ignore[attr-defined]
         return value
     if t is float:
         if not math.isfinite(value):  # type: ignore[arg-type]
