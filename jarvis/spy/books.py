@@ -29,6 +29,7 @@ from types import CodeType, FrameType
 from typing import TYPE_CHECKING, Any
 
 from jarvis.errors import ProgramError
+from jarvis.spy.crossing import plain
 from jarvis.spy.exceptions import program_error
 from jarvis.spy.values import spy_type_name
 
@@ -110,6 +111,10 @@ def validate_books(
     return out
 
 
+MAX_BOOK_ARGUMENT_BYTES = 256 * 1024 * 1024
+"""Largest JSON the arguments of one Book call may make (they are journaled and logged)."""
+
+
 def to_data(value: object, what: str, depth: int = 0) -> object:
     """Copy a program value into plain data for the host (TypeError for anything else)."""
     t = type(value)
@@ -141,8 +146,10 @@ def make_book_caller(
     def call(proc: BookProcedure, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         check_now()  # a stop or a limit is honoured before the effect, not after
         site = proc._site or dynamic_site(program, sys._getframe(2))
-        data_args = [to_data(a, "Book arguments") for a in args]
-        data_kwargs = {k: to_data(v, "Book arguments") for k, v in kwargs.items()}
+        # The one guarded converter (crossing.py): sizes, depth and shared substructure are
+        # budgeted; what cannot cross is a TypeError/ValueError at the call.
+        data_args: list[Any] = plain(list(args), "Book arguments", MAX_BOOK_ARGUMENT_BYTES, check_now)  # type: ignore[assignment]
+        data_kwargs: dict[str, Any] = plain(dict(kwargs), "Book arguments", MAX_BOOK_ARGUMENT_BYTES, check_now)  # type: ignore[assignment]
         record: dict[str, object] = {
             "book": proc._book,
             "procedure": proc._procedure,
