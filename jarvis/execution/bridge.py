@@ -83,15 +83,9 @@ class SandboxBridge:
             ):
                 raise ProtocolViolation("malformed site")
             table[s[0]] = (s[1], s[2], s[3], s[4], s[5], s[6])
-        record = self.host.sandbox_record
         try:
-            for r in recs:
-                site = table[r[0]]
-                type_name, at_ms = r[2], r[3]
-                if type(type_name) is not str or type(at_ms) is not int:
-                    raise ProtocolViolation("malformed record")
-                record(site, r[1], type_name, at_ms, len(r) > 4)
-        except (KeyError, IndexError, TypeError) as exc:
+            self.host.sandbox_records(recs, table)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise ProtocolViolation(f"malformed record: {exc}") from None
         except Stopped as exc:  # the lease was lost while making effects durable
             self.stopped = exc

@@ -172,6 +172,42 @@ class ExecutionHost:
             return
         self._record(kind, site[1], site[2], site[3], site[4], site[5], data, type_name, at_ms, too_large)
 
+    def sandbox_records(
+        self, recs: list[Any], sites: dict[int, tuple[str, int, int, int, int, str]]
+    ) -> None:
+        """A batch of records rendered in the sandbox (``[site, value, type, unix_ms]`` each).
+
+        The hot path of level ``full`` (hundreds of thousands a second): plain scalars are
+        built inline; anything that may need truncation takes ``_record``. Raises
+        ``ValueError`` for a malformed record (the sandbox's frames are untrusted).
+        """
+        if self.journal.dirty:
+            self._durable()  # records in a batch all follow the last effect
+        eid = self.execution_id
+        clock = self._clock
+        sink_log = self.sink.log
+        short = self.policy.max_value_bytes // 6
+        for r in recs:
+            kind, line, col, end_line, end_col, source = sites[r[0]]
+            if self.budget_left <= 0 and kind not in EFFECT_KINDS:
+                continue
+            data, type_name, at_ms = r[1], r[2], r[3]
+            if type(type_name) is not str or type(at_ms) is not int:
+                raise ValueError("malformed record")
+            t = type(data)
+            if len(r) > 4 or self.budget_left <= 1 or not (
+                t is int or t is bool or data is None or (t is str and len(data) <= short)
+            ):
+                self._record(kind, line, col, end_line, end_col, source, data, type_name, at_ms, len(r) > 4)
+                continue
+            sink_log(eid, {
+                "version": 1, "execution_id": eid, "seq": self.seq, "kind": kind, "line": line,
+                "col": col, "end_line": end_line, "end_col": end_col, "source": source,
+                "value": data, "type": type_name, "at": clock.at(at_ms),
+            })
+            self.seq += 1
+            self.budget_left -= 1
+
     def check(self) -> None:
         if self.stop_requested is not None:
             raise Stopped(self.stop_requested)

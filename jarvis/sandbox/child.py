@@ -64,7 +64,8 @@ class SandboxHost:
     def __init__(self, conn: Connection, limits: Limits, max_records: int, max_value_bytes: int) -> None:
         self.conn = conn
         self.limits = limits
-        self.recs: list[list[Any]] = []
+        self.recs: list[tuple[Any, ...]] = []
+        self.now_ms = int(time.time() * 1000)
         self.new_sites: list[list[Any]] = []
         self.site_ids: dict[int, int] = {}
         self._sites: list[Site] = []  # keeps every numbered site alive (ids must not be reused)
@@ -78,32 +79,41 @@ class SandboxHost:
     # -- Host protocol ------------------------------------------------------------------
 
     def emit(self, site: Site, value: object) -> None:
+        # Hot path: one call per record (~1M/s at level full). Timestamps are milliseconds,
+        # refreshed at every meter check and frame (a few ms apart at most), not per record.
         kind = site.kind
         if self.sent >= self.max_records and kind not in EFFECT_KINDS:
             return  # the supervisor would drop it too: past the budget only effects are kept
+        sid = self.site_ids.get(id(site))
+        if sid is None:
+            sid = self._site(site)
         t = type(value)
         if t is str or t is bool or value is None or (t is int and -_INT64 <= value < _INT64):  # type: ignore[operator]
-            rec = [self._site(site), value, _SCALAR_NAMES[t], int(time.time() * 1000)]
+            rec: tuple[Any, ...] = (sid, value, _SCALAR_NAMES[t], self.now_ms)
         elif kind == "branch":  # built by the compiler from str/int constants: already plain
-            rec = [self._site(site), value, "dict", int(time.time() * 1000)]
+            rec = (sid, value, "dict", self.now_ms)
         else:
-            budget = max(self.max_value_bytes, self.stored_left)
-            try:
-                data, type_name, size = render(value, budget, self.check_now, "a log value")
-            except TooLarge:
-                type_name = spy_type_name(value)
-                data = f"<{type_name} too large to log: more than {budget:,} bytes as JSON>"
-                rec = [self._site(site), data, type_name, int(time.time() * 1000), 1]
-            else:
-                if size > self.max_value_bytes:
-                    self.stored_left -= size
-                rec = [self._site(site), data, type_name, int(time.time() * 1000)]
-        self.recs.append(rec)
+            rec = self._render(sid, value)
+        recs = self.recs
+        recs.append(rec)
         self.sent += 1
-        if len(self.recs) >= BATCH_RECORDS:
+        if len(recs) >= BATCH_RECORDS:
             self.flush()
 
+    def _render(self, sid: int, value: object) -> tuple[Any, ...]:
+        budget = max(self.max_value_bytes, self.stored_left)
+        try:
+            data, type_name, size = render(value, budget, self.check_now, "a log value")
+        except TooLarge:
+            type_name = spy_type_name(value)
+            data = f"<{type_name} too large to log: more than {budget:,} bytes as JSON>"
+            return (sid, data, type_name, self.now_ms, 1)
+        if size > self.max_value_bytes:
+            self.stored_left -= size
+        return (sid, data, type_name, self.now_ms)
+
     def check(self) -> None:
+        self.now_ms = int(time.time() * 1000)
         if self.recs:
             self.flush()
         if self.pending_stop is None and self.conn.poll(0):
@@ -128,6 +138,7 @@ class SandboxHost:
                 raise ProgramError(type(exc).__name__, str(exc)) from None
             wire = pack(data)
         self.conn.send_bytes(encode(["effect", self._take(), self._take_sites(), name, wire], payload))
+        self.now_ms = int(time.time() * 1000)
         while True:
             header, _ = decode(self.conn.recv_bytes())
             kind = header[0]
@@ -157,7 +168,7 @@ class SandboxHost:
             )
         return sid
 
-    def _take(self) -> list[list[Any]]:
+    def _take(self) -> list[tuple[Any, ...]]:
         recs, self.recs = self.recs, []
         return recs
 
@@ -167,6 +178,7 @@ class SandboxHost:
 
     def flush(self) -> None:
         self.conn.send_bytes(encode(["recs", self._take(), self._take_sites()]))
+        self.now_ms = int(time.time() * 1000)
 
     def send(self, kind: str, *fields: Any) -> None:
         self.conn.send_bytes(encode([kind, self._take(), self._take_sites(), *fields]))
