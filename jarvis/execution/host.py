@@ -181,32 +181,42 @@ class ExecutionHost:
         built inline; anything that may need truncation takes ``_record``. Raises
         ``ValueError`` for a malformed record (the sandbox's frames are untrusted).
         """
+        if not recs:
+            return
         if self.journal.dirty:
             self._durable()  # records in a batch all follow the last effect
         eid = self.execution_id
         clock = self._clock
         sink_log = self.sink.log
         short = self.policy.max_value_bytes // 6
+        seq, left = self.seq, self.budget_left
+        last_ms, at = -1, ""
         for r in recs:
             kind, line, col, end_line, end_col, source = sites[r[0]]
-            if self.budget_left <= 0 and kind not in EFFECT_KINDS:
+            if left <= 0 and kind not in EFFECT_KINDS:
                 continue
             data, type_name, at_ms = r[1], r[2], r[3]
             if type(type_name) is not str or type(at_ms) is not int:
                 raise ValueError("malformed record")
             t = type(data)
-            if len(r) > 4 or self.budget_left <= 1 or not (
+            if len(r) > 4 or left <= 1 or not (
                 t is int or t is bool or data is None or (t is str and len(data) <= short)
+                or (kind == "branch" and t is dict and len(data) <= 2)  # {"taken", "line"}
             ):
+                self.seq, self.budget_left = seq, left
                 self._record(kind, line, col, end_line, end_col, source, data, type_name, at_ms, len(r) > 4)
+                seq, left = self.seq, self.budget_left
                 continue
+            if at_ms != last_ms:
+                at, last_ms = clock.at(at_ms), at_ms
             sink_log(eid, {
-                "version": 1, "execution_id": eid, "seq": self.seq, "kind": kind, "line": line,
+                "version": 1, "execution_id": eid, "seq": seq, "kind": kind, "line": line,
                 "col": col, "end_line": end_line, "end_col": end_col, "source": source,
-                "value": data, "type": type_name, "at": clock.at(at_ms),
+                "value": data, "type": type_name, "at": at,
             })
-            self.seq += 1
-            self.budget_left -= 1
+            seq += 1
+            left -= 1
+        self.seq, self.budget_left = seq, left
 
     def check(self) -> None:
         if self.stop_requested is not None:

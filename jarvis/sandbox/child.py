@@ -69,36 +69,49 @@ class SandboxHost:
         self.new_sites: list[list[Any]] = []
         self.site_ids: dict[int, int] = {}
         self._sites: list[Site] = []  # keeps every numbered site alive (ids must not be reused)
-        self.sent = 0
         self.max_records = max_records
         self.max_value_bytes = max_value_bytes
         self.stored_left = limits.max_stored_log_bytes
         self.pending_stop: str | None = None
         self.check_now: Any = None  # the meter's check_now, set once the run has a meter
+        self.emit = self._make_emit()
 
     # -- Host protocol ------------------------------------------------------------------
 
-    def emit(self, site: Site, value: object) -> None:
-        # Hot path: one call per record (~1M/s at level full). Timestamps are milliseconds,
-        # refreshed at every meter check and frame (a few ms apart at most), not per record.
-        kind = site.kind
-        if self.sent >= self.max_records and kind not in EFFECT_KINDS:
-            return  # the supervisor would drop it too: past the budget only effects are kept
-        sid = self.site_ids.get(id(site))
-        if sid is None:
-            sid = self._site(site)
-        t = type(value)
-        if t is str or t is bool or value is None or (t is int and -_INT64 <= value < _INT64):  # type: ignore[operator]
-            rec: tuple[Any, ...] = (sid, value, _SCALAR_NAMES[t], self.now_ms)
-        elif kind == "branch":  # built by the compiler from str/int constants: already plain
-            rec = (sid, value, "dict", self.now_ms)
-        else:
-            rec = self._render(sid, value)
-        recs = self.recs
-        recs.append(rec)
-        self.sent += 1
-        if len(recs) >= BATCH_RECORDS:
-            self.flush()
+    def _make_emit(self) -> Any:
+        # Hot path: one call per record (~1M/s at level full), so a closure over locals
+        # rather than a method reading attributes. Timestamps are milliseconds, refreshed at
+        # every meter check and frame (a few ms apart at most), not per record.
+        recs = self.recs  # never replaced: frames are encoded from it, then it is cleared
+        ids = self.site_ids
+        new_site = self._site
+        render = self._render
+        host = self
+        names = _SCALAR_NAMES
+        effect_kinds = EFFECT_KINDS
+        lo, hi = -_INT64, _INT64
+        left = self.max_records
+
+        def emit(site: Site, value: object) -> None:
+            nonlocal left
+            kind = site.kind
+            if left <= 0 and kind not in effect_kinds:
+                return  # the supervisor would drop it too: past the budget only effects are kept
+            sid = ids.get(id(site))
+            if sid is None:
+                sid = new_site(site)
+            t = type(value)
+            if t is str or t is bool or value is None or (t is int and lo <= value < hi):  # type: ignore[operator]
+                recs.append((sid, value, names[t], host.now_ms))
+            elif kind == "branch":  # built by the compiler from str/int constants: already plain
+                recs.append((sid, value, "dict", host.now_ms))
+            else:
+                recs.append(render(sid, value))
+            left -= 1
+            if len(recs) >= BATCH_RECORDS:
+                host.flush()
+
+        return emit
 
     def _render(self, sid: int, value: object) -> tuple[Any, ...]:
         budget = max(self.max_value_bytes, self.stored_left)
@@ -137,7 +150,7 @@ class SandboxHost:
             except (TypeError, ValueError) as exc:
                 raise ProgramError(type(exc).__name__, str(exc)) from None
             wire = pack(data)
-        self.conn.send_bytes(encode(["effect", self._take(), self._take_sites(), name, wire], payload))
+        self.conn.send_bytes(self._frame("effect", name, wire, payload=payload))
         self.now_ms = int(time.time() * 1000)
         while True:
             header, _ = decode(self.conn.recv_bytes())
@@ -168,20 +181,18 @@ class SandboxHost:
             )
         return sid
 
-    def _take(self) -> list[tuple[Any, ...]]:
-        recs, self.recs = self.recs, []
-        return recs
-
-    def _take_sites(self) -> list[list[Any]]:
-        sites, self.new_sites = self.new_sites, []
-        return sites
+    def _frame(self, kind: str, *fields: Any, payload: bytes = b"") -> bytes:
+        frame = encode([kind, self.recs, self.new_sites, *fields], payload)
+        self.recs.clear()
+        self.new_sites.clear()
+        return frame
 
     def flush(self) -> None:
-        self.conn.send_bytes(encode(["recs", self._take(), self._take_sites()]))
+        self.conn.send_bytes(self._frame("recs"))
         self.now_ms = int(time.time() * 1000)
 
     def send(self, kind: str, *fields: Any) -> None:
-        self.conn.send_bytes(encode([kind, self._take(), self._take_sites(), *fields]))
+        self.conn.send_bytes(self._frame(kind, *fields))
 
 
 class ProtocolError(Exception):
