@@ -41,6 +41,8 @@ _SCALARS = (int, float, bool, type(None))
 _SCALAR_NAMES: dict[type, str] = {str: "str", bool: "bool", int: "int", type(None): "NoneType"}
 _INT64 = 2**63
 _MAX_BOOK_RESULT_BYTES = 256 * 1024 * 1024
+_CODE_NAMES = {1: "str", 2: "bool", 3: "int", 4: "NoneType"}  # jarvis.sandbox.child's codes
+_BRANCH = 16
 
 
 class _Clock:
@@ -114,6 +116,7 @@ class ExecutionHost:
     ) -> None:
         self.execution_id = execution_id
         self.stored_log_left = max_stored_log_bytes
+        self._sandbox_ms = int(time.time() * 1000)  # the sandbox's last time mark
         self.storage_deadline_s = storage_deadline_s
         self.journal = journal
         self.sink = sink
@@ -162,53 +165,59 @@ class ExecutionHost:
             data, type_name = render_value(value)
         self._record(kind, site.line, site.col, site.end_line, site.end_col, site.source, data, type_name)
 
-    def sandbox_record(
-        self, site: tuple[str, int, int, int, int, str], data: Any, type_name: str, at_ms: int,
-        too_large: bool = False,
-    ) -> None:
-        """A record rendered in the sandbox (``jarvis.sandbox.child``): same rules as ``emit``."""
-        kind = site[0]
-        if self.budget_left <= 0 and kind not in EFFECT_KINDS:
-            return
-        self._record(kind, site[1], site[2], site[3], site[4], site[5], data, type_name, at_ms, too_large)
-
     def sandbox_records(
         self, recs: list[Any], sites: dict[int, tuple[str, int, int, int, int, str]]
     ) -> None:
-        """A batch of records rendered in the sandbox (``[site, value, type, unix_ms]`` each).
+        """A batch of records rendered in the sandbox: flat ``site, value, code`` triples
+        (``jarvis.sandbox.channel``).
 
-        The hot path of level ``full`` (hundreds of thousands a second): plain scalars are
-        built inline; anything that may need truncation takes ``_record``. Raises
-        ``ValueError`` for a malformed record (the sandbox's frames are untrusted).
+        The hot path of level ``full`` (hundreds of thousands a second): scalars and branch
+        records are built inline; anything that may need truncation takes ``_record``.
+        Raises ``ValueError`` for a malformed record (the sandbox's frames are untrusted).
         """
-        if not recs:
-            return
-        if self.journal.dirty:
+        if len(recs) % 3:
+            raise ValueError("malformed record batch")
+        if self.journal.dirty and any(recs[i] != -1 for i in range(0, len(recs), 3)):
             self._durable()  # records in a batch all follow the last effect
         eid = self.execution_id
         clock = self._clock
         sink_log = self.sink.log
         short = self.policy.max_value_bytes // 6
+        names = _CODE_NAMES
         seq, left = self.seq, self.budget_left
-        last_ms, at = -1, ""
-        for r in recs:
-            kind, line, col, end_line, end_col, source = sites[r[0]]
+        at = clock.at(self._sandbox_ms)
+        it = iter(recs)
+        for sid, data, code in zip(it, it, it):
+            if sid == -1:  # a time mark: the records after it happened in this millisecond
+                if type(data) is not int:
+                    raise ValueError("malformed time mark")
+                self._sandbox_ms = data
+                at = clock.at(data)
+                continue
+            kind, line, col, end_line, end_col, source = sites[sid]
             if left <= 0 and kind not in EFFECT_KINDS:
                 continue
-            data, type_name, at_ms = r[1], r[2], r[3]
-            if type(type_name) is not str or type(at_ms) is not int:
+            t = type(code)
+            if t is int:
+                if code >= _BRANCH:
+                    data, type_name = {"taken": data, "line": code - _BRANCH}, "dict"
+                else:
+                    type_name = names[code]
+                    if type(data) is str and len(data) > short:
+                        t = str  # may need truncating: the slow path
+            elif t is str:
+                type_name = code
+            else:
                 raise ValueError("malformed record")
-            t = type(data)
-            if len(r) > 4 or left <= 1 or not (
-                t is int or t is bool or data is None or (t is str and len(data) <= short)
-                or (kind == "branch" and t is dict and len(data) <= 2)  # {"taken", "line"}
-            ):
+            if t is not int or left <= 1:
                 self.seq, self.budget_left = seq, left
-                self._record(kind, line, col, end_line, end_col, source, data, type_name, at_ms, len(r) > 4)
+                too_large = type_name.startswith("!")
+                self._record(
+                    kind, line, col, end_line, end_col, source, data,
+                    type_name[1:] if too_large else type_name, self._sandbox_ms, too_large,
+                )
                 seq, left = self.seq, self.budget_left
                 continue
-            if at_ms != last_ms:
-                at, last_ms = clock.at(at_ms), at_ms
             sink_log(eid, {
                 "version": 1, "execution_id": eid, "seq": seq, "kind": kind, "line": line,
                 "col": col, "end_line": end_line, "end_col": end_col, "source": source,

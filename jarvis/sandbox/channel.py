@@ -19,9 +19,15 @@ Supervisor -> sandbox:
   ``["run", spec]``  ``["ok", result]``  ``["err", spy_type, message]``  ``["fatal"]``
   ``["stop", mode]``  ``["exit"]``
 
-A record is ``[site, value, type, unix_ms]`` (``+ [1]`` when the value was too large to
-render); ``sites`` lists ``[id, kind, line, col, end_line, end_col, source]`` for the sites
-first used in this frame's records.
+``recs`` is flat, three entries per record (a list of small lists costs five times as
+much to decode, and level ``full`` sends hundreds of thousands a second):
+``site, value, code`` where ``code`` is 1-4 for a scalar (str, bool, int, None), 16 + the
+target line for a branch record (``value`` is the branch taken), or the SPy type name of a
+rendered value (prefixed with ``!`` when it was too large to render: ``value`` is then a
+placeholder). ``-1, unix_ms, 0`` is a time mark: the records after it (in this frame and
+the next ones) happened in that millisecond. ``sites`` lists
+``[id, kind, line, col, end_line, end_col, source]`` for the sites first used in this
+frame's records.
 
 Bytes inside effect arguments and results travel as ``{"\\u0000": base64}``; a dict key
 of the program's that starts with NUL is escaped with one more NUL, so the encoding is a

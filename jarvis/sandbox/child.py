@@ -42,15 +42,21 @@ EXIT_MEMORY = 86
 EXIT_PROTOCOL = 87
 """Exit status of a sandbox that received a frame it cannot understand."""
 
-BATCH_RECORDS = 4096
-"""Records buffered before a frame is sent (also sent at every meter check, every few ms)."""
+BATCH_ENTRIES = 3 * 4096
+"""Record entries buffered before a frame is sent (also sent at every meter check, every few ms)."""
+
+SPIN_POLLS = 20
+"""Polls (each followed by sched_yield) for an effect's answer before blocking."""
+
+BRANCH = 16
+"""Type codes from here on are branch records: ``code - BRANCH`` is the line taken to."""
 
 EFFECT_KINDS = frozenset({"print", "book", "book_attempt", "budget", "storage_wait"})
 """Kinds kept past the record budget (the supervisor's ExecutionHost has the same rule)."""
 
 _PROGRAM_CACHE = 64
 _INT64 = 2**63
-_SCALAR_NAMES: dict[type, str] = {str: "str", bool: "bool", int: "int", type(None): "NoneType"}
+_SCALAR_CODES: dict[type, int] = {str: 1, bool: 2, int: 3, type(None): 4}
 
 
 class HostFailed(JarvisError):
@@ -64,8 +70,9 @@ class SandboxHost:
     def __init__(self, conn: Connection, limits: Limits, max_records: int, max_value_bytes: int) -> None:
         self.conn = conn
         self.limits = limits
-        self.recs: list[tuple[Any, ...]] = []
+        # Records, flat: three entries each (see channel.py); starts with the first time mark.
         self.now_ms = int(time.time() * 1000)
+        self.recs: list[Any] = [-1, self.now_ms, 0]
         self.new_sites: list[list[Any]] = []
         self.site_ids: dict[int, int] = {}
         self._sites: list[Site] = []  # keeps every numbered site alive (ids must not be reused)
@@ -87,13 +94,13 @@ class SandboxHost:
         new_site = self._site
         render = self._render
         host = self
-        names = _SCALAR_NAMES
+        codes = _SCALAR_CODES
         effect_kinds = EFFECT_KINDS
         lo, hi = -_INT64, _INT64
         left = self.max_records
 
         def emit(site: Site, value: object) -> None:
-            nonlocal left
+            nonlocal left, recs
             kind = site.kind
             if left <= 0 and kind not in effect_kinds:
                 return  # the supervisor would drop it too: past the budget only effects are kept
@@ -102,13 +109,13 @@ class SandboxHost:
                 sid = new_site(site)
             t = type(value)
             if t is str or t is bool or value is None or (t is int and lo <= value < hi):  # type: ignore[operator]
-                recs.append((sid, value, names[t], host.now_ms))
-            elif kind == "branch":  # built by the compiler from str/int constants: already plain
-                recs.append((sid, value, "dict", host.now_ms))
+                recs += (sid, value, codes[t])
+            elif kind == "branch":  # {"taken": str, "line": int}, built by the compiler
+                recs += (sid, value["taken"], BRANCH + value["line"])  # type: ignore[index]
             else:
-                recs.append(render(sid, value))
+                recs += render(sid, value)
             left -= 1
-            if len(recs) >= BATCH_RECORDS:
+            if len(recs) >= BATCH_ENTRIES:
                 host.flush()
 
         return emit
@@ -120,15 +127,21 @@ class SandboxHost:
         except TooLarge:
             type_name = spy_type_name(value)
             data = f"<{type_name} too large to log: more than {budget:,} bytes as JSON>"
-            return (sid, data, type_name, self.now_ms, 1)
+            return (sid, data, "!" + type_name)
         if size > self.max_value_bytes:
             self.stored_left -= size
-        return (sid, data, type_name, self.now_ms)
+        return (sid, data, type_name)
+
+    def _mark_time(self) -> None:
+        ms = int(time.time() * 1000)
+        if ms != self.now_ms:
+            self.now_ms = ms
+            self.recs += (-1, ms, 0)
 
     def check(self) -> None:
-        self.now_ms = int(time.time() * 1000)
         if self.recs:
             self.flush()
+        self._mark_time()
         if self.pending_stop is None and self.conn.poll(0):
             self._control(decode(self.conn.recv_bytes())[0])
         if self.pending_stop is not None:
@@ -142,6 +155,8 @@ class SandboxHost:
                 payload, wire = content.encode("utf-8", "surrogatepass"), [art_name, "str"]
             else:
                 payload, wire = bytes(content), [art_name, "bytes"]  # type: ignore[arg-type]
+        elif name == "book":  # the Book caller already made its arguments plain (books.py)
+            wire = pack(list(args))
         else:
             try:
                 data = plain(
@@ -150,10 +165,17 @@ class SandboxHost:
             except (TypeError, ValueError) as exc:
                 raise ProgramError(type(exc).__name__, str(exc)) from None
             wire = pack(data)
-        self.conn.send_bytes(self._frame("effect", name, wire, payload=payload))
-        self.now_ms = int(time.time() * 1000)
+        conn = self.conn
+        conn.send_bytes(self._frame("effect", name, wire, payload=payload))
+        # A few polls before blocking, yielding the CPU between them (the supervisor may
+        # need this very core): a trivial effect's answer comes back within microseconds,
+        # and a blocked process's wake-up costs tens of them.
+        for _ in range(SPIN_POLLS):
+            if conn.poll(0):
+                break
+            os.sched_yield()
         while True:
-            header, _ = decode(self.conn.recv_bytes())
+            header, _ = decode(conn.recv_bytes())
             kind = header[0]
             if kind == "ok":
                 return unpack(header[1])
@@ -189,7 +211,6 @@ class SandboxHost:
 
     def flush(self) -> None:
         self.conn.send_bytes(self._frame("recs"))
-        self.now_ms = int(time.time() * 1000)
 
     def send(self, kind: str, *fields: Any) -> None:
         self.conn.send_bytes(self._frame(kind, *fields))

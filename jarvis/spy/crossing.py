@@ -52,7 +52,7 @@ class TooLarge(ValueError):
 
 
 class _Walk:
-    __slots__ = ("budget", "check", "memo", "nodes", "size", "what")
+    __slots__ = ("budget", "check", "cycles", "memo", "nodes", "size", "what")
 
     def __init__(self, what: str, budget: int, check: Callable[[], None] | None) -> None:
         self.what = what
@@ -60,6 +60,7 @@ class _Walk:
         self.check = check
         self.size = 0
         self.nodes = 0
+        self.cycles = 0  # cycle markers written: a container below one is not memoised
         # id -> (data, json size) of containers converted without meeting a cycle.
         self.memo: dict[int, tuple[object, int]] = {}
 
@@ -97,14 +98,26 @@ def render(
     return data, spy_type_name(value), walk.size
 
 
+def _leaf(v: object, w: _Walk) -> tuple[bool, object]:
+    """A scalar's rendering, counted: (True, data); (False, None) for anything else."""
+    t = type(v)
+    if t is str:
+        w.size += len(v) + 2 if v.isascii() and v.isprintable() else 6 * len(v) + 2  # type: ignore[attr-defined]
+        return True, v
+    if t is int and _INT64_MIN <= v <= _INT64_MAX:  # type: ignore[operator]
+        w.size += v.bit_length() * 10 // 33 + 2  # type: ignore[attr-defined]
+        return True, v
+    if t is bool or v is None:
+        w.size += 5
+        return True, v
+    if t is float and math.isfinite(v):  # type: ignore[arg-type]
+        w.size += 24
+        return True, v
+    return False, None
+
+
 def _render(value: object, depth: int, active: set[int], w: _Walk) -> object:
     t = type(value)
-    if t is str:
-        w.add(_str_size(value))  # type: ignore[arg-type]
-        return value
-    if t is bool or value is None:
-        w.add(5)
-        return value
     if t is int:
         if _INT64_MIN <= value <= _INT64_MAX:  # type: ignore[operator]
             w.add(value.bit_length() * 10 // 33 + 2)  # type: ignore[attr-defined]  # digits, sign
@@ -118,6 +131,10 @@ def _render(value: object, depth: int, active: set[int], w: _Walk) -> object:
     if t is float:
         w.add(24)
         return value if math.isfinite(value) else str(value)  # type: ignore[arg-type]
+    ok, data = _leaf(value, w)
+    if ok:
+        w.add(0)
+        return data
     if t is dict or t in _ARRAYS or isinstance(value, _View):
         if depth >= MAX_DEPTH:
             w.add(5)
@@ -129,35 +146,41 @@ def _render(value: object, depth: int, active: set[int], w: _Walk) -> object:
             w.add(hit[1])
             return hit[0]
         if key in active:
+            w.cycles += 1
             w.add(5)
             return "[...]" if t is list else "(...)" if t is tuple else "{...}"
         active.add(key)
         start = w.size
-        cycles = len(active)
+        cycles = w.cycles
         try:
             w.visit()
-            w.add(2)
-            data: object
+            w.size += 2
             if t is dict:
                 items = value.items()  # type: ignore[attr-defined]
                 if all(type(k) is str for k in value):  # type: ignore[attr-defined]
                     out: dict[str, object] = {}
                     for k, v in items:
-                        w.add(_str_size(k) + 2)
-                        out[k] = _render(v, depth + 1, active, w)
+                        w.size += len(k) + 4 if k.isascii() and k.isprintable() else 6 * len(k) + 4
+                        ok, d = _leaf(v, w)
+                        out[k] = d if ok else _render(v, depth + 1, active, w)
                     data = out
                 else:
                     data = [
                         [_render(k, depth + 1, active, w), _render(v, depth + 1, active, w)]
                         for k, v in items
                     ]
-                    w.add(4 * len(data))  # type: ignore[arg-type]
+                    w.size += 4 * len(data)  # type: ignore[arg-type]
             else:
-                data = [_render(v, depth + 1, active, w) for v in value]  # type: ignore[attr-defined]
-                w.add(len(data))  # type: ignore[arg-type]
+                arr: list[object] = []
+                for v in value:  # type: ignore[attr-defined]
+                    ok, d = _leaf(v, w)
+                    arr.append(d if ok else _render(v, depth + 1, active, w))
+                w.size += len(arr)
+                data = arr
+            w.add(0)  # the budget, checked once per container for its scalars
         finally:
             active.discard(key)
-        if cycles == len(active) + 1:  # nothing below referred back to an ancestor
+        if w.cycles == cycles:  # nothing below referred back to an ancestor: reusable
             w.memo[key] = (data, w.size - start)
         return data
     text = spy_repr(value, 4096)
