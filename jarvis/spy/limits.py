@@ -31,7 +31,7 @@ from types import CodeType, FrameType
 from typing import TYPE_CHECKING
 
 from jarvis.errors import LimitExceeded, SpyFrame
-from jarvis.spy.memory import held_bytes, program_roots
+from jarvis.spy.memory import builder_codes, building, held_bytes, program_roots
 
 if TYPE_CHECKING:
     from jarvis.spy.source import SourceText
@@ -134,6 +134,21 @@ _WARMUP_REFILLS = 64
 _RECHECK_S = 0.0005
 #: How often to measure the process's resident memory (see ``resident_bytes``).
 _MEMORY_PROBE_S = 0.001
+#: Resident growth between two heap walks, as a share of ``max_memory_bytes`` (bounded):
+#: how far the process may grow past a walk that found the program holding little before
+#: the next walk looks again. Bounds how far past the limit a growing program gets.
+_MEMORY_STEP_SHARE = 8
+_MEMORY_STEP_MIN = 1 * MiB
+_MEMORY_STEP_MAX = 32 * MiB
+#: Growth past the limit the meter charges to the program without the walk's
+#: confirmation while one of its comprehensions is building a value (which no walk can
+#: see): half the limit, at least 16 MiB (interpreter noise), at most 64 MiB (the OS
+#: address-space cap of a sandbox is the limit plus 512 MiB).
+_MEMORY_MARGIN_MIN = 16 * MiB
+_MEMORY_MARGIN_MAX = 64 * MiB
+#: A walk that found nothing wrong is not repeated, at the same resident size, before
+#: this many times its own duration has passed: walks take at most ~5% of the run.
+_WALK_SPACING = 20
 #: Frames pushed per call tick: a SPy call is one frame and one tick, a comprehension
 #: one frame and one tick (when it is created); a Python-level SPy builtin between two
 #: SPy calls (``sorted(key=f)``) makes two frames per tick. While that bound holds the
@@ -223,11 +238,18 @@ class Meter:
         # refill's sys._getframe(k) probe: k counted from refill, one frame below
         # call_chunk (where max_depth is counted from).
         self.probe_frames = self.base_total + self.max_depth - 1
-        # Memory: resident growth of the process while this run holds the interpreter.
-        self.memory = resident_bytes()
-        self.memory_used = 0
-        self.memory_wall = self.started
-        self.memory_cpu = time.thread_time()
+        # Memory: the process's resident growth since now (see probe_memory).
+        cap = limits.max_memory_bytes
+        self.memory = resident_bytes()  # the baseline; None: no /proc, no probes
+        self.memory_wall = self.started  # last probe
+        self.memory_low = self.memory or 0  # lowest resident size since the last walk
+        self.memory_due = 0.0  # no walk before this, unless the process grew a step
+        self.memory_held = 0  # what the last walk measured
+        self.memory_gap = 0  # growth past memory_low that calls for the next walk
+        self.memory_step = max(_MEMORY_STEP_MIN, min(cap // _MEMORY_STEP_SHARE, _MEMORY_STEP_MAX))
+        self.memory_margin = max(_MEMORY_MARGIN_MIN, min(cap // 2, _MEMORY_MARGIN_MAX))
+        self.alloc_left = self.memory_step  # guarded bytes until the next probe (allocating)
+        self.builders = builder_codes(code_objects)
         self.env: dict[str, object] = {}  # the program's globals, set by run_program
         self.loop_chain = itertools.chain.from_iterable(self._chunks(self.loops))
         self.call_chain = itertools.chain.from_iterable(self._chunks(self.calls))
@@ -320,7 +342,28 @@ class Meter:
                     f"{self.limits.max_wall_s:g} s (max_wall_s)"
                 )
             if now - self.memory_wall >= _MEMORY_PROBE_S and self.memory is not None:
-                self.probe_memory(now, time.thread_time())
+                self.probe_memory(now)
+        except BaseException as exc:
+            raise self.fail(exc) from None
+
+    def allocating(self, size: int) -> None:
+        """A guard lets an operation allocate about ``size`` bytes: probe every step.
+
+        Straight-line code (``a1 = "x" * 10**6`` two thousand times) has no ticks, so no
+        timed probe; its allocations pass the guards, which call this. Cheap: a
+        subtraction until ``memory_step`` bytes have passed.
+        """
+        left = self.alloc_left - size
+        if left > 0:
+            self.alloc_left = left
+            return
+        self.alloc_left = self.memory_step
+        if self.failure is not None:
+            raise self.failure
+        if self.memory is None:
+            return
+        try:
+            self.probe_memory(time.monotonic())
         except BaseException as exc:
             raise self.fail(exc) from None
 
@@ -384,7 +427,7 @@ class Meter:
             )
         cpu = time.thread_time()
         if now - self.memory_wall >= _MEMORY_PROBE_S and self.memory is not None:
-            self.probe_memory(now, cpu)
+            self.probe_memory(now)
         # Aim for a few milliseconds of *this thread's* running between checks, whatever
         # one step costs (wall time would shrink the chunks whenever other executions
         # share the interpreter, and make every tick a check).
@@ -401,34 +444,61 @@ class Meter:
             chunk = max(1, int(chunk * _TARGET_INTERVAL_S / elapsed))
         self.chunk = chunk
 
-    def probe_memory(self, now: float, cpu: float) -> None:
-        """Add the resident growth since the last probe, if this run caused it.
+    def probe_memory(self, now: float) -> None:
+        """Fail if the program holds more than ``max_memory_bytes``.
 
-        CPython runs one thread at a time; when this thread's CPU time advanced about as
-        much as the wall clock since the last probe, no other thread ran in between and
-        the growth is this run's. Intervals shared with other threads (or spent waiting
-        on the host) are skipped: the count can only err low, never blame a neighbour.
+        A run executes alone in its sandbox process, so the process's resident growth
+        since the run started is the run's: the program's values, plus what CPython
+        keeps after frees (pymalloc arenas, free lists, malloc's heap), plus the host's
+        record batches (bounded, small). Below the limit nothing more is done (one
+        ``pread``). Past it, the heap walk (``memory.held_bytes``) says what the program
+        holds, and the run fails when *both* exceed the limit: memory kept after frees
+        is never blamed on a program holding little, and nothing that program does can
+        lower the resident size the next probe reads (there is no account to reset).
+
+        The walk sees everything but values on a running frame's value stack, above all
+        the list a comprehension is building: while one of the program's
+        comprehensions is live, growth past the limit by more than ``memory_margin``
+        fails the run without the walk's confirmation.
+
+        Walks are spaced: after one that found the program holding ``held``, the next
+        waits until the process has grown by ``max(memory_step, limit - held)`` more,
+        or until ``_WALK_SPACING`` times that walk's duration has passed (the program
+        may be refilling memory kept after frees, which the resident size does not
+        show). A walk is therefore at most ~5% of a run, plus one per step of growth.
         """
         rss = resident_bytes()
         if rss is None or self.memory is None:
             return
-        if cpu - self.memory_cpu >= 0.8 * (now - self.memory_wall):
-            self.memory_used = max(0, self.memory_used + rss - self.memory)
-        self.memory, self.memory_wall, self.memory_cpu = rss, now, cpu
+        self.memory_wall = now
+        if rss < self.memory_low:
+            self.memory_low = rss
         cap = self.limits.max_memory_bytes
-        if self.memory_used > cap:
-            # The process grew by more than the limit while this run held the interpreter;
-            # measure what the program itself holds before blaming it (the host may be
-            # buffering records in this thread too).
-            held = held_bytes(
-                program_roots(self.env), cap, self.code_objects, sys._getframe(), self.base_frame
-            )
-            if held > cap:
-                raise self.limit(
-                    f"memory limit exceeded: the program holds more than {cap:,} bytes "
-                    "(max_memory_bytes)"
-                )
-            self.memory_used = held
+        grown = rss - self.memory
+        if grown <= cap:
+            return
+        frame = sys._getframe()
+        if grown > cap + self.memory_margin and building(frame, self.base_frame, self.builders):
+            raise self.memory_exceeded()
+        if rss < self.memory_low + self.memory_gap and now < self.memory_due:
+            return  # judged at about this size already
+        held = held_bytes(program_roots(self.env), cap, self.code_objects, frame, self.base_frame)
+        if held > cap:
+            raise self.memory_exceeded()
+        done = time.monotonic()
+        self.memory_held = held
+        self.memory_low = rss
+        # To hold more than the limit the program must add (limit - held); unless it
+        # reuses memory kept after frees (the spacing in time covers that), the process
+        # grows by at least that much first.
+        self.memory_gap = max(self.memory_step, cap - held)
+        self.memory_due = done + _WALK_SPACING * (done - now)
+
+    def memory_exceeded(self) -> LimitExceeded:
+        return self.limit(
+            f"memory limit exceeded: the program holds more than "
+            f"{self.limits.max_memory_bytes:,} bytes (max_memory_bytes)"
+        )
 
     def call_chunk(self, chunk: int) -> int:
         """The size of the next chunk of call ticks (or the recursion limit).

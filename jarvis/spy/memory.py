@@ -1,41 +1,295 @@
-"""How much memory a running program holds: the judge behind ``max_memory_bytes``.
+"""How much memory a running program holds: the second opinion behind ``max_memory_bytes``.
 
 Single operations are refused before they allocate (``guards.py``). What they cannot
 see is growth over many steps (``while True: lst.append([0] * 10000)``). The meter
-watches the process's resident size cheaply (``limits.resident_bytes``); when the growth
-attributed to the run passes the limit, this module measures what the program actually
-holds: the objects reachable from its globals and from the locals of its live frames,
-following only SPy values (containers, functions' defaults and closures, iterators,
-exceptions' args), never into the host, the builtins or a Book. Only if *that* passes
-the limit does the run fail: a host buffering records in the same thread, or another
-execution's garbage, is never blamed on the program.
+(``limits.py``) watches the process's resident size cheaply; once it has grown by more
+than the limit since the run started, this module measures what the program actually
+holds, so that memory CPython keeps after frees (pymalloc arenas, free lists, malloc's
+heap) is never blamed on a program that holds little.
 
-The walk is breadth-first and stops as soon as the total passes the budget, so a
-program holding a few huge values is judged after visiting a few objects.
+``held_bytes`` walks the objects reachable from the program's globals and from the
+locals of the frames live above ``run_program``, following what program values can
+hold: containers and their iterators, dict views, bound methods' ``__self__``
+(``("x" * 10**7).upper``), the program's functions' defaults and closures, suspended
+generators (their frame, value stack included), exceptions' args, tracebacks, causes
+and contexts, and through tracebacks the finished frames of the program's functions
+with their locals. It never follows into the host, the builtins, SPy's own functions
+or a Book: those count their own size only.
+
+Cheap by construction:
+
+- It stops as soon as the total passes the budget (the limit): a program holding a few
+  huge values is judged after visiting a few objects.
+- Objects are visited in batches with C-level ``map``/``compress``/``sum``; Python code
+  runs once per batch and once per container, not once per element.
+- An object whose reference count says it is referenced exactly once (by the container
+  being read) cannot be reached twice: it is counted without entering the ``seen`` set.
+  Walking a list of a million distinct ints keeps no million-entry set, which would
+  cost more memory than the ints just when memory is short.
+
+What no walk can see: values on the value stack of a *running* frame, above all the
+list a comprehension is building (CPython keeps it on the stack until the comprehension
+returns). ``building`` tells the meter when such a frame is live; the meter then
+charges resident growth to the program without the walk's confirmation
+(``Meter.probe_memory``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import sys
-from collections import deque
-from collections.abc import Iterable, Mapping
-from types import CodeType, FrameType, FunctionType, GeneratorType, MethodType
-from typing import Any
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import accumulate, compress, repeat
+from operator import is_, not_
+from types import (
+    BuiltinMethodType,
+    CellType,
+    CodeType,
+    FrameType,
+    FunctionType,
+    GeneratorType,
+    ModuleType,
+    TracebackType,
+)
 
-from jarvis.spy.containers import DictItems, DictKeys, SpyFrozenSet, SpyRange, SpySet
+from jarvis.spy.containers import DictItems, DictKeys, SpyFrozenSet, SpySet
 
-# Objects whose every referent is a program value: CPython's containers and iterators.
-_REFERENTS: frozenset[type] = frozenset(
-    {
-        list, tuple, dict, SpySet, SpyFrozenSet, map, filter, zip, enumerate, reversed,
-        type(iter([])), type(iter(())), type(iter({})), type(iter({}.values())),
-        type(iter({}.items())), type(iter("")), type(iter(b"")), type(iter(range(1))),
-        type(reversed([])), type(iter(set())),
-    }
+_ITERATOR_SAMPLES: tuple[object, ...] = (
+    iter([]), iter(()), iter({}), iter({}.values()), iter({}.items()), iter(""),
+    iter("\u20ac"), iter(b""), iter(range(1)), iter(range(2**70)), iter(set()),
+    reversed([]), reversed(()), reversed(range(1)), reversed(range(2**70)),
+    reversed({}), reversed({}.values()), reversed({}.items()), reversed("ab"),
+    map(len, ()), filter(None, ()), zip(), enumerate(()), iter(int, 1),
+    itertools.chain(), itertools.islice((), 0), {}.keys(), {}.values(), {}.items(),
 )  # fmt: skip
-_ATOMS: frozenset[type] = frozenset({int, float, bool, str, bytes, type(None)})
+#: Types whose every referent (``gc.get_referents``) is a program value, or an object
+#: the walk judges by its type in turn: iterators, views, tracebacks, the SPy views.
+_BY_REFERENTS: frozenset[type] = frozenset(
+    {*map(type, _ITERATOR_SAMPLES), TracebackType, DictKeys, DictItems}
+)
+#: Containers whose referents are their items (dicts: keys and values; sets: elements,
+#: ``None`` and their type).
+_CONTAINERS: frozenset[type] = frozenset({list, tuple, dict, SpySet, SpyFrozenSet})
+#: Never followed (a ``str`` refers to nothing): their size is all there is.
+_ATOMS: frozenset[type] = frozenset({int, float, bool, complex, str, bytes, type(None)})
+#: Code names of the frames that build their result on CPython's value stack.
+BUILDERS: frozenset[str] = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>"})
+#: Objects per batch: a container with more items is read in chunks of this many, so
+#: the walk's own lists stay small (the walk runs when memory is short).
+_CHUNK = 1 << 14
+#: Small containers are read together through ``gc.get_referents`` until their items
+#: reach ``_CHUNK``; other objects (iterators, frames...) this many at a time.
+_GROUP_OBJECTS = 1 << 10
+_CO_OPTIMIZED = 0x0001
+
+
+def _flags(batch: list[object], unshared: int) -> list[bool]:
+    """For each object of ``batch``: is its reference count exactly ``unshared``?"""
+    return list(map(unshared.__eq__, map(sys.getrefcount, batch)))
+
+
+def _calibrate() -> int:
+    """The count ``_flags`` sees for an object referenced once besides by the batch (a
+    list the walk made): CPython 3.11 counts that reference, the batch's slot and the
+    iterator's temporary. 0 (every object then goes through ``seen``) unless one more
+    reference shows."""
+    holder = [object()]
+    batch = list(holder)
+    count = next(map(sys.getrefcount, batch))
+    once = _flags(batch, count)
+    another = list(holder)
+    twice = _flags(batch, count)
+    del another
+    return count if once == [True] and twice == [False] else 0
+
+
+_UNSHARED = _calibrate()
+#: ``sys.getsizeof`` adds the cycle collector's header to a container's ``__sizeof__``.
+_GC_HEADER = sys.getsizeof([]) - [].__sizeof__()
+#: ``__sizeof__`` of the commonest types, called directly: ``sys.getsizeof`` looks the
+#: method up on every call, ~5x slower. The value is what to add per object.
+_SIZEOF: dict[type, tuple[object, int]] = {
+    int: (int.__sizeof__, 0), float: (float.__sizeof__, 0), str: (str.__sizeof__, 0),
+    bytes: (bytes.__sizeof__, 0), list: (list.__sizeof__, _GC_HEADER),
+    tuple: (tuple.__sizeof__, _GC_HEADER), dict: (dict.__sizeof__, _GC_HEADER),
+}  # fmt: skip
+
+
+class _Walk:
+    """One measurement: batches to visit, the ids of shared objects seen, a total."""
+
+    __slots__ = ("budget", "code_objects", "seen", "sources", "todo", "total", "wrapper")
+
+    def __init__(self, budget: int, code_objects: frozenset[CodeType]) -> None:
+        from jarvis.spy.builtins import _BoundWrapper  # builtins is above memory
+
+        self.budget = budget
+        self.code_objects = code_objects
+        self.wrapper: type = _BoundWrapper  # a guarded method (``s.join``): its ``_owner``
+        self.seen: set[int] = set()
+        # (batch, True if every object must go through ``seen``)
+        self.todo: list[tuple[list[object], bool]] = []
+        self.sources: list[Iterator[list[object]]] = []  # big containers, chunk by chunk
+        self.total = 0
+
+    def run(self) -> int:
+        todo = self.todo
+        sources = self.sources
+        while self.total <= self.budget:
+            if todo:
+                batch, shared_only = todo.pop()
+                self.visit(batch, shared_only)
+            elif sources:
+                chunk = next(sources[-1], None)
+                if chunk is None:
+                    sources.pop()
+                else:
+                    self.visit(chunk, False)
+            else:
+                break
+        return self.total
+
+    def visit(self, batch: list[object], shared_only: bool) -> None:
+        """Count the objects of ``batch`` not counted yet; queue what they hold.
+
+        ``batch`` is a list the walk made, so it holds one reference to each object; an
+        object with exactly one more is referenced only by the container the batch was
+        read from, and reached only through it: no need to remember it in ``seen``.
+        """
+        holders: list[object] = []
+        if len(batch) > 1 and all(map(is_, batch, repeat(batch[0]))):
+            batch, shared_only = batch[:1], True  # [x] * n: one object, shared
+        shared = batch
+        if _UNSHARED and not shared_only:
+            flags = _flags(batch, _UNSHARED)
+            if all(flags):
+                single, shared = batch, []
+            elif any(flags):
+                single = list(compress(batch, flags))
+                shared = list(compress(batch, map(not_, flags)))
+            else:
+                single = []
+            if single:
+                holders = self.count(single)
+        if shared:
+            by_id = dict(zip(map(id, shared), shared, strict=True))
+            new = by_id.keys() - self.seen
+            if new:
+                self.seen |= new
+                holders += self.count(list(map(by_id.__getitem__, new)))
+        if holders and self.total <= self.budget:
+            self.follow(holders)
+
+    def count(self, objs: list[object]) -> list[object]:
+        """Add the sizes of ``objs`` to the total; return those that hold others."""
+        types = list(map(type, objs))
+        first = types[0]
+        if types.count(first) == len(types):  # one type, as in most containers
+            sizeof, header = _SIZEOF.get(first, (sys.getsizeof, 0))
+            self.total += sum(map(sizeof, objs)) + header * len(objs)  # type: ignore[call-overload]
+            return [] if first in _ATOMS else objs
+        self.total += sum(map(sys.getsizeof, objs))
+        return list(compress(objs, map(not_, map(_ATOMS.__contains__, types))))
+
+    def follow(self, holders: list[object]) -> None:
+        """Queue what each object of ``holders`` (no atoms) holds."""
+        plain = list(map(_CONTAINERS.__contains__, map(type, holders)))
+        containers = list(compress(holders, plain))
+        if containers:
+            self.containers(containers)
+        if len(containers) < len(holders):
+            self.others(compress(holders, map(not_, plain)))
+
+    def containers(self, containers: list[object]) -> None:
+        """Lists, tuples, dicts and sets, the bulk of a heap, with no Python loop per
+        container: big ones are read in chunks, small ones through ``gc.get_referents``
+        (items; a dict's keys and values; a set's elements, ``None``s and type) about
+        ``_CHUNK`` items at a time."""
+        sizes = list(map(len, containers))  # type: ignore[arg-type]
+        big = list(map(_CHUNK.__lt__, sizes))
+        for obj in compress(containers, big):
+            t = type(obj)
+            if t is list or t is tuple:
+                self.sources.append(_slices(obj))  # type: ignore[arg-type]
+            else:
+                self.sources.append(_chunks(dict.keys(obj)))  # type: ignore[arg-type]
+                if t is dict:
+                    self.sources.append(_chunks(dict.values(obj)))  # type: ignore[arg-type]
+        small = list(compress(containers, map(not_, big)))
+        ends = list(accumulate(compress(sizes, map(not_, big))))
+        start, done, n = 0, 0, len(small)
+        todo = self.todo
+        while start < n:
+            stop = max(bisect_right(ends, done + _CHUNK, start), start + 1)
+            todo.append((gc.get_referents(*small[start:stop]), False))
+            done = ends[stop - 1]
+            start = stop
+
+    def others(self, holders: Iterable[object]) -> None:
+        """Everything but the plain containers: judged one by one, by type."""
+        group: list[object] = []
+        todo = self.todo
+        code_objects = self.code_objects
+        for obj in holders:
+            t = type(obj)
+            if t in _BY_REFERENTS:
+                pass
+            elif t is FunctionType:
+                if obj.__code__ in code_objects:  # type: ignore[attr-defined]
+                    todo.append((_function_parts(obj), False))  # type: ignore[arg-type]
+                continue  # SPy's own functions: their size only
+            elif t is CellType:
+                # A cell's value is also what a live frame's f_locals shows for it: the
+                # two paths are one reference, so both go through ``seen``.
+                with contextlib.suppress(ValueError):  # an empty cell
+                    todo.append(([obj.cell_contents], True))  # type: ignore[attr-defined]
+                continue
+            elif t is GeneratorType:
+                if obj.gi_running:  # type: ignore[attr-defined]
+                    continue  # its frame is live: walked with the stack, not twice
+                # suspended: its frame's locals and value stack
+            elif t is FrameType:
+                if obj.f_code not in code_objects:  # type: ignore[attr-defined]
+                    continue  # run_program's frame, a guard's: their size only
+                # a finished frame: its locals and stack; a live one: f_back only
+            elif t is BuiltinMethodType:
+                owner = obj.__self__  # type: ignore[attr-defined]
+                if owner is not None and type(owner) is not ModuleType:
+                    todo.append(([owner], False))
+                continue
+            elif t is self.wrapper:
+                todo.append(([obj._owner], False))  # type: ignore[attr-defined]
+                continue
+            elif not isinstance(obj, BaseException):  # args, traceback, cause, context
+                continue  # anything else (types, Books, SPy internals): its own size
+            group.append(obj)
+            if len(group) >= _GROUP_OBJECTS:
+                todo.append((gc.get_referents(*group), False))
+                group = []
+        if group:
+            todo.append((gc.get_referents(*group), False))
+
+
+def _slices(seq: list[object] | tuple[object, ...]) -> Iterator[list[object]]:
+    """A big list or tuple, ``_CHUNK`` items at a time, each chunk a list of its own."""
+    for i in range(0, len(seq), _CHUNK):
+        chunk = seq[i : i + _CHUNK]
+        yield chunk if type(chunk) is list else list(chunk)
+
+
+def _chunks(view: Iterable[object]) -> Iterator[list[object]]:
+    """A big dict's keys or values, ``_CHUNK`` at a time."""
+    it = iter(view)
+    while chunk := list(itertools.islice(it, _CHUNK)):
+        yield chunk
+
+
+def _function_parts(fn: FunctionType) -> list[object]:
+    """What a program function holds: its defaults and its closure (a tuple of cells)."""
+    return [p for p in (fn.__defaults__, fn.__kwdefaults__, fn.__closure__) if p]
 
 
 def held_bytes(
@@ -45,59 +299,64 @@ def held_bytes(
     frame: FrameType | None,
     base: FrameType | None,
 ) -> int:
-    """Bytes held by ``roots`` and the program frames from ``frame`` down to ``base``.
+    """Bytes held by ``roots`` and by the frames from ``frame`` down to ``base``.
 
-    Returns as soon as the total passes ``budget`` (the exact total is not needed then).
+    ``roots`` are the program's globals (``program_roots``). The frames above ``base``
+    (``run_program``'s) are the program's and SPy's helpers' (a builtin materialising
+    an iterator holds the list it is building in a local): all their locals count.
+    Returns as soon as the total passes ``budget``; below it the total is exact for what
+    the walk can see (``sys.getsizeof`` of each object reached, each counted once).
     """
-    seen: set[int] = set()
-    todo: deque[object] = deque(roots)
+    walk = _Walk(budget, code_objects)
+    values: list[object] = list(roots)
+    cells: list[object] = []
     f = frame
     while f is not None and f is not base:
-        if f.f_code in code_objects:
-            todo.extend(f.f_locals.values())
+        _locals(f, values, cells)
         f = f.f_back
-    total = 0
-    getsizeof = sys.getsizeof
-    while todo:
-        obj = todo.popleft()
-        key = id(obj)
-        if key in seen:
-            continue
-        seen.add(key)
-        t = type(obj)
-        total += getsizeof(obj)
-        if total > budget:
-            return total
-        if t in _ATOMS:
-            continue
-        if t in _REFERENTS:
-            todo.extend(gc.get_referents(obj))
-        elif t is DictKeys or t is DictItems:
-            todo.append(obj._d)  # type: ignore[attr-defined]
-        elif t is FunctionType:
-            todo.extend(_function_parts(obj))  # type: ignore[arg-type]
-        elif t is MethodType:
-            todo.append(obj.__self__)  # type: ignore[attr-defined]
-        elif t is GeneratorType:
-            gen_frame = obj.gi_frame  # type: ignore[attr-defined]
-            if gen_frame is not None:
-                todo.extend(gen_frame.f_locals.values())
-        elif isinstance(obj, BaseException):
-            todo.extend(obj.args)
-        elif t is SpyRange:
-            continue  # a few ints; its meter hook is the runtime's
-        # Anything else (builtins, types, Books, namespaces): its own size, not followed.
-    return total
+    walk.todo.append((cells, True))
+    walk.todo.append((values, False))
+    return walk.run()
 
 
-def _function_parts(fn: FunctionType) -> list[Any]:
-    parts: list[Any] = list(fn.__defaults__ or ())
-    if fn.__kwdefaults__:
-        parts.extend(fn.__kwdefaults__.values())
-    for cell in fn.__closure__ or ():
-        with contextlib.suppress(ValueError):  # an empty cell
-            parts.append(cell.cell_contents)
-    return parts
+def _locals(frame: FrameType, values: list[object], cells: list[object]) -> None:
+    """Add a live frame's local values to ``values``, its cells' values to ``cells``.
+
+    ``f_locals`` copies the fast locals into a dict the frame keeps, which would keep
+    values alive after the program dropped them: it is cleared again (harmless for an
+    optimised frame, whose fast locals are the truth; SPy runs no other kind).
+    """
+    snapshot = frame.f_locals
+    code = frame.f_code
+    if code.co_cellvars or code.co_freevars:
+        shared = {*code.co_cellvars, *code.co_freevars}
+        for name, value in snapshot.items():
+            (cells if name in shared else values).append(value)
+    else:
+        values += snapshot.values()
+    if code.co_flags & _CO_OPTIMIZED:
+        snapshot.clear()
+
+
+def building(
+    frame: FrameType | None, base: FrameType | None, builders: frozenset[CodeType]
+) -> bool:
+    """Is a frame running one of ``builders`` (``builder_codes``) live below ``frame``?"""
+    f = frame
+    while f is not None and f is not base:
+        if f.f_code in builders:
+            return True
+        f = f.f_back
+    return False
+
+
+def builder_codes(code_objects: frozenset[CodeType]) -> frozenset[CodeType]:
+    """Code that builds a value where no walk sees it: the program's comprehensions (on
+    the value stack) and ``Guards.materialize`` (``list(islice(it, n))`` in C)."""
+    from jarvis.spy.guards import Guards  # guards is above memory
+
+    own = frozenset(c for c in code_objects if c.co_name in BUILDERS)
+    return own | {Guards.materialize.__code__}
 
 
 def program_roots(env: Mapping[str, object]) -> list[object]:
