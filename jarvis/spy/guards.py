@@ -88,6 +88,7 @@ class Guards:
     def need(self, size: int, what: str) -> None:
         if size > self.cap:
             raise self.too_big(what, size)
+        self.meter.allocating(size)  # memory probes for code without ticks (limits.py)
 
     def int_too_big(self, bits: int) -> LimitExceeded:
         return self.meter.limit(
