@@ -88,7 +88,8 @@ class Guards:
     def need(self, size: int, what: str) -> None:
         if size > self.cap:
             raise self.too_big(what, size)
-        self.meter.allocating(size)  # memory probes for code without ticks (limits.py)
+        if size > 4096:  # memory probes for code without ticks; small ones wait for a tick
+            self.meter.allocating(size)
 
     def int_too_big(self, bits: int) -> LimitExceeded:
         return self.meter.limit(
