@@ -244,7 +244,6 @@ class Meter:
         self.memory_wall = self.started  # last probe
         self.memory_low = self.memory or 0  # lowest resident size since the last walk
         self.memory_due = 0.0  # no walk before this, unless the process grew a step
-        self.memory_held = 0  # what the last walk measured
         self.memory_gap = 0  # growth past memory_low that calls for the next walk
         self.memory_step = max(_MEMORY_STEP_MIN, min(cap // _MEMORY_STEP_SHARE, _MEMORY_STEP_MAX))
         self.memory_margin = max(_MEMORY_MARGIN_MIN, min(cap // 2, _MEMORY_MARGIN_MAX))
@@ -486,7 +485,6 @@ class Meter:
         if held > cap:
             raise self.memory_exceeded()
         done = time.monotonic()
-        self.memory_held = held
         self.memory_low = rss
         # To hold more than the limit the program must add (limit - held); unless it
         # reuses memory kept after frees (the spacing in time covers that), the process

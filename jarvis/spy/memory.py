@@ -8,13 +8,20 @@ holds, so that memory CPython keeps after frees (pymalloc arenas, free lists, ma
 heap) is never blamed on a program that holds little.
 
 ``held_bytes`` walks the objects reachable from the program's globals and from the
-locals of the frames live above ``run_program``, following what program values can
-hold: containers and their iterators, dict views, bound methods' ``__self__``
-(``("x" * 10**7).upper``), the program's functions' defaults and closures, suspended
-generators (their frame, value stack included), exceptions' args, tracebacks, causes
-and contexts, and through tracebacks the finished frames of the program's functions
-with their locals. It never follows into the host, the builtins, SPy's own functions
-or a Book: those count their own size only.
+locals of the live frames of the program and of SPy's builtins (never the host's, nor
+what the host calls), following what program values can hold: containers and their
+iterators, dict views, bound methods' ``__self__`` (``("x" * 10**7).upper``), the
+program's functions' defaults and closures, suspended generators (their frame, value
+stack included), exceptions' args, tracebacks, causes and contexts, and through
+tracebacks the finished frames of the program's functions with their locals. It never
+follows into the host, the builtins, SPy's own functions or a Book: those count their
+own size only.
+
+What no walk can see: values on the value stack of a *running* frame, above all the
+list a comprehension is building (CPython keeps it on the stack until the comprehension
+returns), and the batch ``Guards.materialize`` builds in C. ``building`` tells the
+meter when such a frame is live; the meter then charges resident growth to the program
+without the walk's confirmation (``Meter.probe_memory``).
 
 Cheap by construction:
 
@@ -25,13 +32,9 @@ Cheap by construction:
 - An object whose reference count says it is referenced exactly once (by the container
   being read) cannot be reached twice: it is counted without entering the ``seen`` set.
   Walking a list of a million distinct ints keeps no million-entry set, which would
-  cost more memory than the ints just when memory is short.
-
-What no walk can see: values on the value stack of a *running* frame, above all the
-list a comprehension is building (CPython keeps it on the stack until the comprehension
-returns). ``building`` tells the meter when such a frame is live; the meter then
-charges resident growth to the program without the walk's confirmation
-(``Meter.probe_memory``).
+  cost more memory than the ints just when memory is short. (A cell's value is the one
+  exception: a live frame's ``f_locals`` shows it without a reference of its own, so
+  cells' values always go through ``seen``.) Big containers are read in chunks.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import itertools
+import os
 import sys
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping
@@ -84,6 +88,12 @@ _CHUNK = 1 << 14
 #: reach ``_CHUNK``; other objects (iterators, frames...) this many at a time.
 _GROUP_OBJECTS = 1 << 10
 _CO_OPTIMIZED = 0x0001
+#: SPy's modules whose functions run for the program (builtins, guards, containers):
+#: their live frames' locals are the program's values in the making.
+_HELPER_FILES: frozenset[str] = frozenset(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+    for name in ("builtins.py", "guards.py", "containers.py", "namespaces.py", "values.py")
+)
 
 
 def _flags(batch: list[object], unshared: int) -> list[bool]:
@@ -299,21 +309,31 @@ def held_bytes(
     frame: FrameType | None,
     base: FrameType | None,
 ) -> int:
-    """Bytes held by ``roots`` and by the frames from ``frame`` down to ``base``.
+    """Bytes held by ``roots`` and by the live frames from ``frame`` down to ``base``.
 
-    ``roots`` are the program's globals (``program_roots``). The frames above ``base``
-    (``run_program``'s) are the program's and SPy's helpers' (a builtin materialising
-    an iterator holds the list it is building in a local): all their locals count.
+    ``roots`` are the program's globals (``program_roots``). Of the frames above
+    ``base`` (``run_program``'s), the locals count of the program's and of SPy's
+    builtins and guards (a builtin materialising an iterator holds the list it is
+    building in a local), but only below the oldest frame of anything else: the meter
+    itself, or the host (a host rendering a value for a log record, whose buffers are
+    not the program's, may call SPy's helpers too; the host never calls the program).
     Returns as soon as the total passes ``budget``; below it the total is exact for what
     the walk can see (``sys.getsizeof`` of each object reached, each counted once).
     """
     walk = _Walk(budget, code_objects)
-    values: list[object] = list(roots)
-    cells: list[object] = []
+    chain: list[FrameType] = []
     f = frame
     while f is not None and f is not base:
-        _locals(f, values, cells)
+        code = f.f_code
+        if code in code_objects or code.co_filename in _HELPER_FILES:
+            chain.append(f)
+        else:
+            chain.clear()  # it and everything it called are not the program's doing
         f = f.f_back
+    values: list[object] = list(roots)
+    cells: list[object] = []
+    for f in chain:
+        _locals(f, values, cells)
     walk.todo.append((cells, True))
     walk.todo.append((values, False))
     return walk.run()

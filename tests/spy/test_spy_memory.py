@@ -441,8 +441,22 @@ def test_walk_of_live_frames_counts_a_captured_local_once() -> None:
         return len(big)
 
     here = sys._getframe()
-    got = held_bytes([inner], UNLIMITED, frozenset({inner.__code__}), here, here.f_back)
+    code = frozenset({inner.__code__, here.f_code})
+    got = held_bytes([inner], UNLIMITED, code, here, here.f_back)
     assert sys.getsizeof(big) < got < sys.getsizeof(big) + 10**5
+
+
+def test_walk_skips_the_frames_of_the_host_and_what_it_calls() -> None:
+    mine = _big()  # a program frame's local: counted
+    here = sys._getframe()
+
+    def host_render() -> int:
+        buffer = [_big() for _ in range(10)]  # the host's: not the program's
+        got = held_bytes([], UNLIMITED, frozenset({here.f_code}), sys._getframe(), here.f_back)
+        return got + 0 * len(buffer)
+
+    got = host_render()
+    assert sys.getsizeof(mine) < got < 2 * sys.getsizeof(mine)
 
 
 def test_walk_stops_at_its_budget() -> None:
