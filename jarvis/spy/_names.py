@@ -34,6 +34,16 @@ IADD = "__spy_iadd"  # ``a += b`` slow path
 POW = "__spy_pow"  # ``a ** b`` slow path
 LSHIFT = "__spy_lshift"  # ``a << b`` slow path
 STAR = "__spy_star"  # operand of ``*x`` / ``a, *b = x``: size-checked
+FLOORDIV = "__spy_floordiv"  # ``a // b`` slow path (big ints: charged for the division)
+BIGINT = "__spy_BIG"  # ints in (NBIG, BIG) divide cheaply: the inline test of ``//`` and ``%``
+NEG_BIGINT = "__spy_NBIG"  # -BIG
+IN = "__spy_in"  # ``x in seq`` for a long list/tuple (charged for its comparisons)
+IN_SEQ = "__spy_INSEQ"  # the types whose ``in`` may go to IN: list, tuple
+IN_LEN = "__spy_INLEN"  # shorter sequences are searched inline
+NEST = "__spy_nest"  # first iterable of a generator expression: nesting depth checked
+SLICED = "__spy_sliced"  # object of ``o[i:j] = v``: a list checks the size of v first
+RAISE = "__spy_raise"  # ``raise X``: only Exception subclasses may be raised
+FSIMPLE = "__spy_FSIMPLE"  # types an f-string formats without SPy's str (bytes excluded)
 SET = "__spy_set"  # ``{a, b}``: SPy's insertion-ordered set
 
 # Static helpers (same for every run).

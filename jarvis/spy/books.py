@@ -81,7 +81,7 @@ class BookProcedure:
     def _spy_repr_name(value: object) -> str:
         return f"<book procedure {value._book}.{value._procedure}>"  # type: ignore[attr-defined]
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, /, *args: Any, **kwargs: Any) -> Any:  # kv.get(self=1) is a kwarg
         return self._call(self, args, kwargs)
 
 

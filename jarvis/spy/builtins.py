@@ -22,12 +22,23 @@ from __future__ import annotations
 
 import builtins as _py
 import functools
+import itertools
+import math
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from jarvis.errors import ProgramError
 from jarvis.spy import _names
+from jarvis.spy.arguments import (
+    MISSING,
+    clinic,
+    exactly_one,
+    must_be_str,
+    no_arguments,
+    no_keywords,
+    positional,
+)
 from jarvis.spy.books import BookNamespace, make_book_caller, validate_books
 from jarvis.spy.containers import (
     FROZENSET_METHODS,
@@ -43,7 +54,14 @@ from jarvis.spy.containers import (
     _SetBase,
 )
 from jarvis.spy.exceptions import EXCEPTION_TYPES, make_catch, program_error
-from jarvis.spy.guards import ELEMENT_BYTES, NUMBER_TYPES, Guards, itemsize
+from jarvis.spy.guards import (
+    BIG_INT,
+    ELEMENT_BYTES,
+    IN_INLINE_LEN,
+    NUMBER_TYPES,
+    Guards,
+    itemsize,
+)
 from jarvis.spy.namespaces import (
     JSON_NAMES,
     MATH_NAMES,
@@ -52,7 +70,14 @@ from jarvis.spy.namespaces import (
     make_json,
     make_math,
 )
-from jarvis.spy.values import SIMPLE_TYPES, SMALL_TYPES, mark_builtin, mark_type, spy_type_name
+from jarvis.spy.values import (
+    SIMPLE_TYPES,
+    SMALL_TYPES,
+    mark_builtin,
+    mark_type,
+    spy_repr,
+    spy_type_name,
+)
 
 if TYPE_CHECKING:
     from jarvis.spy.compiler import Program
@@ -131,6 +156,14 @@ GUARDED: frozenset[tuple[type, str]] = frozenset(
         *((str, m) for m in _TEXT_GROWING & _STR_METHODS),
         *((bytes, m) for m in _TEXT_GROWING & _BYTES_METHODS),
         (list, "extend"),
+        # Searching and sorting long lists: charged for their comparisons (a long str
+        # compared with each element), and list.index's message shows SPy's repr.
+        (list, "sort"),
+        (list, "index"),
+        (list, "count"),
+        (list, "remove"),
+        (tuple, "index"),
+        (tuple, "count"),
         (dict, "keys"),
         (dict, "items"),
         (dict, "update"),
@@ -172,29 +205,23 @@ _STATIC_BUILTINS: dict[str, object] = {
     "bool": bool,
     "callable": callable,
     "chr": chr,
-    "divmod": divmod,
-    "enumerate": enumerate,
-    "filter": filter,
     "float": float,
     "hex": hex,
-    "int": int,
     "len": len,
-    "map": map,
-    "max": max,
-    "min": min,
     "next": next,
     "oct": oct,
     "ord": ord,
     "reversed": reversed,
-    "round": round,
-    "zip": zip,
     **EXCEPTION_TYPES,
 }
 
-#: Builtins made per run (they close over its limits, meter or host).
+#: Builtins made per run (they close over its limits, meter or host). ``map``, ``filter``,
+#: ``zip`` and ``enumerate`` check how deeply lazy iterators nest; ``int``, ``divmod``,
+#: ``round``, ``max`` and ``min`` what a big int or a long list costs.
 _RUN_BUILTINS = (
-    "ascii", "bytes", "dict", "format", "frozenset", "isinstance", "iter", "json", "list",
-    "math", "pow", "range", "repr", "set", "sorted", "str", "sum", "tuple",
+    "ascii", "bytes", "dict", "divmod", "enumerate", "filter", "format", "frozenset", "int",
+    "isinstance", "iter", "json", "list", "map", "math", "max", "min", "pow", "range",
+    "repr", "round", "set", "sorted", "str", "sum", "tuple", "zip",
 )  # fmt: skip
 
 #: The effect builtins (they reach the host; every call is journaled by it).
@@ -236,6 +263,29 @@ def _codec(encoding: object, errors: object) -> tuple[str, str]:
     if errors not in _ERROR_HANDLERS:
         raise LookupError(f"unknown error handler name '{errors}'")
     return encoding, errors
+
+
+def encoded_size(text: str, encoding: str, errors: str) -> int:
+    """Upper bound of ``len(text.encode(encoding, errors))`` (a byte-order mark included)."""
+    enc = encoding.lower().replace("_", "-")
+    ascii_text = text.isascii()
+    if enc.startswith(("utf-32", "utf32")):
+        per = 4
+    elif enc.startswith(("utf-16", "utf16")):
+        per = 2 if ascii_text else 4
+    elif enc in ("utf-8", "utf8"):
+        per = 1 if ascii_text else 4
+    else:
+        per = 1  # the single-byte codecs
+    if not ascii_text and errors in ("xmlcharrefreplace", "backslashreplace"):
+        per = max(per, 10)  # "&#1114111;", "\\U0010ffff"
+    return len(text) * per + 4
+
+
+def decoded_size(data: bytes, errors: str) -> int:
+    """Upper bound of the bytes of ``data.decode(...)``: at most one character per byte
+    (four with ``backslashreplace``), four bytes per character."""
+    return len(data) * (16 if errors == "backslashreplace" else 4)
 
 
 class Environment:
@@ -288,24 +338,33 @@ class Environment:
         b: dict[str, object] = dict(_STATIC_BUILTINS)
         b.update(
             {
-                "ascii": mark_builtin(g.ascii_, "ascii"),
+                "ascii": mark_builtin(self.ascii_, "ascii"),
                 "bytes": mark_type(self.bytes_, bytes),
                 "dict": mark_type(self.dict_, dict),
-                "format": mark_builtin(g.format_, "format"),
+                "divmod": mark_builtin(self.divmod_, "divmod"),
+                "enumerate": mark_type(self.enumerate_, enumerate),
+                "filter": mark_type(self.filter_, filter),
+                "format": mark_builtin(self.format_, "format"),
                 "frozenset": mark_type(self.frozenset_, SpyFrozenSet),
-                "isinstance": mark_builtin(isinstance_, "isinstance"),
+                "int": mark_type(self.int_, int),
+                "isinstance": mark_builtin(self.isinstance_, "isinstance"),
                 "iter": mark_builtin(self.iter_, "iter"),
                 "json": make_json(g),
                 "list": mark_type(self.list_, list),
+                "map": mark_type(self.map_, map),
                 "math": make_math(g),
-                "pow": mark_builtin(g.pow, "pow"),
+                "max": mark_builtin(self.max_, "max"),
+                "min": mark_builtin(self.min_, "min"),
+                "pow": mark_builtin(self.pow_, "pow"),
                 "range": mark_type(self.range_, SpyRange),
-                "repr": mark_builtin(g.repr_, "repr"),
+                "repr": mark_builtin(self.repr_, "repr"),
+                "round": mark_builtin(self.round_, "round"),
                 "set": mark_type(self.set_, SpySet),
                 "sorted": mark_builtin(self.sorted_, "sorted"),
                 "str": mark_type(self.str_, str),
                 "sum": mark_builtin(self.sum_, "sum"),
                 "tuple": mark_type(self.tuple_, tuple),
+                "zip": mark_type(self.zip_, zip),
             }
         )
         b.update(self.effect_builtins())
@@ -337,6 +396,16 @@ class Environment:
                 _names.IADD: g.iadd,
                 _names.POW: g.pow,
                 _names.LSHIFT: g.lshift,
+                _names.FLOORDIV: g.floordiv,
+                _names.BIGINT: BIG_INT,
+                _names.NEG_BIGINT: -BIG_INT,
+                _names.IN: g.contains,
+                _names.IN_SEQ: _IN_SEQ,
+                _names.IN_LEN: IN_INLINE_LEN,
+                _names.NEST: g.nest,
+                _names.SLICED: g.sliced,
+                _names.RAISE: raise_,
+                _names.FSIMPLE: _FSTRING_SIMPLE,
                 _names.STAR: g.star,
                 _names.SET: SpySet,
                 _names.CATCH: make_catch(self.program.code_objects),
@@ -371,14 +440,19 @@ class Environment:
         g = self.guards
         env = self
 
-        def print_(
-            site: object,
-            /,
-            *args: object,
-            sep: object = " ",
-            end: object = "\n",
-            flush: object = False,
-        ) -> None:
+        def print_(site: object, /, *args: object, **kwargs: object) -> None:
+            sep: object = " "
+            end: object = "\n"
+            if kwargs:
+                for key, value in kwargs.items():
+                    if key == "sep":
+                        sep = value
+                    elif key == "end":
+                        end = value
+                    elif key == "file":  # CPython's print() takes file=; SPy has no files
+                        raise TypeError("print() got an unexpected keyword argument 'file'")
+                    elif key != "flush":
+                        raise TypeError(f"'{key}' is an invalid keyword argument for print()")
             if sep is None:
                 sep = " "
             elif type(sep) is not str:
@@ -511,40 +585,95 @@ class Environment:
         return self.gate_attr(obj, name)
 
     def guarded_method(self, obj: Any, name: str) -> Any:
-        g = self.guards
         t = type(obj)
         method = getattr(obj, name)
         if t is dict:
             if name == "keys":
-                return mark_method(functools.partial(DictKeys, obj), "keys", obj)
+                return mark_method(functools.partial(_view, DictKeys, obj, "dict.keys"), name, obj)
             if name == "items":
-                return mark_method(functools.partial(DictItems, obj), "items", obj)
+                return mark_method(functools.partial(_view, DictItems, obj, "dict.items"), name, obj)
             if name == "update":
                 return mark_method(functools.partial(self.dict_update, obj), "update", obj)
-        if t is list:  # extend
-            return mark_method(lambda iterable, /: method(g.star(iterable, len(obj))), name, obj)
+        if t is list or t is tuple:
+            return mark_method(functools.partial(self.seq_method, obj, name, method), name, obj)
         if t in SET_TYPES or t is DictKeys or t is DictItems:
-            return mark_method(lambda *others: method(*[g.star(o) for o in others]), name, obj)
+            qualname = f"{spy_type_name(obj)}.{name}"
+            return mark_method(
+                functools.partial(self.set_method, qualname, method), name, obj
+            )
         return mark_method(functools.partial(self.text_method, obj, name, method), name, obj)
 
-    def dict_update(self, d: dict[Any, Any], other: Any = (), /, **kwargs: Any) -> None:
-        if type(other) is not dict:
-            if isinstance(other, _SetBase):
-                other = list(other)
-            other = self.guards.star(other)
-        d.update(other, **kwargs)
+    def set_method(
+        self, qualname: str, method: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> Any:
+        """A set (or dict view) method taking iterables: each is size-checked first."""
+        g = self.guards
+        if qualname.endswith(_SET_ONE_ARG):
+            return method(g.star(exactly_one(qualname, args, kwargs)))
+        no_keywords(qualname, kwargs)
+        return method(*[g.star(o) for o in args])
+
+    def seq_method(
+        self, seq: Any, name: str, method: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> Any:
+        """list/tuple methods that copy an iterable, search or sort: checked, charged."""
+        g = self.guards
+        tname = "list" if type(seq) is list else "tuple"
+        if name == "extend":
+            return method(g.star(exactly_one("list.extend", args, kwargs), len(seq)))
+        if name == "sort":
+            if args:
+                raise TypeError("sort() takes no positional arguments")
+            clinic("sort", (), kwargs, ("key", "reverse"))
+            g.sort_cost(seq)
+            return method(**kwargs)
+        if name == "index":
+            no_keywords(f"{tname}.index", kwargs)
+            positional("index", args, 1, 3)
+            g.compare_cost(args[0], len(seq))
+            try:
+                return method(*args)
+            except ValueError:
+                if tname == "tuple":
+                    raise
+                value = spy_repr(args[0], g.cap)
+            raise ValueError(f"{value} is not in list")  # CPython's, with SPy's repr
+        # count, remove
+        value = exactly_one(f"{tname}.{name}", args, kwargs)
+        g.compare_cost(value, len(seq))
+        return method(value)
+
+    def dict_update(self, d: dict[Any, Any], /, *args: Any, **kwargs: Any) -> None:
+        positional("update", args, 0, 1)
+        if args:
+            other = args[0]
+            if type(other) is not dict:
+                if isinstance(other, _SetBase):
+                    other = list(other)
+                other = self.guards.star(other)
+            d.update(other, **kwargs)
+        else:
+            d.update(**kwargs)
 
     def text_method(
-        self, s: Any, name: str, method: Callable[..., Any], *args: Any, **kwargs: Any
+        self, s: Any, name: str, method: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> Any:
-        """str/bytes methods whose result can outgrow their input: estimate, then run."""
+        """str/bytes methods whose result can outgrow their input: estimate, then run.
+
+        Every call shape CPython accepts is estimated; any other shape is left to the
+        method itself, which raises CPython's own TypeError before doing anything.
+        """
         g = self.guards
         n = len(s)
+        tname = "str" if type(s) is str else "bytes"
         size = None
         if name in ("center", "ljust", "rjust", "zfill"):
-            width = args[0] if args else kwargs.get("width", 0)
+            width = args[0] if args else 0
             if type(width) is int or type(width) is bool:
-                size = max(int(width), n) * itemsize(s)
+                per = itemsize(s)
+                if len(args) > 1 and type(args[1]) is type(s):
+                    per = max(per, itemsize(args[1]))  # a non-ASCII fill widens the result
+                size = max(int(width), n) * per
         elif name == "expandtabs":
             tab = args[0] if args else kwargs.get("tabsize", 8)
             if type(tab) is int and tab > 0:
@@ -552,13 +681,13 @@ class Environment:
         elif name == "replace":
             if len(args) >= 2 and type(args[0]) is type(s) and type(args[1]) is type(s):
                 old, new = args[0], args[1]
-                count = args[2] if len(args) > 2 else kwargs.get("count", -1)
+                count = args[2] if len(args) > 2 else -1
                 hits = (n + 1) if not old else s.count(old)
                 if type(count) is int and count >= 0:
                     hits = min(hits, count)
                 size = (n + hits * max(len(new) - len(old), 0)) * max(itemsize(s), itemsize(new))
         elif name == "join":
-            parts = g.star(args[0]) if args else []
+            parts = g.star(exactly_one(f"{tname}.join", args, kwargs))
             if len(parts) > 1:
                 try:
                     total = sum(map(len, parts))  # C speed; CPython checks the types itself
@@ -576,58 +705,74 @@ class Environment:
                 n + 1 if sep is None or type(sep) is not type(s) or not sep else s.count(sep) + 1
             )
             size = min(pieces, n + 1) * 64 + n
-        elif name == "encode":
-            encoding, errors = _codec(
-                args[0] if args else kwargs.get("encoding", "utf-8"),
-                args[1] if len(args) > 1 else kwargs.get("errors", "strict"),
-            )
+        elif name == "encode" or name == "decode":
+            encoding, errors = clinic(name, args, kwargs, ("encoding", "errors"))
+            encoding = "utf-8" if encoding is MISSING else encoding
+            errors = "strict" if errors is MISSING else errors
+            must_be_str(name, "encoding", encoding)
+            must_be_str(name, "errors", errors)
+            encoding, errors = _codec(encoding, errors)
             args, kwargs = (encoding, errors), {}
-            size = n * (1 if s.isascii() else 10)
-        elif name == "decode":
-            encoding, errors = _codec(
-                args[0] if args else kwargs.get("encoding", "utf-8"),
-                args[1] if len(args) > 1 else kwargs.get("errors", "strict"),
-            )
-            args, kwargs = (encoding, errors), {}
-            size = n * 10
+            size = encoded_size(s, encoding, errors) if name == "encode" else decoded_size(s, errors)
         elif name == "hex":
             size = n * 3
         if size is not None:
-            g.need(size, f"{spy_type_name(s)}.{name}()")
+            g.need(size, f"{tname}.{name}()")
         return method(*args, **kwargs)
 
-    # -- constructors -----------------------------------------------------------------------
+    # -- constructors and other builtins ------------------------------------------------------
 
     def str_(self, *args: Any, **kwargs: Any) -> str:
-        if not args and not kwargs:
+        if not kwargs:
+            if len(args) == 1:
+                return self.guards.str_(args[0])
+            if not args:
+                return ""
+        value, encoding, errors = clinic("str", args, kwargs, ("object", "encoding", "errors"))
+        if encoding is not MISSING:
+            must_be_str("str", "encoding", encoding)
+        if errors is not MISSING:
+            must_be_str("str", "errors", errors)
+        if value is MISSING:
             return ""
-        if len(args) == 1 and not kwargs:
-            return self.guards.str_(args[0])
-        value = args[0] if args else kwargs.pop("object", b"")
-        encoding, errors = [*args[1:], None, None][:2]
-        encoding = kwargs.pop("encoding", encoding) or "utf-8"
-        errors = kwargs.pop("errors", errors) or "strict"
-        if kwargs:
-            raise TypeError(f"str() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        if encoding is MISSING and errors is MISSING:
+            return self.guards.str_(value)
         if type(value) is not bytes:
             raise TypeError(
                 f"decoding to str: need a bytes-like object, {spy_type_name(value)} found"
             )
-        encoding, errors = _codec(encoding, errors)
-        self.guards.need(len(value) * 4, "str(bytes)")
+        encoding, errors = _codec(
+            "utf-8" if encoding is MISSING else encoding, "strict" if errors is MISSING else errors
+        )
+        self.guards.need(decoded_size(value, errors), "str(bytes)")
         return value.decode(encoding, errors)
 
-    def bytes_(self, source: Any = b"", encoding: Any = None, errors: Any = None) -> bytes:
+    def bytes_(self, *args: Any, **kwargs: Any) -> bytes:
         g = self.guards
+        source, encoding, errors = clinic("bytes", args, kwargs, ("source", "encoding", "errors"))
+        if encoding is not MISSING:
+            must_be_str("bytes", "encoding", encoding)
+        if errors is not MISSING:
+            must_be_str("bytes", "errors", errors)
+        if source is MISSING:
+            if encoding is not MISSING or errors is not MISSING:
+                raise TypeError(
+                    "encoding without a string argument"
+                    if encoding is not MISSING
+                    else "errors without a string argument"
+                )
+            return b""
         t = type(source)
         if t is str:
-            if encoding is None:
+            if encoding is MISSING:
                 raise TypeError("string argument without an encoding")
-            enc, err = _codec(encoding, errors or "strict")
-            g.need(len(source) * (1 if source.isascii() else 10), "bytes(str)")
+            enc, err = _codec(encoding, "strict" if errors is MISSING else errors)
+            g.need(encoded_size(source, enc, err), "bytes(str)")
             return source.encode(enc, err)  # type: ignore[no-any-return]
-        if encoding is not None or errors is not None:
+        if encoding is not MISSING:
             raise TypeError("encoding without a string argument")
+        if errors is not MISSING:
+            raise TypeError("errors without a string argument")
         if t is int or t is bool:
             g.need(int(source), f"bytes({source})")
             return bytes(source)
@@ -637,27 +782,40 @@ class Environment:
             return bytes(source)  # the TypeError CPython gives
         return bytes(g.star(source))
 
-    def list_(self, iterable: Iterable[Any] = (), /) -> list[Any]:
-        return self.guards.materialize(iterable)
+    def list_(self, *args: Any, **kwargs: Any) -> list[Any]:
+        no_keywords("list", kwargs)
+        positional("list", args, 0, 1)
+        return self.guards.materialize(args[0]) if args else []
 
-    def tuple_(self, iterable: Iterable[Any] = (), /) -> tuple[Any, ...]:
-        if isinstance(iterable, tuple) and type(iterable) is tuple:
+    def tuple_(self, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+        no_keywords("tuple", kwargs)
+        positional("tuple", args, 0, 1)
+        if not args:
+            return ()
+        iterable = args[0]
+        if type(iterable) is tuple:
             return iterable
         return tuple(self.guards.materialize(iterable))
 
-    def set_(self, iterable: Iterable[Any] = (), /) -> SpySet:
-        if type(iterable) is tuple and not iterable:
+    def set_(self, *args: Any, **kwargs: Any) -> SpySet:
+        no_keywords("set", kwargs)
+        positional("set", args, 0, 1)
+        if not args:
             return SpySet()
-        return SpySet(self.guards.star(iterable))
+        return SpySet(self.guards.star(args[0]))
 
-    def frozenset_(self, iterable: Iterable[Any] = (), /) -> SpyFrozenSet:
-        if isinstance(iterable, SpyFrozenSet):
+    def frozenset_(self, *args: Any, **kwargs: Any) -> SpyFrozenSet:
+        no_keywords("frozenset", kwargs)
+        positional("frozenset", args, 0, 1)
+        if not args:
+            return SpyFrozenSet()
+        iterable = args[0]
+        if type(iterable) is SpyFrozenSet:
             return iterable
         return SpyFrozenSet(self.guards.star(iterable))
 
     def dict_(self, *args: Any, **kwargs: Any) -> dict[Any, Any]:
-        if len(args) > 1:
-            raise TypeError(f"dict expected at most 1 argument, got {len(args)}")
+        positional("dict", args, 0, 1)
         if not args:
             return dict(**kwargs)
         source = args[0]
@@ -667,23 +825,26 @@ class Environment:
             source = self.guards.star(source)
         return dict(source, **kwargs)
 
-    def range_(self, *args: Any) -> SpyRange:
-        return SpyRange(range(*args), self.meter.charge)
+    def range_(self, *args: Any, **kwargs: Any) -> SpyRange:
+        return SpyRange(range(*args, **kwargs), self.meter.charge)
 
-    def sorted_(
-        self, iterable: Iterable[Any], /, *, key: Any = None, reverse: Any = False
-    ) -> list[Any]:
-        items = self.guards.materialize(iterable)
-        if len(items) > 4096:
-            self.meter.charge(len(items) // 16)  # sorting is n log n work no tick sees
-        items.sort(key=key, reverse=reverse)
+    def sorted_(self, *args: Any, **kwargs: Any) -> list[Any]:
+        positional("sorted", args, 1, 1)
+        items = self.guards.materialize(args[0])
+        clinic("sort", (), kwargs, ("key", "reverse"))
+        self.guards.sort_cost(items)  # n log n comparisons no tick sees
+        items.sort(**kwargs)
         return items
 
-    def sum_(self, iterable: Iterable[Any], /, start: Any = 0) -> Any:
-        if type(start) in NUMBER_TYPES:
-            return sum(iterable, start)
-        items = self.guards.star(iterable)
+    def sum_(self, *args: Any, **kwargs: Any) -> Any:
+        iterable, start = clinic("sum", args, kwargs, ("iterable", "start"), required=1, posonly=1)
+        if start is MISSING:
+            start = 0
+        g = self.guards
         ts = type(start)
+        if ts in NUMBER_TYPES:
+            return self.sum_numbers(iterable, start)
+        items = g.star(iterable)
         if ts is list or ts is tuple:
             # CPython adds one by one (quadratic); the result is the concatenation.
             size = len(start)
@@ -693,18 +854,47 @@ class Environment:
                 size += len(x)
             # Estimated like any collection built element by element (a pointer and an
             # object each): sum() is how a program flattens, not how it copies.
-            self.guards.need(size * ELEMENT_BYTES, f"sum() of {ts.__name__}s")
+            g.need(size * ELEMENT_BYTES, f"sum() of {ts.__name__}s")
             out = list(start)
             for x in items:
                 out.extend(x)
             return out if ts is list else tuple(out)
         return sum(items, start)
 
-    def iter_(self, obj: Any, *sentinel: Any) -> Any:
-        if not sentinel:
+    def sum_numbers(self, iterable: Any, start: Any) -> Any:
+        """``sum`` of numbers, in chunks: every chunk of big ints is charged for the bits
+        its additions touch and the total is kept within ``max_int_bits``."""
+        if type(iterable) is SpyRange or type(iterable) is DictKeys:
+            return sum(iterable, start)  # small ints (a range's are bounded by its ends)
+        g = self.guards
+        it = iter(iterable)
+        total = start
+        while True:
+            chunk = list(itertools.islice(it, _SUM_CHUNK))
+            if not chunk:
+                return total
+            types = set(map(type, chunk))
+            if int in types and (type(total) is int or types <= _INT_TYPES):
+                if types <= _INT_TYPES:
+                    bits = sum(map(_bit_length, chunk))
+                else:
+                    bits = sum(_bit_length(x) for x in chunk if type(x) is int or type(x) is bool)
+                if type(total) is int:
+                    bits += len(chunk) * total.bit_length()
+                if bits > _SUM_FREE_BITS:
+                    self.meter.charge(bits // _SUM_BITS_PER_STEP)
+            total = sum(chunk, total)
+            if type(total) is int and total.bit_length() > g.int_bits:
+                raise g.int_too_big(total.bit_length())
+            if len(chunk) < _SUM_CHUNK:
+                return total
+
+    def iter_(self, *args: Any, **kwargs: Any) -> Any:
+        no_keywords("iter", kwargs)
+        positional("iter", args, 1, 2)
+        obj = args[0]
+        if len(args) == 1:
             return iter(obj)
-        if len(sentinel) > 1:
-            raise TypeError(f"iter expected at most 2 arguments, got {1 + len(sentinel)}")
         if not callable(obj):
             raise TypeError("iter(v, w): v must be callable")
         tick = self.meter.tick
@@ -713,7 +903,141 @@ class Environment:
             tick()
             return obj()
 
-        return iter(call, sentinel[0])
+        return iter(call, args[1])
+
+    def map_(self, *args: Any, **kwargs: Any) -> Any:
+        return self.guards.nested(map(*args, **kwargs), *args[1:])
+
+    def filter_(self, *args: Any, **kwargs: Any) -> Any:
+        return self.guards.nested(filter(*args, **kwargs), *args[1:])
+
+    def zip_(self, *args: Any, **kwargs: Any) -> Any:
+        return self.guards.nested(zip(*args, **kwargs), *args)  # noqa: B905 (CPython's zip)
+
+    def enumerate_(self, *args: Any, **kwargs: Any) -> Any:
+        made = enumerate(*args, **kwargs)
+        return self.guards.nested(made, *args[:1], *kwargs.values())
+
+    def repr_(self, *args: Any, **kwargs: Any) -> str:
+        return self.guards.repr_(exactly_one("repr", args, kwargs))
+
+    def ascii_(self, *args: Any, **kwargs: Any) -> str:
+        return self.guards.ascii_(exactly_one("ascii", args, kwargs))
+
+    def format_(self, *args: Any, **kwargs: Any) -> str:
+        no_keywords("format", kwargs)
+        positional("format", args, 1, 2)
+        return self.guards.format_(*args)
+
+    def isinstance_(self, *args: Any, **kwargs: Any) -> bool:
+        no_keywords("isinstance", kwargs)
+        positional("isinstance", args, 2, 2)
+        return isinstance_(args[0], args[1])
+
+    def pow_(self, *args: Any, **kwargs: Any) -> Any:
+        base, exp, mod = clinic("pow", args, kwargs, ("base", "exp", "mod"), required=2)
+        return self.guards.pow(base, exp, None if mod is MISSING else mod)
+
+    def divmod_(self, *args: Any, **kwargs: Any) -> Any:
+        no_keywords("divmod", kwargs)
+        positional("divmod", args, 2, 2)
+        return self.guards.divmod_(args[0], args[1])
+
+    def int_(self, *args: Any, **kwargs: Any) -> int:
+        if len(args) == 1 and not kwargs:
+            return int(args[0])  # base 10 (CPython's 4300-digit limit), or a number
+        x, base = clinic("int", args, kwargs, ("x", "base"), posonly=1)
+        if x is MISSING:
+            if base is not MISSING:
+                raise TypeError("int() missing string argument")
+            return 0
+        if base is MISSING:
+            return int(x)
+        if (type(x) is str or type(x) is bytes) and (type(base) is int or type(base) is bool):
+            bits = _parsed_int_bits(x, int(base))
+            if bits > self.guards.int_bits:
+                raise self.guards.int_too_big(bits)
+        return int(x, base)
+
+    def round_(self, *args: Any, **kwargs: Any) -> Any:
+        number, ndigits = clinic("round", args, kwargs, ("number", "ndigits"), required=1)
+        if ndigits is MISSING:
+            return round(number)
+        if (type(number) is int or type(number) is bool) and type(ndigits) is int and ndigits < 0:
+            # CPython divides by 10 ** -ndigits: round(7, -10**8) would build a 330M-bit
+            # power of ten first. When it exceeds twice |number| the answer is 0.
+            if -ndigits * _LOG2_10 > number.bit_length() + 2:
+                return 0
+            g = self.guards
+            g.quadratic_cost(number.bit_length() * int(-ndigits * _LOG2_10))
+        return round(number, ndigits)
+
+    def max_(self, *args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1 and (type(args[0]) is list or type(args[0]) is tuple):
+            self.guards.scan_cost(args[0])
+        return max(*args, **kwargs)
+
+    def min_(self, *args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1 and (type(args[0]) is list or type(args[0]) is tuple):
+            self.guards.scan_cost(args[0])
+        return min(*args, **kwargs)
+
+
+#: Set methods (and ``isdisjoint`` of dict views) that take exactly one iterable.
+_SET_ONE_ARG = (
+    ".issubset", ".issuperset", ".isdisjoint", ".symmetric_difference",
+    ".symmetric_difference_update",
+)  # fmt: skip
+_INT_TYPES = frozenset({int, bool})
+_bit_length = int.bit_length
+_SUM_CHUNK = 4096
+#: Bits of additions a chunk of ``sum`` may touch uncharged, and bits per charged step
+#: (adding two ints is linear: ~30 bits per ns).
+_SUM_FREE_BITS = _SUM_CHUNK * 256
+_SUM_BITS_PER_STEP = 2048
+_LOG2_10 = 3.3219280948873626
+_IN_SEQ = frozenset({list, tuple})
+#: f-string values formatted by CPython's format() directly: bytes are not (their str is
+#: their repr, up to 4 characters per byte, and needs the size check).
+_FSTRING_SIMPLE = SIMPLE_TYPES - {bytes}
+
+
+def _view(cls: Any, d: dict[Any, Any], qualname: str, /, *args: Any, **kwargs: Any) -> Any:
+    no_arguments(qualname, args, kwargs)
+    return cls(d)
+
+
+def _parsed_int_bits(text: str | bytes, base: int) -> int:
+    """Upper bound of the bits of ``int(text, base)`` (CPython's own checks come after).
+
+    Bases that are powers of two are exempt from CPython's 4300-digit limit, so
+    ``int("1" * 10**8, 2)`` would build a 100M-bit int in one C call.
+    """
+    if isinstance(text, str):
+        s = text.strip().lstrip("+-").lstrip("0_")
+        count = len(s) - s.count("_")
+    else:
+        b = text.strip().lstrip(b"+-").lstrip(b"0_")
+        count = len(b) - b.count(b"_")
+    per = math.log2(base) if 2 <= base <= 36 else 4.0  # base 0: a prefix decides; 16 at most
+    return int(count * per) + 1
+
+
+def raise_(exc: Any) -> Any:
+    """The exception of a ``raise`` statement: a ``BaseException`` that is not an
+    ``Exception`` would leave the program as a host failure, so it is refused."""
+    if isinstance(exc, type):
+        if issubclass(exc, BaseException) and not issubclass(exc, Exception):
+            raise TypeError(
+                f"SPy programs can only raise Exception subclasses, not {exc.__name__} "
+                "(BaseException is for `except` clauses)"
+            )
+    elif isinstance(exc, BaseException) and not isinstance(exc, Exception):
+        raise TypeError(
+            f"SPy programs can only raise Exception subclasses, not {type(exc).__name__} "
+            "(BaseException is for `except` clauses)"
+        )
+    return exc
 
 
 def mark_method(fn: Any, name: str, owner: object) -> Any:
@@ -731,7 +1055,7 @@ class _BoundWrapper:
         self._name = name
         self._owner = owner
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
         return self._fn(*args, **kwargs)
 
     @staticmethod

@@ -507,6 +507,8 @@ class _Instrumenter:
             ast.GeneratorExp: self.comprehension,
             ast.Lambda: self.lambda_,
             ast.Starred: self.starred,
+            ast.Compare: self.compare,
+            ast.Subscript: self.subscript,
         }
 
     def site(self, kind: str, node: ast.AST, end: ast.AST | None = None) -> ast.Name:
@@ -568,7 +570,13 @@ class _Instrumenter:
             return [self.function(node)]
         if isinstance(node, ast.Try):
             return [self.try_(node)]
-        if isinstance(node, ast.Return | ast.Raise | ast.Assert | ast.Delete):
+        if isinstance(node, ast.Raise):
+            self.children(node)
+            if node.exc is not None:
+                # Only Exception subclasses: a BaseException would leave as a host failure.
+                node.exc = _At(node.exc).call(_names.RAISE, node.exc)
+            return [node]
+        if isinstance(node, ast.Return | ast.Assert | ast.Delete):
             self.children(node)
             return [node]
         if isinstance(node, ast.Break | ast.Continue | ast.Pass | ast.Global | ast.Nonlocal):
@@ -718,6 +726,10 @@ class _Instrumenter:
             if isinstance(const, int) and 0 <= const <= _SHIFT_OK:
                 return None
             return self.never_test, _names.LSHIFT
+        if isinstance(op, ast.FloorDiv):
+            if _cheap_divisor(const):
+                return None
+            return self.div_test, _names.FLOORDIV
         return None
 
     def in_num_test(self, first: ast.expr, again: ast.expr) -> ast.expr:
@@ -736,6 +748,32 @@ class _Instrumenter:
                     at.walrus(k, at.call(_names.TYPE, first)), ast.Is(), at.load(_names.INT)
                 ),
                 at.compare(at.load(k), ast.Is(), at.load(_names.FLOAT)),
+            ],
+        )
+
+    def div_test(self, first: ast.expr, again: ast.expr) -> ast.expr:
+        """``(k := type(first)) is float or (k is int and NBIG < l < BIG)``: ``//`` and ``%``
+        of ints below 2**2048 are cheap; bigger ones are charged (``Guards.div_cost``)."""
+        at = _At(first)
+        self.counter += 1
+        k = f"__spy_k{self.counter}"
+        return at.boolop(
+            ast.Or(),
+            [
+                at.compare(
+                    at.walrus(k, at.call(_names.TYPE, first)), ast.Is(), at.load(_names.FLOAT)
+                ),
+                at.boolop(
+                    ast.And(),
+                    [
+                        at.compare(at.load(k), ast.Is(), at.load(_names.INT)),
+                        at.chain(
+                            at.load(_names.NEG_BIGINT),
+                            [ast.Lt(), ast.Lt()],
+                            [_reread(first), at.load(_names.BIGINT)],
+                        ),
+                    ],
+                ),
             ],
         )
 
@@ -1021,6 +1059,76 @@ class _Instrumenter:
             at.call(_names.ATTR, at.load(g), at.const(node.attr)),
         )
 
+    def subscript(self, node: ast.Subscript) -> ast.expr:
+        self.children(node)
+        if isinstance(node.ctx, ast.Store) and isinstance(node.slice, ast.Slice):
+            # `lst[i:j] = v` copies v (a range, a str, an iterator...) into the list: the
+            # list's stand-in checks v's size first (guards.Guards.sliced).
+            node.value = _At(node.value).call(_names.SLICED, node.value)
+        return node
+
+    def compare(self, node: ast.Compare) -> ast.expr:
+        """``x in seq``: a long list or tuple goes to ``__spy_in``, which charges the
+        comparisons (``s in [t] * 10**6`` with long equal prefixes is one long C loop)."""
+        node.left = self.expr(node.left)
+        node.comparators = [self.expr(c) for c in node.comparators]
+        if not any(isinstance(op, _IN_OPS) for op in node.ops):
+            return node
+        if len(node.ops) == 1:
+            if _small_literal(node.comparators[0]):
+                return node
+            return self.in_test(node.left, node.ops[0], node.comparators[0], node)
+        if self.no_walrus:
+            return node  # a chain with `in` inside a comprehension's iterable: unguarded
+        # `a < b in c`: the same as `a < (t := b) and t in c` (each operand once, in order).
+        at = _At(node)
+        parts: list[ast.expr] = []
+        left = node.left
+        last = len(node.ops) - 1
+        for i, (op, right) in enumerate(zip(node.ops, node.comparators, strict=True)):
+            if i < last:
+                t = self.new_pair()[1]
+                right_first: ast.expr = at.walrus(t, right)
+                right_next: ast.expr = at.load(t)
+            else:
+                right_first = right_next = right
+            if isinstance(op, _IN_OPS) and not _small_literal(right):
+                parts.append(self.in_test(left, op, right_first, node))
+            else:
+                parts.append(at.compare(left, op, right_first))
+            left = right_next
+        return at.boolop(ast.And(), parts)
+
+    def in_test(self, left: ast.expr, op: ast.cmpop, right: ast.expr, node: ast.AST) -> ast.expr:
+        at = _At(node)
+
+        def slow(lv: ast.expr, rv: ast.expr) -> ast.expr:
+            call = at.call(_names.IN, lv, rv)
+            return at.not_(call) if isinstance(op, ast.NotIn) else call
+
+        if self.no_walrus:
+            return slow(left, right)
+        lname, rname = self.new_pair()
+        both = at.chain(
+            at.walrus(lname, left),
+            [ast.IsNot(), ast.IsNot()],
+            [at.load(_names.SENTINEL), at.walrus(rname, right)],
+        )
+        inline = at.boolop(
+            ast.Or(),
+            [
+                at.compare(
+                    at.call(_names.TYPE, at.load(rname)), ast.NotIn(), at.load(_names.IN_SEQ)
+                ),
+                at.compare(at.call(_names.LEN, at.load(rname)), ast.Lt(), at.load(_names.IN_LEN)),
+            ],
+        )
+        return at.ifexp(
+            at.boolop(ast.And(), [both, inline]),
+            at.compare(at.load(lname), op, at.load(rname)),
+            slow(at.load(lname), at.load(rname)),
+        )
+
     def starred(self, node: ast.Starred) -> ast.expr:
         node.value = self.expr(node.value)
         if isinstance(node.ctx, ast.Load):
@@ -1053,6 +1161,10 @@ class _Instrumenter:
                 # Its own frame counts as a call: `(__spy_next(__spy_call) or it)`
                 # runs just before CPython creates it (see limits._FRAMES_PER_TICK).
                 at = _At(gen.iter)
+                if isinstance(node, ast.GeneratorExp):
+                    # A generator over a generator (or a map...) pulls from it in C: the
+                    # nesting depth is checked (guards.Guards.nest).
+                    gen.iter = at.call(_names.NEST, gen.iter)
                 gen.iter = at.boolop(ast.Or(), [_tick(gen.iter, _names.CALL), gen.iter])
             self.temp_suffix = suffix
             try:
@@ -1117,7 +1229,7 @@ class _Instrumenter:
             value = at.call(_names.FPART, value, at.const(parts))
         elif parts == 1 and isinstance(value, ast.Name):
             value = at.ifexp(
-                at.compare(at.call(_names.TYPE, value), ast.In(), at.load(_names.SIMPLE)),
+                at.compare(at.call(_names.TYPE, value), ast.In(), at.load(_names.FSIMPLE)),
                 at.load(value.id),
                 at.call(_names.STR, at.load(value.id)),
             )
@@ -1125,7 +1237,7 @@ class _Instrumenter:
             v = self.temp(_names.TMP_FORMAT)
             value = at.ifexp(
                 at.compare(
-                    at.call(_names.TYPE, at.walrus(v, value)), ast.In(), at.load(_names.SIMPLE)
+                    at.call(_names.TYPE, at.walrus(v, value)), ast.In(), at.load(_names.FSIMPLE)
                 ),
                 at.load(v),
                 at.call(_names.STR, at.load(v)),
@@ -1210,6 +1322,10 @@ class _Instrumenter:
             if isinstance(right_const, int) and 0 <= right_const <= _SHIFT_OK:
                 return node
             return self.out_of_line(node, _names.LSHIFT)
+        if isinstance(op, ast.FloorDiv):
+            if _cheap_divisor(right_const):
+                return node  # x // 10: linear in x, or a float
+            return self.guarded(node, self.div_test, _names.FLOORDIV)
         return node
 
     def out_of_line(self, node: ast.BinOp, helper: str) -> ast.expr:
@@ -1339,26 +1455,50 @@ class _Instrumenter:
         """``left % right`` with str %-formatting routed through SPy's deterministic str.
 
         Inlined for the common shapes (``i % 2``, ``"%s: %d" % (k, v)``):
-            (pct(m, R) if type(m := L) is str else m % R)
+            (pct(m, R) if (k := type(m := L)) is str
+             else m % R if k is float or (k is int and NBIG < m < BIG) else mod(m, R))
         which repeats R, so only when R is a name, a constant or a tuple of those
         (repeating anything bigger could grow the code exponentially with nesting).
+        ``mod`` formats bytes and charges the division of big ints. With a small int
+        constant R (``i % 10``) every int is cheap: no range test.
         """
         at = _At(node)
         if not _is_plain(right) or self.no_walrus:
             return at.call(_names.MOD, left, right)
         if isinstance(left, ast.Name):
-            return at.ifexp(
-                at.compare(at.call(_names.TYPE, left), ast.Is(), at.load(_names.STR_TYPE)),
-                at.call(_names.PERCENT, at.load(left.id), right),
-                at.binop(at.load(left.id), ast.Mod(), right),
+            m = left.id
+            first: ast.expr = left
+        else:
+            m = self.temp(_names.TMP_MOD)
+            first = at.walrus(m, left)
+        self.counter += 1
+        k = f"__spy_k{self.counter}"
+        is_int: ast.expr = at.compare(at.load(k), ast.Is(), at.load(_names.INT))
+        if not _cheap_divisor(_number_const(right)):
+            is_int = at.boolop(
+                ast.And(),
+                [
+                    is_int,
+                    at.chain(
+                        at.load(_names.NEG_BIGINT),
+                        [ast.Lt(), ast.Lt()],
+                        [at.load(m), at.load(_names.BIGINT)],
+                    ),
+                ],
             )
-        m = self.temp(_names.TMP_MOD)
+        numeric = at.boolop(
+            ast.Or(), [at.compare(at.load(k), ast.Is(), at.load(_names.FLOAT)), is_int]
+        )
         return at.ifexp(
             at.compare(
-                at.call(_names.TYPE, at.walrus(m, left)), ast.Is(), at.load(_names.STR_TYPE)
+                at.walrus(k, at.call(_names.TYPE, first)), ast.Is(), at.load(_names.STR_TYPE)
             ),
             at.call(_names.PERCENT, at.load(m), right),
-            at.binop(at.load(m), ast.Mod(), right),
+            at.ifexp(
+                numeric,
+                at.binop(at.load(m), ast.Mod(), _clone(right)),
+                at.call(_names.MOD, at.load(m), _clone(right)),
+            ),
         )
 
 
@@ -1374,6 +1514,37 @@ def _span(node: ast.AST, end: ast.AST) -> ast.AST:
 
 def _identity(node: ast.expr) -> ast.expr:
     return node
+
+
+#: A constant divisor below this makes ``//`` and ``%`` linear in the dividend.
+_CHEAP_DIVISOR = 1 << 64
+
+
+def _cheap_divisor(const: int | float | None) -> bool:
+    return isinstance(const, float) or (isinstance(const, int) and abs(const) < _CHEAP_DIVISOR)
+
+
+def _reread(first: ast.expr) -> ast.expr:
+    """A second read of the value a guard's test evaluated (``first``): the walrus's
+    target, the name, or the temporaries' item (nothing runs in between)."""
+    at = _At(first)
+    if isinstance(first, ast.NamedExpr):
+        assert isinstance(first.target, ast.Name)
+        return at.load(first.target.id)
+    assert isinstance(first, ast.Name | ast.Subscript)
+    return _copy_load(first)
+
+
+_IN_OPS = (ast.In, ast.NotIn)
+
+
+def _small_literal(node: ast.expr) -> bool:
+    """A literal haystack (``x in (1, 2)``, ``c in "aeiou"``): searched inline, unchecked."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return len(node.elts) <= 64 and not any(isinstance(e, ast.Starred) for e in node.elts)
+    return isinstance(node, ast.Dict | ast.DictComp | ast.SetComp)
 
 
 def _tick(node: ast.AST, chain: str) -> ast.expr:

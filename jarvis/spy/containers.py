@@ -27,6 +27,8 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from jarvis.spy.arguments import exactly_one, no_arguments
+
 _GET_ITER = 68  # dis.opmap["GET_ITER"] on CPython 3.11
 _SPY_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 RANGE_CHUNK = 4096
@@ -42,6 +44,10 @@ def _name(value: object) -> str:
     from jarvis.spy.values import spy_type_name
 
     return spy_type_name(value)
+
+
+_NO_ARG: Any = object()
+_setdefault = dict.setdefault
 
 
 def _no_keys(self: object) -> Any:
@@ -156,8 +162,12 @@ class _SetBase(dict):  # type: ignore[type-arg]
         return _reflected(self, other, "^")
 
     # -- methods -------------------------------------------------------------------------
+    # Methods a program calls directly check their arguments as CPython's do (the ones
+    # taking iterables are reached through builtins.Environment.set_method, which does).
 
-    def copy(self) -> Any:
+    def copy(self, /, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:
+            no_arguments(f"{type(self).__name__}.copy", args, kwargs)
         return type(self)(self)
 
     def union(self, *others: Iterable[object]) -> Any:
@@ -227,17 +237,25 @@ class SpySet(_SetBase):
     __slots__ = ()
     __hash__ = None  # type: ignore[assignment]
 
-    # ``add`` is dict.setdefault(elem): a C call that inserts elem -> None.
-    add = dict.setdefault
-    clear = dict.clear
+    def add(self, elem: object = _NO_ARG, /, *extra: object) -> None:
+        if extra or elem is _NO_ARG:
+            exactly_one("set.add", (elem, *extra) if elem is not _NO_ARG else (), {})
+        _setdefault(self, elem)  # inserts elem -> None
 
-    def remove(self, elem: object, /) -> None:
-        dict.pop(self, elem)  # KeyError(elem), as CPython's set.remove
+    def clear(self, /, *args: Any, **kwargs: Any) -> None:
+        if args or kwargs:
+            no_arguments("set.clear", args, kwargs)
+        dict.clear(self)
 
-    def discard(self, elem: object, /) -> None:
-        dict.pop(self, elem, None)
+    def remove(self, /, *args: Any, **kwargs: Any) -> None:
+        dict.pop(self, exactly_one("set.remove", args, kwargs))  # KeyError(elem), as CPython
 
-    def pop(self) -> Any:  # type: ignore[override]
+    def discard(self, /, *args: Any, **kwargs: Any) -> None:
+        dict.pop(self, exactly_one("set.discard", args, kwargs), None)
+
+    def pop(self, /, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:
+            no_arguments("set.pop", args, kwargs)
         if not self:
             raise KeyError("pop from an empty set")
         return dict.popitem(self)[0]
@@ -300,13 +318,18 @@ class SpyFrozenSet(_SetBase):
             object.__setattr__(self, "_hash", h)
             return h
 
-    def copy(self) -> Any:
+    def copy(self, /, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:
+            no_arguments("frozenset.copy", args, kwargs)
         return self
 
 
 for _cls, _n in ((SpySet, "set"), (SpyFrozenSet, "frozenset")):
     _cls.__name__ = _cls.__qualname__ = _n
     _cls.__module__ = "builtins"
+    for _attr, _value in vars(_cls).items():
+        if callable(_value) and not _attr.startswith("_"):
+            _value.__qualname__ = f"{_n}.{_attr}"  # binding errors name set.add, not SpySet
 
 SET_TYPES: tuple[type, ...] = (SpySet, SpyFrozenSet)
 
@@ -526,11 +549,16 @@ class SpyRange:
     def step(self) -> int:
         return self._r.step
 
-    def count(self, value: Any, /) -> int:
-        return self._r.count(value)
+    def count(self, /, *args: Any, **kwargs: Any) -> int:
+        return self._r.count(exactly_one("range.count", args, kwargs))
 
-    def index(self, value: Any, /) -> int:
-        return self._r.index(value)
+    def index(self, /, *args: Any, **kwargs: Any) -> int:
+        value = exactly_one("range.index", args, kwargs)
+        try:
+            return self._r.index(value)
+        except ValueError:
+            pass
+        raise ValueError(f"{_repr(value)} is not in range")  # CPython's, with SPy's repr
 
 
 SpyRange.__name__ = SpyRange.__qualname__ = "range"

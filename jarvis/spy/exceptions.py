@@ -38,11 +38,17 @@ for _cls, _name in ((BookError, "BookError"), (SpyLimitExceeded, "LimitExceeded"
     _cls.__module__ = "builtins"  # repr(BookError) == "<class 'BookError'>"
 
 #: SPy name -> class, for the builtins and for ``ProgramError(spy_type, ...)``.
+#: Every standard exception SPy itself, CPython or a host may raise in a program is
+#: nameable, so ``except UnboundLocalError`` works. Naming is not catching: the filter
+#: below never lets a program catch ``MemoryError``, and ``BaseException`` catches what
+#: ``Exception`` does (a program cannot raise anything else: see ``builtins.raise_``).
 _SPY_EXCEPTIONS: tuple[type[BaseException], ...] = (
-    Exception, ValueError, TypeError, KeyError, IndexError, ZeroDivisionError,
-    RuntimeError, AssertionError, ArithmeticError, LookupError, NameError,
-    AttributeError, StopIteration, NotImplementedError, OverflowError, RecursionError,
-    UnicodeError, UnicodeDecodeError, UnicodeEncodeError, BookError, SpyLimitExceeded,
+    BaseException, Exception, ValueError, TypeError, KeyError, IndexError,
+    ZeroDivisionError, RuntimeError, AssertionError, ArithmeticError, LookupError,
+    NameError, UnboundLocalError, AttributeError, StopIteration, NotImplementedError,
+    OverflowError, RecursionError, MemoryError, UnicodeError, UnicodeDecodeError,
+    UnicodeEncodeError, OSError, TimeoutError, ConnectionError, BookError,
+    SpyLimitExceeded,
 )  # fmt: skip
 EXCEPTION_TYPES: dict[str, type[BaseException]] = {cls.__name__: cls for cls in _SPY_EXCEPTIONS}
 
@@ -108,8 +114,10 @@ def is_program_exception(exc: BaseException | None, code_objects: frozenset[Code
 
 
 def _valid_types(types: object) -> bool:
+    """CPython 3.11's rule: an exception class or a *flat* tuple of them (a nested tuple is
+    the same TypeError, and checking one never recurses)."""
     if isinstance(types, tuple):
-        return all(_valid_types(t) for t in types)
+        return all(isinstance(t, type) and issubclass(t, BaseException) for t in types)
     return isinstance(types, type) and issubclass(types, BaseException)
 
 

@@ -18,7 +18,8 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from types import GeneratorType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jarvis.errors import LimitExceeded
 from jarvis.spy.containers import DictItems, DictKeys, SpyFrozenSet, SpyRange, SpySet
@@ -35,6 +36,8 @@ from jarvis.spy.values import (
 
 if TYPE_CHECKING:
     from jarvis.spy.limits import Limits, Meter
+
+_T = TypeVar("_T")
 
 NUMBER_TYPES: frozenset[type] = frozenset({int, float, bool})
 _SEQ_TYPES: frozenset[type] = frozenset({str, bytes, list, tuple})
@@ -55,6 +58,30 @@ STATIC_SPEC_OK = 10_000
 #: Upper bound of ``bits(exponent) * bits(modulus)`` for 3-argument ``pow``
 #: (~0.3 s for a 4096-bit modulus and a 8192-bit exponent).
 _POW_MOD_COST = 1 << 25
+#: Quadratic int operations (``//``, ``%``, ``divmod``, ``round``, ``math.gcd``...) are
+#: charged one step per this many "bit products" (bits of one operand times bits of the
+#: other): CPython divides at ~200 Gbit²/s and a step is ~50 ns of SPy time, so a charged
+#: operation costs about what the same time spent in a loop would. Dividing two ints of
+#: ``max_int_bits`` (1M and 500k bits: ~1 s in one C call) charges ~60M steps.
+DIV_BITS2_PER_STEP = 8192
+#: Multiplication is Karatsuba (1M x 1M bits in ~0.2 s): a cheaper rate.
+_MUL_BITS2_PER_STEP = 1 << 17
+#: Operations below this many bit products (~20 µs) are not charged at all.
+_FREE_BITS2 = 1 << 22
+#: Bytes of equal prefixes compared per charged step (``x in lst``, sorting, ``max``
+#: of long strings: every comparison may run a memcmp over the whole string).
+CMP_BYTES_PER_STEP = 256
+#: Sequences shorter than this are searched, sorted and compared without any estimate.
+_SMALL_SEQ = 4096
+#: ``a // b`` and ``a % b`` run inline when ``-BIG_INT < a < BIG_INT``: dividing an int of
+#: at most 2048 bits is at most ~4M bit products (~20 µs), below ``_FREE_BITS2`` anyway.
+BIG_INT = 1 << 2048
+#: ``x in seq`` with ``len(seq)`` below this runs inline (see the compiler).
+IN_INLINE_LEN = 256
+#: The lazy iterators that wrap another iterator and pull from it in C: nesting them is a
+#: C-level recursion CPython does not check (``map(f, map(f, ...))`` a million deep is a
+#: SIGSEGV on the first ``next``); SPy refuses a nesting deeper than ``max_recursion``.
+WRAPPER_TYPES: frozenset[type] = frozenset({map, filter, zip, enumerate, GeneratorType})
 
 
 def itemsize(value: object) -> int:
@@ -75,6 +102,7 @@ class Guards:
         self.int_bits = limits.max_int_bits
         self.meter = meter
         self.fstring_part = max(1, self.cap // 64)
+        self.max_nesting = limits.max_recursion
 
     # -- failing --------------------------------------------------------------------
 
@@ -97,7 +125,7 @@ class Guards:
             f"{self.int_bits:,} (max_int_bits)"
         )
 
-    def text(self, fn: Callable[..., str], *args: Any) -> str:
+    def text(self, fn: Callable[..., _T], *args: Any) -> _T:
         """Run a budgeted str()/repr()/%-format, turning ValueTooLarge into the limit."""
         try:
             return fn(*args)
@@ -113,9 +141,11 @@ class Guards:
         elif tr in _SEQ_TYPES and (tl is int or tl is bool):
             self.need(len(right) * left * itemsize(right), f"int * {tr.__name__}")
         elif tl is int and tr is int:
-            bits = left.bit_length() + right.bit_length()
-            if bits > self.int_bits:
-                raise self.int_too_big(bits)
+            bl, br = left.bit_length(), right.bit_length()
+            if bl + br > self.int_bits:
+                raise self.int_too_big(bl + br)
+            if bl * br > _FREE_BITS2:
+                self.meter.charge(bl * br // _MUL_BITS2_PER_STEP)
         return left * right
 
     def imul(self, left: Any, right: Any) -> Any:
@@ -128,9 +158,11 @@ class Guards:
         if tl in _SEQ_TYPES and (tr is int or tr is bool):
             self.need(len(left) * right * itemsize(left), f"{tl.__name__} * int")
         elif tl is int and tr is int:
-            bits = left.bit_length() + right.bit_length()
-            if bits > self.int_bits:
-                raise self.int_too_big(bits)
+            bl, br = left.bit_length(), right.bit_length()
+            if bl + br > self.int_bits:
+                raise self.int_too_big(bl + br)
+            if bl * br > _FREE_BITS2:
+                self.meter.charge(bl * br // _MUL_BITS2_PER_STEP)
 
     def add(self, left: Any, right: Any) -> Any:
         tl = type(left)
@@ -187,12 +219,40 @@ class Guards:
         return left << right
 
     def mod(self, left: Any, right: Any) -> Any:
-        """``left % right`` (``str % args`` formats deterministically and within budget)."""
-        if type(left) is str:
+        """``left % right``: ``str``/``bytes % args`` formats deterministically and within
+        budget; big ints are charged for the division."""
+        tl = type(left)
+        if tl is str or tl is bytes:
             return self.text(spy_percent, left, right, self.cap)
+        if tl is int and type(right) is int:
+            self.div_cost(left, right)
         return left % right
 
-    def percent(self, fmt: str, args: object) -> str:
+    def floordiv(self, left: Any, right: Any) -> Any:
+        """``left // right`` when the compiler's inline test sees a big int."""
+        if type(left) is int and type(right) is int:
+            self.div_cost(left, right)
+        return left // right
+
+    def divmod_(self, left: Any, right: Any) -> Any:
+        if type(left) is int and type(right) is int:
+            self.div_cost(left, right)
+        return divmod(left, right)
+
+    def div_cost(self, left: int, right: int) -> None:
+        """Charge a long division: ~(bits(left) - bits(right)) * bits(right) bit products."""
+        bl, br = left.bit_length(), right.bit_length()
+        if bl >= br:
+            work = (bl - br + 1) * br
+            if work > _FREE_BITS2:
+                self.meter.charge(work // DIV_BITS2_PER_STEP)
+
+    def quadratic_cost(self, work: int) -> None:
+        """Charge ``work`` bit products of a quadratic int operation (gcd, isqrt...)."""
+        if work > _FREE_BITS2:
+            self.meter.charge(work // DIV_BITS2_PER_STEP)
+
+    def percent(self, fmt: str | bytes, args: object) -> str | bytes:
         return self.text(spy_percent, fmt, args, self.cap)
 
     # -- text -------------------------------------------------------------------------
@@ -233,10 +293,11 @@ class Guards:
             numbers = _SPEC_NUMBERS.findall(spec)
             if numbers and sum(int(n) if len(n) < 12 else self.cap + 1 for n in numbers) > self.cap:
                 raise self.too_big(f"format spec {spec[:40]!r}")
-        if type(value) not in SIMPLE_TYPES:
-            value = self.text(spy_str, value, self.cap)
-        elif isinstance(value, str) and spec:
-            self.need(len(value) * itemsize(value), "a formatted str")
+        t = type(value)
+        if t not in SIMPLE_TYPES or (t is bytes and not spec):
+            value = self.text(spy_str, value, self.cap)  # format(b"x") is str(b"x")
+        elif t is str and spec:
+            self.need(len(value) * itemsize(value), "a formatted str")  # type: ignore[arg-type]
         return format(value, spec)
 
     # -- materialising iterables ---------------------------------------------------------
@@ -285,3 +346,155 @@ class Guards:
         except TypeError:
             return iterable  # not iterable: CPython raises its own message where it is used
         return self.materialize(it, already)
+
+    # -- lazy iterators nested in C ----------------------------------------------------
+
+    def nested(self, made: object, *sources: object) -> Any:
+        """``made`` (a new map/filter/zip/enumerate over ``sources``), once its nesting
+        depth is known to stay within ``max_recursion``; else the limit."""
+        for source in sources:
+            if type(source) in WRAPPER_TYPES:
+                self.iter_depth(sources)
+                break
+        return made
+
+    def nest(self, source: Any) -> Any:
+        """The first iterable of a generator expression (same check as ``nested``)."""
+        if type(source) in WRAPPER_TYPES:
+            self.iter_depth((source,))
+        return source
+
+    def iter_depth(self, sources: Iterable[object]) -> int:
+        """1 + the deepest chain of lazy iterators below ``sources`` (refused past the bound).
+
+        Walks the chain (``__reduce__`` of the C iterators, the ``.0`` source of a
+        generator expression): the depth is not stored anywhere, so every new wrapper of a
+        deep chain walks it again; the walk is charged one step per iterator visited.
+        """
+        bound = self.max_nesting
+        best = 0
+        depth_seen: dict[int, int] = {}
+        todo = [(s, 1) for s in sources if type(s) in WRAPPER_TYPES]
+        visited = 0
+        while todo:
+            obj, depth = todo.pop()
+            if depth >= bound:
+                raise self.meter.limit(
+                    f"iterator nesting limit exceeded: more than {bound} lazy iterators "
+                    "(map, filter, zip, enumerate, generator expressions) wrapped in one "
+                    "another (max_recursion)"
+                )
+            key = id(obj)
+            if depth_seen.get(key, 0) >= depth:
+                continue
+            depth_seen[key] = depth
+            visited += 1
+            if depth > best:
+                best = depth
+            for inner in _iter_sources(obj):
+                if type(inner) in WRAPPER_TYPES:
+                    todo.append((inner, depth + 1))
+        if visited > 16:
+            self.meter.charge(visited)
+        return best + 1
+
+    # -- comparisons of long sequences -----------------------------------------------------
+
+    def contains(self, needle: object, haystack: Any) -> bool:
+        """``needle in haystack`` for a long list/tuple: charged when every element may
+        cost a comparison of a long str/bytes (``s in [t] * 10**6`` with equal prefixes)."""
+        n = len(haystack)
+        self.compare_cost(needle, n)
+        return needle in haystack
+
+    def compare_cost(self, needle: object, comparisons: int) -> None:
+        """Charge ``comparisons`` equality tests of ``needle`` against other values."""
+        t = type(needle)
+        if t is str or t is bytes:
+            size = len(needle)  # type: ignore[arg-type]
+        elif t is tuple or t is list:
+            size = len(needle)  # type: ignore[arg-type]
+            for item in needle[:_SMALL_SEQ]:  # type: ignore[index]
+                ti = type(item)
+                if ti is str or ti is bytes:
+                    size += len(item)
+        else:
+            return
+        work = comparisons * size
+        if work > _SMALL_SEQ * CMP_BYTES_PER_STEP:
+            self.meter.charge(work // CMP_BYTES_PER_STEP)
+
+    def sort_cost(self, items: list[Any]) -> None:
+        """Charge sorting ``items``: ~n log2 n comparisons, each a memcmp when they are
+        long strings (timsort compares equal strings over their whole length)."""
+        n = len(items)
+        if n <= _SMALL_SEQ:
+            return
+        self.meter.charge(n * n.bit_length() * self.per_comparison(items) // 4)
+
+    def scan_cost(self, items: Any) -> None:
+        """Charge one comparison per element of a long list/tuple (``max``, ``min``)."""
+        n = len(items)
+        if n > _SMALL_SEQ:
+            self.meter.charge(n * self.per_comparison(items) // 4)
+
+    def per_comparison(self, items: Any) -> int:
+        types = set(map(type, items))
+        if types == {str} or types == {bytes}:
+            return 1 + max(map(len, items)) // CMP_BYTES_PER_STEP
+        return 1
+
+    # -- slice assignment -----------------------------------------------------------------
+
+    def sliced(self, target: Any) -> Any:
+        """The object of ``target[i:j] = value``: a list gets a stand-in that checks the
+        size of ``value`` (a range, a str, an iterator...) before the list copies it."""
+        if type(target) is list:
+            return _SliceTarget(self, target)
+        return target
+
+    def slice_value(self, target: list[Any], value: Any) -> Any:
+        t = type(value)
+        if t is list or t is tuple:
+            self.need((len(target) + len(value)) * _POINTER, "a list slice assignment")
+            return value
+        if t is str and not value.isascii():
+            per = _ELEMENT + 40  # each character becomes an object of its own
+            self.need((len(target) + len(value)) * per, "a list slice assignment")
+        return self.materialize(value, len(target))
+
+
+class _SliceTarget:
+    """Stands in for a list in ``lst[i:j] = value`` (never visible to the program)."""
+
+    __slots__ = ("_guards", "_target")
+
+    def __init__(self, guards: Guards, target: list[Any]) -> None:
+        self._guards = guards
+        self._target = target
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if type(key) is slice:
+            value = self._guards.slice_value(self._target, value)
+        self._target[key] = value
+
+
+def _iter_sources(obj: Any) -> tuple[object, ...]:
+    """The iterators a lazy iterator pulls from (from ``__reduce__``; ``.0`` of a genexp)."""
+    t = type(obj)
+    if t is GeneratorType:
+        frame = obj.gi_frame
+        if frame is None or obj.gi_code.co_name != "<genexpr>":
+            return ()
+        source = frame.f_locals.get(".0")
+        return () if source is None else (source,)
+    try:
+        reduced = obj.__reduce__()
+    except Exception:  # an exhausted or unpicklable iterator: nothing below it
+        return ()
+    args = reduced[1]
+    if t is map or t is filter:
+        return tuple(args[1:])
+    if t is enumerate:
+        return (args[0],)
+    return tuple(args)  # zip

@@ -61,6 +61,10 @@ def mark_builtin(fn: Any, name: str) -> Any:
     target: Any = fn.__func__ if type(fn) is MethodType else fn
     target.__name__ = name
     target.__qualname__ = name
+    # CPython names a function in some messages by module and qualname
+    # ("jarvis.spy.builtins.sorted() got multiple values for keyword argument 'key'");
+    # for the builtins module it shows the bare name, as for its own builtins.
+    target.__module__ = "builtins"
     target._spy_builtin = True
     return fn
 
@@ -109,12 +113,37 @@ class _Budget:
         return text
 
 
+#: Bytes that ``repr(bytes)`` shows as themselves (the rest: ``\n``, ``\x00``...).
+_PRINTABLE_BYTES = bytes(range(0x20, 0x7F))
+
+
+def repr_size(value: str | bytes) -> int:
+    """Upper bound of ``len(repr(value))``, without building it (C-speed scans only).
+
+    Exact for printable text; otherwise every character counts as its longest escape:
+    ``\\x00`` (4) for ASCII and bytes, ``\\U0001f600`` (10) for the rest of str.
+    """
+    n = len(value)
+    if isinstance(value, bytes):
+        b = value
+        if n < 64:
+            return 4 * n + 3
+        plain = n - len(b.translate(None, _PRINTABLE_BYTES))
+        return 3 + plain + b.count(b"\\") + b.count(b"'") + 4 * (n - plain)
+    s = value
+    if n < 64:
+        return 10 * n + 2
+    if s.isprintable():
+        return n + 2 + s.count("\\") + s.count("'")
+    return n * (4 if s.isascii() else 10) + 2
+
+
 def spy_str(value: object, budget: int | None = None) -> str:
     """``str(value)`` without memory addresses."""
     t = type(value)
     if t is str:
         return value  # type: ignore[return-value]
-    if t in SIMPLE_TYPES:
+    if t in SMALL_TYPES or (budget is None and t is bytes):
         return str(value)
     b = _Budget(budget) if budget is not None else None
     if isinstance(value, BaseException):
@@ -175,7 +204,12 @@ def _exc_repr(exc: BaseException, active: set[int], b: _Budget | None) -> str:
 
 
 class _Shown:
-    """Stand-in for a non-scalar ``%``-format argument: formats via SPy's str/repr."""
+    """Stand-in for a non-scalar ``%``-format argument: formats via SPy's str/repr.
+
+    Each program type gets its own subclass named like it (``_shown_class``), so that
+    CPython's own messages about the argument (``%d format: a real number is required,
+    not list``) name the program's type, not this class.
+    """
 
     __slots__ = ("budget", "value")
 
@@ -190,20 +224,66 @@ class _Shown:
         return spy_repr(self.value, self.budget)
 
 
+_SHOWN_CLASSES: dict[str, type[_Shown]] = {}
+
+
+def _shown_class(name: str) -> type[_Shown]:
+    cls = _SHOWN_CLASSES.get(name)
+    if cls is None:
+        cls = type(name, (_Shown,), {"__slots__": ()})
+        cls.__qualname__ = name
+        cls.__module__ = "builtins"
+        cls = _SHOWN_CLASSES.setdefault(name, cls)
+    return cls
+
+
+class _ShownDict(dict):  # type: ignore[type-arg]
+    """A ``%``-format mapping: ``%(k)s`` reads the program's dict through ``_shown``, and
+    ``%s`` of the whole mapping (CPython formats the dict itself then) shows SPy's repr,
+    keys included."""
+
+    __slots__ = ("budget", "value")
+
+    def __init__(self, value: dict[Any, Any], budget: int | None) -> None:
+        dict.__init__(self)
+        self.value = value
+        self.budget = budget
+
+    def __getitem__(self, key: object) -> object:
+        return _shown(self.value[key], self.budget)
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def __str__(self) -> str:
+        return spy_str(self.value, self.budget)
+
+    def __repr__(self) -> str:
+        return spy_repr(self.value, self.budget)
+
+
+_ShownDict.__name__ = _ShownDict.__qualname__ = "dict"
+
+
 def _shown(value: object, budget: int | None) -> object:
-    return value if type(value) in SIMPLE_TYPES else _Shown(value, budget)
+    t = type(value)
+    if t in SIMPLE_TYPES:
+        return value
+    return _shown_class(spy_type_name(value))(value, budget)
 
 
 # Numbers inside %-conversion specs: widths and precisions ("%-10.3f", "%(k)08d").
 _PCT_SPEC = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?([a-zA-Z%]?)")
+_PCT_SPEC_BYTES = re.compile(rb"%(?:\([^)]*\))?[-+ #0]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?([a-zA-Z%]?)")
 
 
-def spy_percent(fmt: str, args: object, budget: int | None = None) -> str:
+def spy_percent(fmt: str | bytes, args: object, budget: int | None = None) -> str | bytes:
     """``fmt % args`` where ``%s``/``%r`` of functions and the like carry no address.
 
-    With a ``budget``, the result's size is bounded before formatting: the format's
-    length, plus every width and precision (``%*d`` ones come from ``args``), plus the
-    text of every argument (each formatted against the same budget).
+    ``fmt`` is a str or bytes (``b"%r" % (f,)`` shows SPy's repr too). With a ``budget``,
+    the result's size is bounded before formatting: the format's length, plus every width
+    and precision (``%*d`` ones come from ``args``), plus the text of every argument (each
+    formatted against the same budget).
     """
     t = type(args)
     if budget is not None:
@@ -211,21 +291,25 @@ def spy_percent(fmt: str, args: object, budget: int | None = None) -> str:
     if t is tuple:
         args = tuple([_shown(v, budget) for v in args])  # type: ignore[attr-defined]
     elif t is dict:  # "%(name)s" % mapping -- and "%s" % mapping prints the dict
-        args = {k: _shown(v, budget) for k, v in args.items()}  # type: ignore[attr-defined]
+        args = _ShownDict(args, budget)  # type: ignore[arg-type]
     elif t not in SIMPLE_TYPES:
-        args = _Shown(args, budget)
+        args = _shown(args, budget)
     return fmt % args
 
 
-def _check_percent(fmt: str, args: object, budget: int) -> None:
+def _check_percent(fmt: str | bytes, args: object, budget: int) -> None:
     size = len(fmt)
     stars = []
-    for width, precision, _conv in _PCT_SPEC.findall(fmt):
+    reprs = False
+    specs = _PCT_SPEC.findall(fmt) if type(fmt) is str else _PCT_SPEC_BYTES.findall(fmt)  # type: ignore[arg-type]
+    for width, precision, conv in specs:
         for part in (width, precision):
-            if part == "*":
+            if part in ("*", b"*"):
                 stars.append(part)
             elif part:
                 size += int(part) if len(part) < 12 else budget + 1
+        if conv in ("r", "a", b"r", b"a"):
+            reprs = True
     if stars and isinstance(args, tuple):
         size += sum(min(abs(a), budget + 1) for a in args if type(a) is int)
     values: Any = (
@@ -234,7 +318,9 @@ def _check_percent(fmt: str, args: object, budget: int) -> None:
     for v in values:
         tv = type(v)
         if tv is str or tv is bytes:
-            size += len(v) * (4 if tv is bytes else 1)
+            size += repr_size(v) if reprs or (tv is bytes and type(fmt) is str) else len(v)
+            if size > budget:
+                break
     if size > budget:
         raise ValueTooLarge("a %-formatted str", budget)
 
@@ -251,10 +337,16 @@ def _repr(value: object, active: set[int], b: _Budget | None) -> str:
     # itself prints as ``[...]`` exactly as CPython's Py_ReprEnter does.
     t = type(value)
     if t in SIMPLE_TYPES:
-        if b is not None and (t is str or t is bytes) and len(value) > b.left:  # type: ignore[arg-type]
+        if (
+            b is not None
+            and (t is str or t is bytes)
+            and (len(value) > b.left or repr_size(value) > b.left)  # type: ignore[arg-type]
+        ):
             raise ValueTooLarge("a str()/repr() result", b.limit)
         text = repr(value)
         return b.spend(text) if b is not None else text
+    if value is Ellipsis:
+        return b.spend("Ellipsis") if b is not None else "Ellipsis"
     if t is list or t is tuple or t is dict:
         key = id(value)
         if key in active:
