@@ -6,17 +6,19 @@ successful run that reached a host object. Programs that merely *look* suspiciou
 like ``_`` or ``_private``, dunder-looking strings) must keep working.
 
 Resource attacks must end with ``LimitExceeded`` under small ``jarvis.spy.Limits``,
-quickly and without exhausting memory. They run in a forked child with an address-space
-rlimit and a hard timeout, so a missing limit shows up as a failed test (MemoryError,
-"timeout", "completed") instead of a hung or OOM-killed test run. The same harness checks
-that a host ``Stopped`` cannot be swallowed by the program (``except``/``finally``).
+without exhausting memory. They run in a forked child with an address-space rlimit and a
+generous hard timeout (a hang detector only: tests assert outcomes, never durations), so a
+missing limit shows up as a failed test (MemoryError, "crashed", "timeout", "completed")
+instead of a hung, OOM-killed or SIGSEGV-killed test run. The same harness checks that a
+host ``Stopped`` cannot be swallowed by the program (``except``/``finally``).
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
+import re
 import resource
-import time
 import traceback
 from typing import Any
 
@@ -31,6 +33,14 @@ from ._host import RecordingHost
 # The limits API is being written: its absence must fail the limit tests, loudly (see the
 # ``limits_api`` fixture), not stop the rest of this file from running.
 Limits: Any = getattr(jarvis.spy, "Limits", None)
+
+
+#: What a program-visible message must never contain: a memory address, a host module or
+#: class, an internal parameter (a message naming ``self`` is about SPy's own code).
+HOST_TEXT = re.compile(
+    r"0x[0-9a-fA-F]{4,}|jarvis\.|Environment|BookProcedure|_BoundWrapper|Guards|_SetBase"
+    r"|SpySet|SpyRange|_View|\bself\b|<lambda>|<locals>|functools|partial"
+)
 
 
 def run(source: str, host: RecordingHost | None = None) -> object:
@@ -415,7 +425,9 @@ def test_harmless_programs_still_run(source: str, expected: object) -> None:
 # --------------------------------------------------------------------------------------
 
 CHILD_EXTRA_ADDRESS_SPACE = 2 * 2**30  # the child may map this much beyond its start size
-HARD_TIMEOUT_S = 15.0
+#: A hang detector, not a speed test: a limit that works ends an attack in well under a
+#: second on an idle machine; this only has to outlast a heavily loaded one.
+HARD_TIMEOUT_S = 120.0
 
 
 class NullHost:
@@ -464,15 +476,29 @@ def _classify(exc: BaseException) -> str:
 
 def _child(conn: Any, source: str, limits: dict[str, Any] | None, stop_after: int | None) -> None:
     try:
+        # The child inherits the test process's heap, garbage included: its collections
+        # must not free (and recurse through) objects the parent's earlier tests left.
+        gc.freeze()
         size = _vm_size()
         if size:
             cap = size + CHILD_EXTRA_ADDRESS_SPACE
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-        start = time.monotonic()
+        program_bytes = None if limits is None else limits.get("max_program_bytes")
         try:
-            program = compile_program(source)
+            # As the worker does: a source over the limit is refused before it is parsed.
+            program = compile_program(source, max_program_bytes=program_bytes)
         except SpySyntaxError as err:
-            conn.send({"outcome": "SpySyntaxError", "detail": str(err), "elapsed": 0.0})
+            conn.send({"outcome": "SpySyntaxError", "detail": str(err)})
+            return
+        except LimitExceeded as err:
+            conn.send(
+                {
+                    "outcome": "LimitExceeded",
+                    "spy_type": err.spy_type,
+                    "message": err.message,
+                    "detail": str(err),
+                }
+            )
             return
         host = NullHost() if stop_after is None else StoppingHost(stop_after)
         kwargs = {} if limits is None else {"limits": Limits(**limits)}
@@ -483,11 +509,11 @@ def _child(conn: Any, source: str, limits: dict[str, Any] | None, stop_after: in
                 "outcome": _classify(exc),
                 "exc_type": type(exc).__name__,
                 "spy_type": getattr(exc, "spy_type", None),
+                "message": getattr(exc, "message", None),
                 "detail": str(exc)[-600:],
             }
         else:
             report = {"outcome": "completed", "detail": f"result of type {type(result).__name__}"}
-        report["elapsed"] = time.monotonic() - start
         conn.send(report)
     except BaseException:
         conn.send({"outcome": "harness-error", "detail": traceback.format_exc()[-2000:]})
@@ -498,7 +524,7 @@ def _child(conn: Any, source: str, limits: dict[str, Any] | None, stop_after: in
 def run_isolated(
     source: str, limits: dict[str, Any] | None, stop_after: int | None = None
 ) -> dict[str, Any]:
-    """Run ``source`` in a forked child; return its report (outcome, elapsed, detail)."""
+    """Run ``source`` in a forked child; return its report (outcome, detail)."""
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(sender, source, limits, stop_after), daemon=True)
@@ -510,16 +536,8 @@ def run_isolated(
                 return dict(receiver.recv())
             except EOFError:
                 proc.join(5)
-                return {
-                    "outcome": "crashed",
-                    "detail": f"exit code {proc.exitcode}",
-                    "elapsed": None,
-                }
-        return {
-            "outcome": "timeout",
-            "detail": f"still running after {HARD_TIMEOUT_S} s",
-            "elapsed": None,
-        }
+                return {"outcome": "crashed", "detail": f"exit code {proc.exitcode}"}
+        return {"outcome": "timeout", "detail": f"still running after {HARD_TIMEOUT_S} s"}
     finally:
         if proc.is_alive():
             proc.kill()
@@ -599,7 +617,7 @@ def test_host_stop_cannot_be_swallowed(source: str) -> None:
 
 
 # --------------------------------------------------------------------------------------
-# 5. Resource attacks: each must end with LimitExceeded, quickly.
+# 5. Resource attacks: each must end with LimitExceeded (naming the limit, when given).
 # --------------------------------------------------------------------------------------
 
 MIB = 2**20
@@ -611,7 +629,6 @@ BASE_LIMITS: dict[str, Any] = {
     "max_output_bytes": 1 * MIB,
     "max_program_bytes": 1 * MIB,
 }
-QUICK_S = 3.0  # a limit that is checked as it should be trips well before max_wall_s
 UNBOUNDED_STEPS: dict[str, Any] = {"max_steps": 10**15}
 
 
@@ -627,15 +644,22 @@ def limits_api() -> Any:
 
 
 def attack(
-    source: str, id: str, *, quick: float = QUICK_S, also_ok: tuple[str, ...] = (), **limits: Any
+    source: str,
+    id: str,
+    *,
+    also_ok: tuple[str, ...] = (),
+    limit: str | None = None,
+    marks: Any = (),
+    **limits: Any,
 ) -> Any:
-    return pytest.param(source, {**BASE_LIMITS, **limits}, quick, also_ok, id=id)
+    """``limit``: the ``Limits`` field the LimitExceeded message must name."""
+    return pytest.param(source, {**BASE_LIMITS, **limits}, also_ok, limit, id=id, marks=marks)
 
 
 RESOURCE_ATTACKS = [
     # steps and wall clock
     attack(SPIN, "steps-while-true", max_steps=10_000),
-    attack(SPIN, "wall-while-true", quick=6.0, max_wall_s=0.5, **UNBOUNDED_STEPS),
+    attack(SPIN, "wall-while-true", max_wall_s=0.5, **UNBOUNDED_STEPS),
     attack("for i in range(10 ** 12):\n    pass", "steps-for-huge-range", max_steps=10_000),
     attack("x = [0 for _ in range(10 ** 9)]", "steps-comprehension", max_steps=10_000),
     attack("x = sum(1 for _ in range(10 ** 12))", "steps-genexp", max_steps=10_000),
@@ -649,37 +673,32 @@ RESOURCE_ATTACKS = [
     attack(
         "x = sum(range(10 ** 15))",
         "wall-c-loop-sum-range",
-        quick=6.0,
         max_wall_s=1.0,
         **UNBOUNDED_STEPS,
     ),
     attack(
         "x = max(range(10 ** 15))",
         "wall-c-loop-max-range",
-        quick=6.0,
         max_wall_s=1.0,
         **UNBOUNDED_STEPS,
     ),
     attack(
         "x = all(range(1, 10 ** 15))",
         "wall-c-loop-all-range",
-        quick=6.0,
         max_wall_s=1.0,
         **UNBOUNDED_STEPS,
     ),
     attack(
         "x = any(iter(int, 1))",
         "wall-c-loop-iter-callable",
-        quick=6.0,
         also_ok=("TypeError",),
         max_wall_s=1.0,
         **UNBOUNDED_STEPS,
     ),
-    attack("x = 7 ** (3 * 10 ** 7)", "wall-big-pow", quick=6.0, max_wall_s=1.0, **UNBOUNDED_STEPS),
+    attack("x = 7 ** (3 * 10 ** 7)", "wall-big-pow", max_wall_s=1.0, **UNBOUNDED_STEPS),
     attack(
         "x = sum([[0] * 100] * 100000, [])",
         "wall-quadratic-sum-of-lists",
-        quick=6.0,
         max_wall_s=1.0,
         **UNBOUNDED_STEPS,
     ),
@@ -810,26 +829,38 @@ RESOURCE_ATTACKS = [
         max_output_bytes=10_000,
     ),
     # program size
-    pytest.param(
-        "x = 1\n" * 20_000, {**BASE_LIMITS, "max_program_bytes": 10_000}, QUICK_S, (),
-        id="program-bytes",
+    attack(
+        "x = 1\n" * 20_000,
+        "program-bytes",
+        limit="max_program_bytes",
+        max_program_bytes=10_000,
         # Known issue (closing note of issues 2-4): the forked, address-space-capped child
-        # occasionally dies with SIGSEGV here instead of reporting LimitExceeded; under
-        # investigation. Non-strict so the rest of the suite still guards every other limit.
+        # once died with SIGSEGV here instead of reporting LimitExceeded. Not reproduced
+        # since (hundreds of runs, alone and next to busy threads). The child used to
+        # compile all 20 000 statements (the size check came in run_program) and could
+        # run a full collection of the heap it inherited; it now refuses the source before
+        # parsing, as the worker does, and freezes the inherited heap. Kept non-strict
+        # until the cause is known.
         marks=pytest.mark.xfail(reason="intermittent SIGSEGV in the capped child", strict=False),
     ),
 ]
 
 
-@pytest.mark.parametrize(("source", "limits", "quick", "also_ok"), RESOURCE_ATTACKS)
+@pytest.mark.parametrize(("source", "limits", "also_ok", "limit"), RESOURCE_ATTACKS)
 def test_resource_attack_hits_a_limit(
-    limits_api: Any, source: str, limits: dict[str, Any], quick: float, also_ok: tuple[str, ...]
+    limits_api: Any,
+    source: str,
+    limits: dict[str, Any],
+    also_ok: tuple[str, ...],
+    limit: str | None,
 ) -> None:
     report = run_isolated(source, limits)
     if report["outcome"] == "SpyRuntimeError" and report.get("spy_type") in also_ok:
         return  # refused outright (e.g. the two-argument iter()): fine too
     assert report["outcome"] == "LimitExceeded", report
-    assert report["elapsed"] is not None and report["elapsed"] < quick, report
+    if limit is not None:
+        assert f"({limit})" in report["message"], report
+    assert not HOST_TEXT.search(report["message"]), report
 
 
 def test_limits_leave_ordinary_programs_alone(limits_api: Any) -> None:
@@ -844,7 +875,6 @@ def test_limits_leave_ordinary_programs_alone(limits_api: Any) -> None:
     )
     report = run_isolated(source, dict(BASE_LIMITS))
     assert report["outcome"] == "completed", report
-    assert report["elapsed"] < QUICK_S, report
     small_memory = run_isolated(
         'x = "a" * 1000\nresult = len(x)', {**BASE_LIMITS, "max_memory_bytes": 8 * MIB}
     )
