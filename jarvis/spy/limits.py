@@ -136,7 +136,8 @@ _RECHECK_S = 0.0005
 _MEMORY_PROBE_S = 0.001
 #: Resident growth between two heap walks, as a share of ``max_memory_bytes`` (bounded):
 #: how far the process may grow past a walk that found the program holding little before
-#: the next walk looks again. Bounds how far past the limit a growing program gets.
+#: the next walk looks again. Bounds how far past the limit a growing program gets. Also
+#: the bytes the guards let through between two probes of straight-line code.
 _MEMORY_STEP_SHARE = 8
 _MEMORY_STEP_MIN = 1 * MiB
 _MEMORY_STEP_MAX = 32 * MiB
@@ -455,10 +456,11 @@ class Meter:
         is never blamed on a program holding little, and nothing that program does can
         lower the resident size the next probe reads (there is no account to reset).
 
-        The walk sees everything but values on a running frame's value stack, above all
-        the list a comprehension is building: while one of the program's
-        comprehensions is live, growth past the limit by more than ``memory_margin``
-        fails the run without the walk's confirmation.
+        The walk sees everything but values only C holds: the list a comprehension is
+        building on CPython's value stack, the batch ``Guards.materialize`` is building
+        (``list(generator)``). While one of those is live (``memory.building``), growth
+        past the limit by more than ``memory_margin`` fails the run without the walk's
+        confirmation. Only a program fragmenting the heap on purpose gets there early.
 
         Walks are spaced: after one that found the program holding ``held``, the next
         waits until the process has grown by ``max(memory_step, limit - held)`` more,
