@@ -74,7 +74,7 @@ class SandboxBridge:
         self.resumed = recorded is not None
         self.sink.event(self.event("resumed" if self.resumed else "started", program_digest=digest))
 
-    def records(self, recs: list[Any], sites: list[Any]) -> None:
+    def records(self, recs: list[Any], sites: list[Any], blobs: list[bytes]) -> None:
         table = self.sites
         for s in sites:
             if (
@@ -84,7 +84,7 @@ class SandboxBridge:
                 raise ProtocolViolation("malformed site")
             table[s[0]] = (s[1], s[2], s[3], s[4], s[5], s[6])
         try:
-            self.host.sandbox_records(recs, table)
+            self.host.sandbox_records(recs, table, blobs)
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise ProtocolViolation(f"malformed record: {exc}") from None
         except Stopped as exc:  # the lease was lost while making effects durable
@@ -94,13 +94,17 @@ class SandboxBridge:
             self.host.fatal = self.host.fatal or exc
             raise Abort() from None
 
-    def effect(self, name: str, args: Any, payload: bytes) -> list[Any]:
+    def effect(self, name: str, args: Any, blobs: list[bytes]) -> list[Any]:
         try:
             if name == "artifact":
-                if type(args) is not list or len(args) != 2 or type(args[0]) is not str:
+                if (
+                    type(args) is not list or len(args) != 3 or type(args[0]) is not str
+                    or type(args[2]) is not int or not 0 <= args[2] < len(blobs)
+                ):
                     raise ProtocolViolation("malformed artifact request")
+                payload = blobs[args[2]]
                 content: str | bytes = (
-                    payload.decode("utf-8", "surrogatepass") if args[1] == "str" else bytes(payload)
+                    payload.decode("utf-8", "surrogatepass") if args[1] == "str" else payload
                 )
                 call_args: tuple[Any, ...] = (args[0], content)
             else:

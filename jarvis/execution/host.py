@@ -41,7 +41,9 @@ _SCALARS = (int, float, bool, type(None))
 _SCALAR_NAMES: dict[type, str] = {str: "str", bool: "bool", int: "int", type(None): "NoneType"}
 _INT64 = 2**63
 _MAX_BOOK_RESULT_BYTES = 256 * 1024 * 1024
-_CODE_NAMES = {1: "str", 2: "bool", 3: "int", 4: "NoneType"}  # jarvis.sandbox.child's codes
+_CODE_NAMES = {1: "str", 2: "bool", 3: "int", 4: "NoneType", 5: "str"}  # jarvis.sandbox.child's codes
+_STR_BLOB = 5  # a long string, in a blob
+_NO_BLOBS: list[bytes] = []
 _BRANCH = 16
 
 
@@ -166,7 +168,8 @@ class ExecutionHost:
         self._record(kind, site.line, site.col, site.end_line, site.end_col, site.source, data, type_name)
 
     def sandbox_records(
-        self, recs: list[Any], sites: dict[int, tuple[str, int, int, int, int, str]]
+        self, recs: list[Any], sites: dict[int, tuple[str, int, int, int, int, str]],
+        blobs: list[bytes] = _NO_BLOBS,
     ) -> None:
         """A batch of records rendered in the sandbox: flat ``site, value, code`` triples
         (``jarvis.sandbox.channel``).
@@ -207,8 +210,15 @@ class ExecutionHost:
                         t = str  # may need truncating: the slow path
             elif t is str:
                 type_name = code
+                if code.startswith("="):  # a big value, as JSON in a blob
+                    self.seq, self.budget_left = seq, left
+                    self._record_json(kind, line, col, end_line, end_col, source, blobs[data], code[1:])
+                    seq, left = self.seq, self.budget_left
+                    continue
             else:
                 raise ValueError("malformed record")
+            if code == _STR_BLOB:
+                data, type_name, t = blobs[data].decode("utf-8"), "str", str
             if t is not int or left <= 1:
                 self.seq, self.budget_left = seq, left
                 too_large = type_name.startswith("!")
@@ -305,6 +315,7 @@ class ExecutionHost:
     def _record(
         self, kind: str, line: int, col: int, end_line: int, end_col: int, source: str,
         data: Any, type_name: str, at_ms: int | None = None, too_large: bool = False,
+        json_text: bytes | None = None,
     ) -> None:
         record: dict[str, Any] = {
             "version": 1,
@@ -324,6 +335,8 @@ class ExecutionHost:
         if too_large:  # the sandbox could not even render it within the stored-log budget
             record["truncated"] = True
             record["value_ref"] = None
+        elif json_text is not None:
+            self._maybe_truncate(record, None, json_text)
         elif t is str:
             # 6 bytes per char is JSON's worst case (\u00XX): shorter strings always fit.
             if len(data) * 6 > self.policy.max_value_bytes:
@@ -343,8 +356,21 @@ class ExecutionHost:
                 "str",
             )
 
-    def _maybe_truncate(self, record: dict[str, Any], data: Any) -> None:
-        text = orjson.dumps(data)
+    def _record_json(
+        self, kind: str, line: int, col: int, end_line: int, end_col: int, source: str,
+        text: bytes, type_name: str,
+    ) -> None:
+        """A record whose value came as JSON text (a big value, from the sandbox)."""
+        if len(text) <= self.policy.max_value_bytes:
+            self._record(kind, line, col, end_line, end_col, source, orjson.loads(text), type_name,
+                         self._sandbox_ms)
+            return
+        self._record(kind, line, col, end_line, end_col, source, None, type_name, self._sandbox_ms,
+                     json_text=text)
+
+    def _maybe_truncate(self, record: dict[str, Any], data: Any, text: bytes | None = None) -> None:
+        if text is None:
+            text = orjson.dumps(data)
         limit = self.policy.max_value_bytes
         if len(text) <= limit:
             return

@@ -322,9 +322,13 @@ def _completed(
     data: dict[str, Any], host: ExecutionHost, config: RunConfig, event: Callable[..., LifecycleEvent],
     digest: str | None, done: dict[str, Any],
 ) -> LifecycleEvent:
-    value = data.get("result")
     type_name = str(data.get("type"))
-    body = orjson.dumps(value)
+    body = data.get("result_json")  # a big result came as JSON text
+    if isinstance(body, bytes):
+        value = orjson.loads(body) if len(body) <= config.max_inline_result_bytes else None
+    else:
+        value = data.get("result")
+        body = orjson.dumps(value)
     if len(body) <= config.max_inline_result_bytes:
         return event("completed", program_digest=digest, result=value, result_type=type_name,
                      result_bytes=len(body), **done)

@@ -14,7 +14,9 @@ nothing a program does here can reach them except through the frames of ``channe
 
 from __future__ import annotations
 
+import faulthandler
 import gc
+import json
 import os
 import resource
 import sys
@@ -34,7 +36,7 @@ from jarvis.errors import (
 )
 from jarvis.sandbox.channel import decode, encode, pack, unpack
 from jarvis.spy import Limits, Program, Site, compile_program, run_program
-from jarvis.spy.crossing import TooLarge, plain, render
+from jarvis.spy.crossing import TooLarge, plain, render, utf8_safe
 from jarvis.spy.values import spy_type_name
 
 EXIT_MEMORY = 86
@@ -47,6 +49,20 @@ BATCH_ENTRIES = 3 * 4096
 
 SPIN_POLLS = 20
 """Polls (each followed by sched_yield) for an effect's answer before blocking."""
+
+MAX_STORED_VALUE_BYTES = 16 * 1024 * 1024
+"""Largest single log value stored whole (as JSON); a larger one is logged as a "too large"
+placeholder. Rendering costs host CPU per record: this bounds it per record, and the run's
+``max_stored_log_bytes`` bounds it in total."""
+
+INLINE_STR = 1024
+"""Longest string a record carries inside the frame's JSON; longer ones go as blobs."""
+
+BLOB_BYTES = 64 * 1024
+"""Values whose JSON is larger travel as blobs (raw bytes after the frame header), encoded
+by the standard library's json. Not orjson: under the sandbox's address-space cap
+``orjson.dumps`` of a string of a few MiB reserves many times its size and, when that
+allocation fails, crashes the process (SIGSEGV) instead of raising MemoryError."""
 
 BRANCH = 16
 """Type codes from here on are branch records: ``code - BRANCH`` is the line taken to."""
@@ -79,6 +95,7 @@ class SandboxHost:
         self.max_records = max_records
         self.max_value_bytes = max_value_bytes
         self.stored_left = limits.max_stored_log_bytes
+        self.blobs: list[bytes] = []  # big values of the next frame, sent raw after its header
         self.pending_stop: str | None = None
         self.check_now: Any = None  # the meter's check_now, set once the run has a meter
         self.emit = self._make_emit()
@@ -93,6 +110,8 @@ class SandboxHost:
         ids = self.site_ids
         new_site = self._site
         render = self._render
+        text = self._text
+        inline = INLINE_STR
         host = self
         codes = _SCALAR_CODES
         effect_kinds = EFFECT_KINDS
@@ -108,7 +127,12 @@ class SandboxHost:
             if sid is None:
                 sid = new_site(site)
             t = type(value)
-            if t is str or t is bool or value is None or (t is int and lo <= value < hi):  # type: ignore[operator]
+            if t is str:
+                if len(value) <= inline and value.isascii():  # type: ignore[arg-type]
+                    recs += (sid, value, 1)
+                else:
+                    recs += text(sid, value)
+            elif t is bool or value is None or (t is int and lo <= value < hi):  # type: ignore[operator]
                 recs += (sid, value, codes[t])
             elif kind == "branch":  # {"taken": str, "line": int}, built by the compiler
                 recs += (sid, value["taken"], BRANCH + value["line"])  # type: ignore[index]
@@ -121,7 +145,7 @@ class SandboxHost:
         return emit
 
     def _render(self, sid: int, value: object) -> tuple[Any, ...]:
-        budget = max(self.max_value_bytes, self.stored_left)
+        budget = max(self.max_value_bytes, min(self.stored_left, MAX_STORED_VALUE_BYTES))
         try:
             data, type_name, size = render(value, budget, self.check_now, "a log value")
         except TooLarge:
@@ -130,7 +154,20 @@ class SandboxHost:
             return (sid, data, "!" + type_name)
         if size > self.max_value_bytes:
             self.stored_left -= size
+        if size > BLOB_BYTES:  # never a big value through orjson here (see BLOB_BYTES)
+            return (sid, self._blob(json_bytes(data)), "=" + type_name)
         return (sid, data, type_name)
+
+    def _text(self, sid: int, value: str) -> tuple[Any, ...]:
+        """A string that is long or not ASCII: made valid UTF-8, long ones as a blob."""
+        value = utf8_safe(value)
+        if len(value) <= INLINE_STR:
+            return (sid, value, 1)
+        return (sid, self._blob(value.encode("utf-8")), 5)
+
+    def _blob(self, data: bytes) -> int:
+        self.blobs.append(data)
+        return len(self.blobs) - 1
 
     def _mark_time(self) -> None:
         ms = int(time.time() * 1000)
@@ -148,13 +185,13 @@ class SandboxHost:
             raise Stopped(self.pending_stop)
 
     def effect(self, name: str, args: tuple[object, ...]) -> object:
-        payload = b""
+        wire_blob = -1
         if name == "artifact":
             art_name, content = args
             if type(content) is str:
-                payload, wire = content.encode("utf-8", "surrogatepass"), [art_name, "str"]
+                wire: Any = [art_name, "str", self._blob(content.encode("utf-8", "surrogatepass"))]
             else:
-                payload, wire = bytes(content), [art_name, "bytes"]  # type: ignore[arg-type]
+                wire = [art_name, "bytes", self._blob(bytes(content))]  # type: ignore[arg-type]
         elif name == "book":  # the Book caller already made its arguments plain (books.py)
             wire = pack(list(args))
         else:
@@ -165,8 +202,10 @@ class SandboxHost:
             except (TypeError, ValueError) as exc:
                 raise ProgramError(type(exc).__name__, str(exc)) from None
             wire = pack(data)
+        if name == "book" and _big(wire):  # large arguments travel as a JSON blob
+            wire_blob, wire = self._blob(json_bytes(wire)), None
         conn = self.conn
-        conn.send_bytes(self._frame("effect", name, wire, payload=payload))
+        conn.send_bytes(self._frame("effect", name, wire, wire_blob))
         # A few polls before blocking, yielding the CPU between them (the supervisor may
         # need this very core): a trivial effect's answer comes back within microseconds,
         # and a blocked process's wake-up costs tens of them.
@@ -203,10 +242,12 @@ class SandboxHost:
             )
         return sid
 
-    def _frame(self, kind: str, *fields: Any, payload: bytes = b"") -> bytes:
-        frame = encode([kind, self.recs, self.new_sites, *fields], payload)
+    def _frame(self, kind: str, *fields: Any) -> bytes:
+        blobs = self.blobs
+        frame = encode([kind, self.recs, self.new_sites, [len(b) for b in blobs], *fields], b"".join(blobs))
         self.recs.clear()
         self.new_sites.clear()
+        blobs.clear()
         return frame
 
     def flush(self) -> None:
@@ -288,7 +329,7 @@ class Sandbox:
                 on_meter=lambda meter: setattr(host, "check_now", meter.check_now),
             )
             try:
-                data, type_name, _ = render(result, limits.max_result_bytes, None, "the result")
+                data, type_name, size = render(result, limits.max_result_bytes, None, "the result")
             except TooLarge:
                 exc = LimitExceeded(
                     "LimitExceeded",
@@ -299,6 +340,8 @@ class Sandbox:
                 outcome = {"status": "error", "error": error_data(exc)}
             else:
                 outcome = {"status": "completed", "result": data, "type": type_name}
+                if size > BLOB_BYTES:
+                    outcome["result"], outcome["result_blob"] = None, host._blob(json_bytes(data))
         except Stopped as exc:
             outcome = {"status": "stopped", "mode": exc.mode}
         except HostFailed:
@@ -392,7 +435,34 @@ def _peak_rss() -> int | None:
 def main(conn: Connection) -> None:
     """Entry point in a freshly forked sandbox."""
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000))
+    # A sandbox that dies of a signal writes its Python stack to the worker's log (stderr).
+    faulthandler.enable(all_threads=False)
     try:
         Sandbox(conn).serve()
     finally:
         os._exit(0)
+
+
+def json_bytes(data: Any) -> bytes:
+    """Compact JSON of plain data, by the standard library (see ``BLOB_BYTES``)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def _big(wire: Any) -> bool:
+    """Whether packed effect arguments may be large (a cheap over-estimate)."""
+    stack = [wire]
+    total = 0
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is str:
+            total += len(v)
+        elif t is list:
+            stack.extend(v)
+            total += len(v)
+        elif t is dict:
+            stack.extend(v.values())
+            total += sum(len(k) for k in v)
+        if total > BLOB_BYTES:
+            return True
+    return False

@@ -28,6 +28,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
+
 from jarvis.sandbox.channel import decode, encode
 from jarvis.sandbox.child import EXIT_MEMORY, EXIT_PROTOCOL
 from jarvis.sandbox.pool import SandboxPool, SandboxProcess
@@ -75,10 +77,10 @@ class Handler(Protocol):
     def compiled(self, digest: str) -> None:
         """The program compiled to ``digest`` and is about to run (may raise ``Abort``)."""
 
-    def records(self, recs: list[Any], sites: list[Any]) -> None:
+    def records(self, recs: list[Any], sites: list[Any], blobs: list[bytes]) -> None:
         """Log records (may raise ``Abort``, or ``ProtocolViolation`` for unusable data)."""
 
-    def effect(self, name: str, args: Any, payload: bytes) -> list[Any]:
+    def effect(self, name: str, args: Any, blobs: list[bytes]) -> list[Any]:
         """Serve an effect request; return the reply frame header."""
 
     def stop_requested(self) -> str | None:
@@ -100,7 +102,7 @@ class AttemptEnd:
     peak_rss_bytes: int | None = None
 
 
-_KINDS = {"compiled": 4, "rejected": 4, "recs": 3, "effect": 5, "done": 4}
+_KINDS = {"compiled": 5, "rejected": 5, "recs": 4, "effect": 7, "done": 5}
 
 
 def run_attempt(
@@ -165,15 +167,18 @@ def _supervise(
                     if "length" in str(exc):
                         sandbox.kill("protocol violation")
                     return _crashed(sandbox), False, "crashed"
-                header, payload = _parse(frame)
+                header, blobs = _parse(frame)
                 kind = header[0]
-                handler.records(header[1], header[2])
+                handler.records(header[1], header[2], blobs)
                 if kind == "compiled":
-                    handler.compiled(_str(header[3]))
+                    handler.compiled(_str(header[4]))
                 elif kind == "rejected":
-                    return AttemptEnd("rejected", {"error": _dict(header[3])}), True, ""
+                    return AttemptEnd("rejected", {"error": _dict(header[4])}), True, ""
                 elif kind == "effect":
-                    reply = handler.effect(_str(header[3]), header[4], payload)
+                    args = header[5]
+                    if header[6] != -1:  # large arguments came as a JSON blob
+                        args = _blob_json(blobs, header[6])
+                    reply = handler.effect(_str(header[4]), args, blobs)
                     try:
                         conn.send_bytes(encode(reply))
                     except OSError:
@@ -181,7 +186,9 @@ def _supervise(
                     # Host time is not the program's: its deadline restarts its grace.
                     deadline = max(deadline, time.monotonic() + policy.wall_grace_s)
                 elif kind == "done":
-                    outcome = _dict(header[3])
+                    outcome = _dict(header[4])
+                    if "result_blob" in outcome:
+                        outcome["result_json"] = _blob(blobs, outcome.pop("result_blob"))
                     status = outcome.get("status")
                     if status not in ("completed", "error", "stopped", "host", "internal"):
                         raise ProtocolViolation(f"unknown outcome {status!r}")
@@ -227,15 +234,42 @@ def _spin(conn: Any) -> bool:
     return False
 
 
-def _parse(frame: bytes) -> tuple[list[Any], bytes]:
+def _parse(frame: bytes) -> tuple[list[Any], list[bytes]]:
+    """A frame's header and its blobs (``header[3]`` lists their sizes)."""
     try:
         header, payload = decode(frame)
     except ValueError as exc:
         raise ProtocolViolation(str(exc)) from None
     n = _KINDS.get(header[0])
-    if n is None or len(header) != n or type(header[1]) is not list or type(header[2]) is not list:
+    if (
+        n is None or len(header) != n or type(header[1]) is not list or type(header[2]) is not list
+        or type(header[3]) is not list
+    ):
         raise ProtocolViolation(f"malformed {header[0]!r} frame")
-    return header, payload
+    blobs: list[bytes] = []
+    at = 0
+    view = memoryview(payload)
+    for size in header[3]:
+        if type(size) is not int or size < 0 or at + size > len(payload):
+            raise ProtocolViolation("malformed blob sizes")
+        blobs.append(bytes(view[at : at + size]))
+        at += size
+    if at != len(payload):
+        raise ProtocolViolation("payload longer than its blobs")
+    return header, blobs
+
+
+def _blob(blobs: list[bytes], index: Any) -> bytes:
+    if type(index) is not int or not 0 <= index < len(blobs):
+        raise ProtocolViolation("no such blob")
+    return blobs[index]
+
+
+def _blob_json(blobs: list[bytes], index: Any) -> Any:
+    try:
+        return orjson.loads(_blob(blobs, index))
+    except ValueError as exc:
+        raise ProtocolViolation(f"malformed blob: {exc}") from None
 
 
 def _str(value: Any) -> str:

@@ -26,6 +26,7 @@ becomes a SPy exception at the program's line, never a host exception.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 from jarvis.spy.containers import SpyFrozenSet, SpySet, _View
@@ -41,6 +42,22 @@ CHECK_EVERY = 4096
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 _ARRAYS = (list, tuple, SpySet, SpyFrozenSet)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def utf8_safe(text: str) -> str:
+    """``text`` as UTF-8 can carry it: lone surrogates (valid in a Python str, not in JSON,
+    the journal or Kafka) become U+FFFD. For rendered values only (log records, the
+    result); ``plain`` refuses them instead."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 class TooLarge(ValueError):
@@ -102,7 +119,11 @@ def _leaf(v: object, w: _Walk) -> tuple[bool, object]:
     """A scalar's rendering, counted: (True, data); (False, None) for anything else."""
     t = type(v)
     if t is str:
-        w.size += len(v) + 2 if v.isascii() and v.isprintable() else 6 * len(v) + 2  # type: ignore[attr-defined]
+        if v.isascii():  # type: ignore[attr-defined]
+            w.size += len(v) + 2 if v.isprintable() else 6 * len(v) + 2  # type: ignore[attr-defined]
+            return True, v
+        v = utf8_safe(v)  # type: ignore[arg-type]
+        w.size += 6 * len(v) + 2
         return True, v
     if t is int and _INT64_MIN <= v <= _INT64_MAX:  # type: ignore[operator]
         w.size += v.bit_length() * 10 // 33 + 2  # type: ignore[attr-defined]
@@ -160,7 +181,11 @@ def _render(value: object, depth: int, active: set[int], w: _Walk) -> object:
                 if all(type(k) is str for k in value):  # type: ignore[attr-defined]
                     out: dict[str, object] = {}
                     for k, v in items:
-                        w.size += len(k) + 4 if k.isascii() and k.isprintable() else 6 * len(k) + 4
+                        if k.isascii():
+                            w.size += len(k) + 4 if k.isprintable() else 6 * len(k) + 4
+                        else:
+                            k = utf8_safe(k)
+                            w.size += 6 * len(k) + 4
                         ok, d = _leaf(v, w)
                         out[k] = d if ok else _render(v, depth + 1, active, w)
                     data = out
@@ -183,7 +208,7 @@ def _render(value: object, depth: int, active: set[int], w: _Walk) -> object:
         if w.cycles == cycles:  # nothing below referred back to an ancestor: reusable
             w.memo[key] = (data, w.size - start)
         return data
-    text = spy_repr(value, 4096)
+    text = utf8_safe(spy_repr(value, 4096))
     w.add(_str_size(text))
     return text
 
@@ -207,11 +232,17 @@ def plain(
         raise ValueError(str(exc)) from None
 
 
+def _check_utf8(text: str, w: _Walk) -> str:
+    if not text.isascii() and utf8_safe(text) is not text:
+        raise ValueError(f"{w.what} may not hold strings with lone surrogates (not valid UTF-8)")
+    return text
+
+
 def _plain(value: object, depth: int, active: set[int], w: _Walk) -> object:
     t = type(value)
     if t is str:
         w.add(_str_size(value))  # type: ignore[arg-type]
-        return value
+        return _check_utf8(value, w)  # type: ignore[arg-type]
     if t is bool or value is None:
         w.add(5)
         return value
@@ -253,6 +284,7 @@ def _plain(value: object, depth: int, active: set[int], w: _Walk) -> object:
                 for k, v in value.items():  # type: ignore[attr-defined]
                     if type(k) is not str:
                         raise TypeError(f"{w.what}: dict keys must be str, not {spy_type_name(k)}")
+                    _check_utf8(k, w)
                     w.add(_str_size(k) + 2)
                     out[k] = _plain(v, depth + 1, active, w)
                 data = out

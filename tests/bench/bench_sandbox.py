@@ -76,10 +76,10 @@ class MinimalHandler:
     def compiled(self, digest: str) -> None:
         pass
 
-    def records(self, recs: list[Any], sites: list[Any]) -> None:
+    def records(self, recs: list[Any], sites: list[Any], blobs: list[bytes]) -> None:
         self.n += len(recs)
 
-    def effect(self, name: str, args: Any, payload: bytes) -> list[Any]:
+    def effect(self, name: str, args: Any, blobs: list[bytes]) -> list[Any]:
         return ["ok", None]
 
     def stop_requested(self) -> str | None:

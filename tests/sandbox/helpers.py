@@ -78,3 +78,23 @@ class Killer:
                     self.signalled.append(pid)
                     break
             self.halt.wait(0.02)
+
+
+def run_spec(
+    source: str,
+    limits: dict[str, object] | None = None,
+    inputs: dict[str, object] | None = None,
+    books: dict[str, list[str]] | None = None,
+    level: str = "full",
+) -> dict[str, object]:
+    """A ``run`` frame for ``jarvis.sandbox.run_attempt`` (what the runner builds)."""
+    import dataclasses
+
+    from jarvis.spy import Limits
+
+    return {
+        "source": source, "filename": "<program>", "log_level": level, "inputs": inputs or {},
+        "books": books or {}, "limits": dataclasses.asdict(Limits(**(limits or {}))),  # type: ignore[arg-type]
+        "max_program_bytes": 1 << 20, "max_records": 100_000, "max_value_bytes": 16384,
+        "memory_cap_bytes": 2 << 30, "cpu_s": 600.0, "max_runs": 1000, "recycle_bytes": 1 << 30,
+    }
