@@ -59,8 +59,10 @@ class Limits:
     max_memory_bytes: int = 256 * MiB
     """Largest value one operation may create (``'a' * n``, ``[0] * n``, ``2 ** n``,
     ``s.ljust(n)``, ``str.join``, f-string widths, ``list(range(n))``...), estimated
-    *before* allocating. A pod runs several executions, each with its own interpreter
-    state in one process; 256 MiB keeps one runaway value far below a pod's memory."""
+    *before* allocating, and what the program may hold over many steps (resident growth
+    judged by a heap walk). Each execution runs alone in its sandbox process, whose OS
+    address-space cap (this plus ``JARVIS_SANDBOX_MEMORY_OVERHEAD_BYTES``) is the backstop;
+    256 MiB keeps a pod of a few sandboxes well inside a typical pod's memory."""
 
     max_int_bits: int = 1_000_000
     """Largest int (in bits) that ``*``, ``**``, ``<<``, ``pow`` and ``math`` may create.

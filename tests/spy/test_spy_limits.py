@@ -35,6 +35,10 @@ def test_defaults_are_documented_and_validated() -> None:
         "max_recursion": 400,
         "max_output_bytes": 10 * 2**20,
         "max_program_bytes": 2**20,
+        "max_artifacts": 1000,
+        "max_artifact_bytes": 2**30,
+        "max_stored_log_bytes": 256 * 2**20,
+        "max_result_bytes": 64 * 2**20,
     }
     for field in dataclasses.fields(Limits):
         with pytest.raises(ValueError):
