@@ -49,7 +49,10 @@ class SandboxBridge:
         recorded = self.journal.start
         if recorded is not None and recorded["digest"] != digest:
             self.host.fatal = NonDeterminismError(
-                self.command.execution_id, -1, f"program {recorded['digest'][:12]}", f"program {digest[:12]}"
+                self.command.execution_id,
+                -1,
+                f"program {recorded['digest'][:12]}",
+                f"program {digest[:12]}",
             )
             raise Abort()
         if recorded is None:
@@ -78,8 +81,12 @@ class SandboxBridge:
         table = self.sites
         for s in sites:
             if (
-                type(s) is not list or len(s) != 7 or type(s[0]) is not int or type(s[1]) is not str
-                or not all(type(v) is int for v in s[2:6]) or type(s[6]) is not str
+                type(s) is not list
+                or len(s) != 7
+                or type(s[0]) is not int
+                or type(s[1]) is not str
+                or not all(type(v) is int for v in s[2:6])
+                or type(s[6]) is not str
             ):
                 raise ProtocolViolation("malformed site")
             table[s[0]] = (s[1], s[2], s[3], s[4], s[5], s[6])
@@ -98,8 +105,11 @@ class SandboxBridge:
         try:
             if name == "artifact":
                 if (
-                    type(args) is not list or len(args) != 3 or type(args[0]) is not str
-                    or type(args[2]) is not int or not 0 <= args[2] < len(blobs)
+                    type(args) is not list
+                    or len(args) != 3
+                    or type(args[0]) is not str
+                    or type(args[2]) is not int
+                    or not 0 <= args[2] < len(blobs)
                 ):
                     raise ProtocolViolation("malformed artifact request")
                 payload = blobs[args[2]]

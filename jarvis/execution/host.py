@@ -190,7 +190,7 @@ class ExecutionHost:
         seq, left = self.seq, self.budget_left
         at = clock.at(self._sandbox_ms)
         it = iter(recs)
-        for sid, data, code in zip(it, it, it):
+        for sid, data, code in zip(it, it, it, strict=True):
             if sid == -1:  # a time mark: the records after it happened in this millisecond
                 if type(data) is not int:
                     raise ValueError("malformed time mark")

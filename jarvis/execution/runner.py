@@ -214,7 +214,7 @@ def _run(
     if len(crashes) >= limit:
         # Crashed K times already (on any pod): never a poison message that kills pod after pod.
         last = crashes[-1]
-        err = SandboxCrashed(str(last.get("cause")), len(crashes), limit, last.get("peak_rss"))
+        err: JarvisError = SandboxCrashed(str(last.get("cause")), len(crashes), limit, last.get("peak_rss"))
         return finish(event("failed", error=error_info(err), log_records=0))
 
     if len(source) * 4 > config.max_program_bytes and len(source.encode("utf-8", "surrogatepass")) > config.max_program_bytes:
@@ -285,9 +285,7 @@ def _outcome(
     stopped_mode: str | None = None
     if bridge.stopped is not None:
         stopped_mode = bridge.stopped.mode
-    elif status == "stopped":
-        stopped_mode = str(end.data.get("mode"))
-    elif status == "killed_for_stop":
+    elif status == "stopped" or status == "killed_for_stop":
         stopped_mode = str(end.data.get("mode"))
     if host.fatal is not None and stopped_mode is None:
         # A host-side failure (journal, non-determinism...) the program could not swallow.

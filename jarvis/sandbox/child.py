@@ -24,7 +24,7 @@ import time
 import traceback
 from collections.abc import Collection, Mapping
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, cast
 
 from jarvis.errors import (
     JarvisError,
@@ -83,7 +83,9 @@ class HostFailed(JarvisError):
 class SandboxHost:
     """The ``jarvis.spy.Host`` of a program running in a sandbox: frames instead of calls."""
 
-    def __init__(self, conn: Connection, limits: Limits, max_records: int, max_value_bytes: int) -> None:
+    def __init__(
+        self, conn: Connection, limits: Limits, max_records: int, max_value_bytes: int
+    ) -> None:
         self.conn = conn
         self.limits = limits
         # Records, flat: three entries each (see channel.py); starts with the first time mark.
@@ -118,7 +120,7 @@ class SandboxHost:
         lo, hi = -_INT64, _INT64
         left = self.max_records
 
-        def emit(site: Site, value: object) -> None:
+        def emit(site: Site, value: Any) -> None:
             nonlocal left, recs
             kind = site.kind
             if left <= 0 and kind not in effect_kinds:
@@ -128,14 +130,14 @@ class SandboxHost:
                 sid = new_site(site)
             t = type(value)
             if t is str:
-                if len(value) <= inline and value.isascii():  # type: ignore[arg-type]
+                if len(value) <= inline and value.isascii():
                     recs += (sid, value, 1)
                 else:
                     recs += text(sid, value)
-            elif t is bool or value is None or (t is int and lo <= value < hi):  # type: ignore[operator]
+            elif t is bool or value is None or (t is int and lo <= value < hi):
                 recs += (sid, value, codes[t])
             elif kind == "branch":  # {"taken": str, "line": int}, built by the compiler
-                recs += (sid, value["taken"], BRANCH + value["line"])  # type: ignore[index]
+                recs += (sid, value["taken"], BRANCH + value["line"])
             else:
                 recs += render(sid, value)
             left -= 1
@@ -188,16 +190,20 @@ class SandboxHost:
         wire_blob = -1
         if name == "artifact":
             art_name, content = args
+            content = cast(Any, content)
             if type(content) is str:
                 wire: Any = [art_name, "str", self._blob(content.encode("utf-8", "surrogatepass"))]
             else:
-                wire = [art_name, "bytes", self._blob(bytes(content))]  # type: ignore[arg-type]
+                wire = [art_name, "bytes", self._blob(bytes(content))]
         elif name == "book":  # the Book caller already made its arguments plain (books.py)
             wire = pack(list(args))
         else:
             try:
                 data = plain(
-                    list(args), _effect_what(name, args), self.limits.max_memory_bytes, self.check_now
+                    list(args),
+                    _effect_what(name, args),
+                    self.limits.max_memory_bytes,
+                    self.check_now,
                 )
             except (TypeError, ValueError) as exc:
                 raise ProgramError(type(exc).__name__, str(exc)) from None
@@ -244,7 +250,9 @@ class SandboxHost:
 
     def _frame(self, kind: str, *fields: Any) -> bytes:
         blobs = self.blobs
-        frame = encode([kind, self.recs, self.new_sites, [len(b) for b in blobs], *fields], b"".join(blobs))
+        frame = encode(
+            [kind, self.recs, self.new_sites, [len(b) for b in blobs], *fields], b"".join(blobs)
+        )
         self.recs.clear()
         self.new_sites.clear()
         blobs.clear()
@@ -271,13 +279,20 @@ def error_data(exc: BaseException) -> dict[str, Any]:
     """A SPy error as frame data (the supervisor rebuilds the exception from it)."""
     if isinstance(exc, SpySyntaxError):
         return {
-            "cls": "SpySyntaxError", "message": exc.message, "line": exc.line, "col": exc.col,
-            "source_line": exc.source_line, "hint": exc.hint, "filename": exc.filename,
+            "cls": "SpySyntaxError",
+            "message": exc.message,
+            "line": exc.line,
+            "col": exc.col,
+            "source_line": exc.source_line,
+            "hint": exc.hint,
+            "filename": exc.filename,
         }
     assert isinstance(exc, SpyRuntimeError)
     return {
         "cls": "LimitExceeded" if isinstance(exc, LimitExceeded) else "SpyRuntimeError",
-        "spy_type": exc.spy_type, "message": exc.message, "filename": exc.filename,
+        "spy_type": exc.spy_type,
+        "message": exc.message,
+        "filename": exc.filename,
         "frames": [[f.function, f.line, f.col, f.source_line] for f in exc.frames],
     }
 
@@ -313,7 +328,9 @@ class Sandbox:
         self.runs += 1
         limits = Limits(**spec["limits"])
         _set_limits(spec.get("memory_cap_bytes"), spec.get("cpu_s"))
-        host = SandboxHost(self.conn, limits, int(spec["max_records"]), int(spec["max_value_bytes"]))
+        host = SandboxHost(
+            self.conn, limits, int(spec["max_records"]), int(spec["max_value_bytes"])
+        )
         try:
             program = self._compile(spec, limits)
         except (SpySyntaxError, SpyRuntimeError) as exc:
@@ -325,19 +342,24 @@ class Sandbox:
         outcome: dict[str, Any]
         try:
             result = run_program(
-                program, spec["inputs"], host, books=_books(spec["books"]), limits=limits,
+                program,
+                spec["inputs"],
+                host,
+                books=_books(spec["books"]),
+                limits=limits,
                 on_meter=lambda meter: setattr(host, "check_now", meter.check_now),
             )
             try:
                 data, type_name, size = render(result, limits.max_result_bytes, None, "the result")
             except TooLarge:
-                exc = LimitExceeded(
+                too_big = LimitExceeded(
                     "LimitExceeded",
                     f"the result is more than {limits.max_result_bytes:,} bytes as JSON "
                     "(max_result_bytes)",
-                    [], program.filename,
+                    [],
+                    program.filename,
                 )
-                outcome = {"status": "error", "error": error_data(exc)}
+                outcome = {"status": "error", "error": error_data(too_big)}
             else:
                 outcome = {"status": "completed", "result": data, "type": type_name}
                 if size > BLOB_BYTES:
@@ -358,10 +380,10 @@ class Sandbox:
             outcome = {"status": "internal", "detail": traceback.format_exc(limit=20)[-8000:]}
         host.check_now = None
         rss = _rss()
-        recycle = (
-            self.runs >= int(spec.get("max_runs", 1000))
-            or (rss is not None and self.base_rss is not None
-                and rss - self.base_rss > int(spec.get("recycle_bytes", 256 * 2**20)))
+        recycle = self.runs >= int(spec.get("max_runs", 1000)) or (
+            rss is not None
+            and self.base_rss is not None
+            and rss - self.base_rss > int(spec.get("recycle_bytes", 256 * 2**20))
         )
         outcome["recycle"] = recycle
         outcome["peak_rss"] = _peak_rss()
@@ -378,7 +400,9 @@ class Sandbox:
         program = self.programs.get(key)
         if program is None:
             program = compile_program(
-                source, filename=spec["filename"], log_level=spec["log_level"],
+                source,
+                filename=spec["filename"],
+                log_level=spec["log_level"],
                 max_program_bytes=int(spec["max_program_bytes"]),
             )
             if len(self.programs) >= _PROGRAM_CACHE:
@@ -445,7 +469,9 @@ def main(conn: Connection) -> None:
 
 def json_bytes(data: Any) -> bytes:
     """Compact JSON of plain data, by the standard library (see ``BLOB_BYTES``)."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
+        "utf-8"
+    )
 
 
 def _big(wire: Any) -> bool:

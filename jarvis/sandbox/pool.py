@@ -75,10 +75,15 @@ class Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = dict(os.environ)
         # The zygote must import the same jarvis as this process.
-        env["PYTHONPATH"] = os.pathsep.join([p for p in sys.path if p] + [env.get("PYTHONPATH", "")])
+        env["PYTHONPATH"] = os.pathsep.join(
+            [p for p in sys.path if p] + [env.get("PYTHONPATH", "")]
+        )
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jarvis.sandbox.zygote", str(theirs.fileno())],
-            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, start_new_session=True, env=env,
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
         )
         theirs.close()
         self.sock = ours
@@ -176,7 +181,9 @@ class SandboxPool:
         self._wanted = threading.Event()
         self._closed = False
         self.zygote = Zygote()
-        self._refiller = threading.Thread(target=self._refill, name="jarvis-sandbox-pool", daemon=True)
+        self._refiller = threading.Thread(
+            target=self._refill, name="jarvis-sandbox-pool", daemon=True
+        )
         self._refiller.start()
         if warm:
             self._wanted.set()

@@ -22,6 +22,7 @@ a crash means for the execution (retry by replay, or fail for good): see
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -146,10 +147,8 @@ def _supervise(
                 if mode is not None:
                     stop_mode = mode
                     kill_at = time.monotonic() + policy.stop_grace_s
-                    try:
+                    with contextlib.suppress(OSError):  # it died: the read below says how
                         conn.send_bytes(encode(["stop", mode]))
-                    except OSError:
-                        pass  # it died: the read below says how
             now = time.monotonic()
             wait = min(deadline, kill_at) if stop_mode is not None else deadline
             ready = _spin(conn)
@@ -194,7 +193,9 @@ def _supervise(
                         raise ProtocolViolation(f"unknown outcome {status!r}")
                     recycle = bool(outcome.get("recycle"))
                     peak = outcome.get("peak_rss")
-                    end = AttemptEnd(str(status), outcome, peak_rss_bytes=peak if type(peak) is int else None)
+                    end = AttemptEnd(
+                        str(status), outcome, peak_rss_bytes=peak if type(peak) is int else None
+                    )
                     ok = status in ("completed", "error", "stopped") and not recycle
                     return end, ok, "recycled" if recycle else str(status)
                 continue
@@ -242,7 +243,10 @@ def _parse(frame: bytes) -> tuple[list[Any], list[bytes]]:
         raise ProtocolViolation(str(exc)) from None
     n = _KINDS.get(header[0])
     if (
-        n is None or len(header) != n or type(header[1]) is not list or type(header[2]) is not list
+        n is None
+        or len(header) != n
+        or type(header[1]) is not list
+        or type(header[2]) is not list
         or type(header[3]) is not list
     ):
         raise ProtocolViolation(f"malformed {header[0]!r} frame")

@@ -115,13 +115,13 @@ def serve(fd: int) -> None:
     children: set[int] = set()
     try:
         while True:
-            ready, _, _ = select.select([ctrl, rfd], [], [])
+            ready, _, _ = select.select([ctrl.fileno(), rfd], [], [])
             if rfd in ready:
                 with contextlib.suppress(BlockingIOError):
                     while os.read(rfd, 512):
                         pass
             _reap(ctrl, children)
-            if ctrl in ready:
+            if ctrl.fileno() in ready:
                 try:
                     msg = ctrl.recv(64)
                 except OSError:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from typing import Any
 
 from jarvis.spy.containers import SpyFrozenSet, SpySet, _View
 from jarvis.spy.values import spy_repr, spy_type_name
@@ -115,23 +116,23 @@ def render(
     return data, spy_type_name(value), walk.size
 
 
-def _leaf(v: object, w: _Walk) -> tuple[bool, object]:
+def _leaf(v: Any, w: _Walk) -> tuple[bool, object]:
     """A scalar's rendering, counted: (True, data); (False, None) for anything else."""
     t = type(v)
     if t is str:
-        if v.isascii():  # type: ignore[attr-defined]
-            w.size += len(v) + 2 if v.isprintable() else 6 * len(v) + 2  # type: ignore[attr-defined]
+        if v.isascii():
+            w.size += len(v) + 2 if v.isprintable() else 6 * len(v) + 2
             return True, v
-        v = utf8_safe(v)  # type: ignore[arg-type]
+        v = utf8_safe(v)
         w.size += 6 * len(v) + 2
         return True, v
-    if t is int and _INT64_MIN <= v <= _INT64_MAX:  # type: ignore[operator]
-        w.size += v.bit_length() * 10 // 33 + 2  # type: ignore[attr-defined]
+    if t is int and _INT64_MIN <= v <= _INT64_MAX:
+        w.size += v.bit_length() * 10 // 33 + 2
         return True, v
     if t is bool or v is None:
         w.size += 5
         return True, v
-    if t is float and math.isfinite(v):  # type: ignore[arg-type]
+    if t is float and math.isfinite(v):
         w.size += 24
         return True, v
     return False, None
@@ -194,7 +195,7 @@ def _render(value: object, depth: int, active: set[int], w: _Walk) -> object:
                         [_render(k, depth + 1, active, w), _render(v, depth + 1, active, w)]
                         for k, v in items
                     ]
-                    w.size += 4 * len(data)  # type: ignore[arg-type]
+                    w.size += 4 * len(data)
             else:
                 arr: list[object] = []
                 for v in value:  # type: ignore[attr-defined]
@@ -216,9 +217,7 @@ def _render(value: object, depth: int, active: set[int], w: _Walk) -> object:
 # -- plain: effect and Book arguments ----------------------------------------------------
 
 
-def plain(
-    value: object, what: str, budget: int, check: Callable[[], None] | None = None
-) -> object:
+def plain(value: object, what: str, budget: int, check: Callable[[], None] | None = None) -> object:
     """Exact plain data for an effect request: None, bool, int (64-bit), finite float,
     str, bytes, list (tuples become lists), dict with str keys.
 

@@ -26,17 +26,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from jarvis.artifacts import LocalArtifactStore  # noqa: E402
-from jarvis.contract import StartCommand  # noqa: E402
-from jarvis.execution.bridge import SandboxBridge  # noqa: E402
-from jarvis.execution.host import ExecutionHost, LogPolicy  # noqa: E402
-from jarvis.journal import Journal  # noqa: E402
-from jarvis.sandbox import SandboxPolicy, SandboxPool, run_attempt  # noqa: E402
-from jarvis.spy import Limits, compile_program, run_program  # noqa: E402
+from jarvis.artifacts import LocalArtifactStore
+from jarvis.contract import StartCommand
+from jarvis.execution.bridge import SandboxBridge
+from jarvis.execution.host import ExecutionHost, LogPolicy
+from jarvis.journal import Journal
+from jarvis.sandbox import SandboxPolicy, SandboxPool, run_attempt
+from jarvis.spy import Limits, compile_program, run_program
 
 TRIVIAL = "x = inputs['i']\nresult = x + 1\n"
 RECORDS = 500_000
-RECORDS_SOURCE = f"total = 0\nfor i in range({RECORDS // 2}):\n    total = total + i\n"  # assign + branch
+RECORDS_SOURCE = (
+    f"total = 0\nfor i in range({RECORDS // 2}):\n    total = total + i\n"  # assign + branch
+)
 BOOK_CALLS = 10_000
 BOOK_SOURCE = f"for i in range({BOOK_CALLS}):\n    bench.noop(i)\nresult = 1\n"
 LIMITS = Limits(max_steps=10**9, max_wall_s=600)
@@ -86,13 +88,27 @@ class MinimalHandler:
         return None
 
 
-def spec(source: str, level: str, inputs: dict[str, Any], books: dict[str, list[str]] | None = None,
-         max_runs: int = 1000) -> dict[str, Any]:
+def spec(
+    source: str,
+    level: str,
+    inputs: dict[str, Any],
+    books: dict[str, list[str]] | None = None,
+    max_runs: int = 1000,
+) -> dict[str, Any]:
     return {
-        "source": source, "filename": "<bench>", "log_level": level, "inputs": inputs,
-        "books": books or {}, "limits": dataclasses.asdict(LIMITS), "max_program_bytes": 1 << 20,
-        "max_records": 10**9, "max_value_bytes": 16384, "memory_cap_bytes": 2 << 30,
-        "cpu_s": 600.0, "max_runs": max_runs, "recycle_bytes": 1 << 30,
+        "source": source,
+        "filename": "<bench>",
+        "log_level": level,
+        "inputs": inputs,
+        "books": books or {},
+        "limits": dataclasses.asdict(LIMITS),
+        "max_program_bytes": 1 << 20,
+        "max_records": 10**9,
+        "max_value_bytes": 16384,
+        "memory_cap_bytes": 2 << 30,
+        "cpu_s": 600.0,
+        "max_runs": max_runs,
+        "recycle_bytes": 1 << 30,
     }
 
 
@@ -112,7 +128,13 @@ def per_execution_sandboxed(pool: SandboxPool, n: int, max_runs: int = 1000) -> 
     policy = SandboxPolicy()
     t = time.perf_counter()
     for i in range(n):
-        end = run_attempt(pool, spec(TRIVIAL, "full", {"i": i}, max_runs=max_runs), MinimalHandler(), policy, 1 << 26)
+        end = run_attempt(
+            pool,
+            spec(TRIVIAL, "full", {"i": i}, max_runs=max_runs),
+            MinimalHandler(),
+            policy,
+            1 << 26,
+        )
         assert end.status == "completed", end
     return (time.perf_counter() - t) / n
 
@@ -127,10 +149,14 @@ def records_in_process() -> float:
 
 
 def records_sandboxed(pool: SandboxPool, tmp: Path) -> float:
-    command = StartCommand.model_validate({"execution_id": "bench", "program": {"source": RECORDS_SOURCE}})
+    command = StartCommand.model_validate(
+        {"execution_id": "bench", "program": {"source": RECORDS_SOURCE}}
+    )
     sink = CountingSink()
     journal = Journal.open(tmp, f"bench-{time.monotonic_ns()}")
-    host = ExecutionHost("bench", journal, sink, LocalArtifactStore(tmp), log_policy=LogPolicy(max_records=10**9))
+    host = ExecutionHost(
+        "bench", journal, sink, LocalArtifactStore(tmp), log_policy=LogPolicy(max_records=10**9)
+    )
     bridge = SandboxBridge(host, journal, command, sink, lambda *a, **k: None)  # type: ignore[arg-type, return-value]
     bridge.compiled = lambda digest: None  # type: ignore[method-assign]  # no journal start: records only
     t = time.perf_counter()
@@ -151,14 +177,22 @@ def book_in_process() -> float:
 def book_sandboxed(pool: SandboxPool) -> float:
     handler = MinimalHandler()
     t = time.perf_counter()
-    end = run_attempt(pool, spec(BOOK_SOURCE, "effects", {}, {"bench": ["noop"]}), handler, SandboxPolicy(), 1 << 26)
+    end = run_attempt(
+        pool,
+        spec(BOOK_SOURCE, "effects", {}, {"bench": ["noop"]}),
+        handler,
+        SandboxPolicy(),
+        1 << 26,
+    )
     elapsed = time.perf_counter() - t
     assert end.status == "completed", end
     return elapsed / BOOK_CALLS
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--executions", type=int, default=2000)
     args = parser.parse_args()
@@ -170,23 +204,35 @@ def main() -> None:
         per_execution_sandboxed(pool, 50)  # warm the compile cache and the code paths
         inproc = best(lambda: per_execution_in_process(n), args.repeat)
         boxed = best(lambda: per_execution_sandboxed(pool, n), args.repeat)
-        forked = best(lambda: per_execution_sandboxed(pool, max(50, n // 10), max_runs=1), args.repeat)
+        forked = best(
+            lambda: per_execution_sandboxed(pool, max(50, n // 10), max_runs=1), args.repeat
+        )
         print(f"trivial execution, in-process SPy:            {inproc * 1e6:8.1f} µs")
-        print(f"trivial execution, warm long-lived sandbox:   {boxed * 1e6:8.1f} µs  "
-              f"-> boundary {max(0.0, boxed - inproc) * 1e6:.1f} µs per execution (target <= 1000)")
-        print(f"trivial execution, fresh fork per execution:  {forked * 1e6:8.1f} µs  "
-              f"-> boundary {max(0.0, forked - inproc) * 1e6:.1f} µs per execution")
+        print(
+            f"trivial execution, warm long-lived sandbox:   {boxed * 1e6:8.1f} µs  "
+            f"-> boundary {max(0.0, boxed - inproc) * 1e6:.1f} µs per execution (target <= 1000)"
+        )
+        print(
+            f"trivial execution, fresh fork per execution:  {forked * 1e6:8.1f} µs  "
+            f"-> boundary {max(0.0, forked - inproc) * 1e6:.1f} µs per execution"
+        )
         rin = best(lambda: -records_in_process(), args.repeat) * -1
         rbox = best(lambda: -records_sandboxed(pool, tmp), args.repeat) * -1
         print(f"log records/s at level full, in-process SPy (trivial host):        {rin:12,.0f}")
-        print(f"log records/s at level full, through the sandbox into the host:    {rbox:12,.0f}  "
-              f"({rbox / rin:.2f}x of in-process; target >= 500,000)")
+        print(
+            f"log records/s at level full, through the sandbox into the host:    {rbox:12,.0f}  "
+            f"({rbox / rin:.2f}x of in-process; target >= 500,000)"
+        )
         bin_ = best(book_in_process, args.repeat)
         bbox = best(lambda: book_sandboxed(pool), args.repeat)
         print(f"trivial Book call, in-process:       {bin_ * 1e6:8.2f} µs")
-        print(f"trivial Book call, over the channel: {bbox * 1e6:8.2f} µs  "
-              f"-> round trip {max(0.0, bbox - bin_) * 1e6:.1f} µs (target <= 50)")
-        print(f"pool: forked {pool.stats.forked}, retired {pool.stats.retired}; cpus {os.cpu_count()}")
+        print(
+            f"trivial Book call, over the channel: {bbox * 1e6:8.2f} µs  "
+            f"-> round trip {max(0.0, bbox - bin_) * 1e6:.1f} µs (target <= 50)"
+        )
+        print(
+            f"pool: forked {pool.stats.forked}, retired {pool.stats.retired}; cpus {os.cpu_count()}"
+        )
     finally:
         pool.close()
 

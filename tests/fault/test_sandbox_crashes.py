@@ -41,7 +41,12 @@ def _start_good(cluster: Cluster, n: int = 20) -> list[tuple[str, int]]:
 
 def _all_committed(cluster: Cluster) -> bool:
     topic = cluster.settings.control_topic
-    probe = Consumer({"bootstrap.servers": cluster.settings.kafka_bootstrap, "group.id": cluster.settings.group_id})
+    probe = Consumer(
+        {
+            "bootstrap.servers": cluster.settings.kafka_bootstrap,
+            "group.id": cluster.settings.group_id,
+        }
+    )
     try:
         parts = probe.list_topics(topic, timeout=10).topics[topic].partitions
         for p in parts:
@@ -77,7 +82,9 @@ def _crashes(cluster: Cluster, eid: str) -> list[dict[str, Any]]:
     return [r for r in Journal.open(cluster.checkpoint_dir, eid).records if r["t"] == "crash"]
 
 
-def test_a_sandbox_killed_mid_run_fails_only_its_execution(one_worker: tuple[Cluster, WorkerProc]) -> None:
+def test_a_sandbox_killed_mid_run_fails_only_its_execution(
+    one_worker: tuple[Cluster, WorkerProc],
+) -> None:
     cluster, worker = one_worker
     pid = worker.pid
     bad = new_id("segv")
@@ -98,15 +105,21 @@ def test_a_sandbox_killed_mid_run_fails_only_its_execution(one_worker: tuple[Clu
 def test_a_program_at_the_os_memory_cap_fails_only_its_execution(cluster: Cluster) -> None:
     cap = 160 * MiB
     worker = cluster.start_worker(
-        JARVIS_MAX_CONCURRENCY="4", JARVIS_MAX_SANDBOX_CRASHES="2",
+        JARVIS_MAX_CONCURRENCY="4",
+        JARVIS_MAX_SANDBOX_CRASHES="2",
         # The meter would stop this at max_memory_bytes (256 MiB); the OS cap trips first.
         JARVIS_SANDBOX_MEMORY_CAP_BYTES=str(cap),
     )
     pid = worker.pid
     bad = new_id("oom")
     good = _start_good(cluster, 10)
-    cluster.start(bad, source="x = []\nwhile True:\n    x.append([len(x)] * 1000)\n", books=(),
-                  log_level="effects", inputs={})
+    cluster.start(
+        bad,
+        source="x = []\nwhile True:\n    x.append([len(x)] * 1000)\n",
+        books=(),
+        log_level="effects",
+        inputs={},
+    )
     more = _start_good(cluster, 10)
     ev = cluster.terminal(bad, timeout_s=120)
     assert ev["event"] == "failed" and ev["error"]["type"] == "SandboxCrashed", ev
@@ -115,12 +128,16 @@ def test_a_program_at_the_os_memory_cap_fails_only_its_execution(cluster: Cluste
     assert len(crashes) == 2 and all(c["cause"] == "memory cap" for c in crashes)
     # The backstop, read from the OS: the sandbox's peak RSS stayed under its cap (plus what
     # it had mapped before the run).
-    assert all(c["peak_rss"] is not None and c["peak_rss"] < cap + 128 * MiB for c in crashes), crashes
+    assert all(c["peak_rss"] is not None and c["peak_rss"] < cap + 128 * MiB for c in crashes), (
+        crashes
+    )
     _check_good(cluster, good + more)
     _finish(cluster, worker, pid)
 
 
-def test_a_stop_ends_a_sandbox_stuck_in_one_operation(one_worker: tuple[Cluster, WorkerProc]) -> None:
+def test_a_stop_ends_a_sandbox_stuck_in_one_operation(
+    one_worker: tuple[Cluster, WorkerProc],
+) -> None:
     cluster, worker = one_worker
     pid = worker.pid
     bad = new_id("stuck")

@@ -51,8 +51,13 @@ class Killer:
     """A thread that signals each sandbox that burns more than ``busy_s`` of CPU, ``times``
     times (a new attempt runs in a new sandbox): how a test delivers a crash mid-run."""
 
-    def __init__(self, find: Callable[[], list[int]], sig: int = signal.SIGSEGV, times: int = 1,
-                 busy_s: float = 0.3) -> None:
+    def __init__(
+        self,
+        find: Callable[[], list[int]],
+        sig: int = signal.SIGSEGV,
+        times: int = 1,
+        busy_s: float = 0.3,
+    ) -> None:
         self.find = find
         self.sig = sig
         self.times = times
@@ -93,8 +98,17 @@ def run_spec(
     from jarvis.spy import Limits
 
     return {
-        "source": source, "filename": "<program>", "log_level": level, "inputs": inputs or {},
-        "books": books or {}, "limits": dataclasses.asdict(Limits(**(limits or {}))),  # type: ignore[arg-type]
-        "max_program_bytes": 1 << 20, "max_records": 100_000, "max_value_bytes": 16384,
-        "memory_cap_bytes": 2 << 30, "cpu_s": 600.0, "max_runs": 1000, "recycle_bytes": 1 << 30,
+        "source": source,
+        "filename": "<program>",
+        "log_level": level,
+        "inputs": inputs or {},
+        "books": books or {},
+        "limits": dataclasses.asdict(Limits(**(limits or {}))),  # type: ignore[arg-type]
+        "max_program_bytes": 1 << 20,
+        "max_records": 100_000,
+        "max_value_bytes": 16384,
+        "memory_cap_bytes": 2 << 30,
+        "cpu_s": 600.0,
+        "max_runs": 1000,
+        "recycle_bytes": 1 << 30,
     }

@@ -62,7 +62,10 @@ class DeterministicHandler:
     def effect(self, name: str, args: Any, blobs: list[bytes]) -> list[Any]:
         if name == "artifact":
             content = blobs[args[2]]
-            call: tuple[Any, ...] = (args[0], content.decode("utf-8", "surrogatepass") if args[1] == "str" else content)
+            call: tuple[Any, ...] = (
+                args[0],
+                content.decode("utf-8", "surrogatepass") if args[1] == "str" else content,
+            )
         else:
             call = tuple(unpack(args))
         try:
@@ -92,18 +95,27 @@ def pools() -> Iterator[tuple[SandboxPool, SandboxPool]]:
     assert a.wait_warm(60) and b.wait_warm(60)
     # A different allocation history in b's sandbox: objects land at other addresses.
     for i in range(3):
-        run_attempt(b, run_spec(f"junk = [str(k) * {i + 1} for k in range(5000)]\nresult = 1"),
-                    DeterministicHandler(), SandboxPolicy(), 1 << 28)
+        run_attempt(
+            b,
+            run_spec(f"junk = [str(k) * {i + 1} for k in range(5000)]\nresult = 1"),
+            DeterministicHandler(),
+            SandboxPolicy(),
+            1 << 28,
+        )
     yield a, b
     a.close()
     b.close()
 
 
-def _run(pool: SandboxPool, source: str, limits: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+def _run(
+    pool: SandboxPool, source: str, limits: dict[str, Any]
+) -> tuple[list[Any], dict[str, Any]]:
     handler = DeterministicHandler()
     limits = dict(limits)
     level = limits.pop("_level", "full")
-    spec = run_spec(source, limits=limits, inputs=copy.deepcopy(INPUTS), books=CaseHost.BOOKS, level=level)
+    spec = run_spec(
+        source, limits=limits, inputs=copy.deepcopy(INPUTS), books=CaseHost.BOOKS, level=level
+    )
     end = run_attempt(pool, spec, handler, SandboxPolicy(), 1 << 28)
     outcome = {k: v for k, v in end.data.items() if k not in ("recycle", "peak_rss")}
     outcome["status"] = end.status
@@ -119,7 +131,9 @@ def test_program_visible_text_is_the_same_in_two_sandboxes(
     assert out_a["status"] not in ("internal", "crashed"), out_a
     text = orjson.dumps([shown_a, out_a]).decode()
     leak = HOST_TEXT.search(text)
-    assert leak is None, f"host text {leak.group(0)!r} in: {text[max(0, leak.start() - 200):leak.end() + 200]}"
+    assert leak is None, (
+        f"host text {leak.group(0)!r} in: {text[max(0, leak.start() - 200) : leak.end() + 200]}"
+    )
     message = str(out_a.get("error", {}).get("message", ""))
     if any(word in message for word in TIMING):
         assert out_a["error"]["message"] == out_b["error"]["message"]

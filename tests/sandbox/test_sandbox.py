@@ -55,17 +55,33 @@ def book_registry() -> BookRegistry:
 
 
 def run(
-    tmp: Path, pool: SandboxPool, source: str, eid: str = "x", inputs: dict[str, Any] | None = None,
-    books: list[str] | None = None, on_host: Any = None, **config: Any,
+    tmp: Path,
+    pool: SandboxPool,
+    source: str,
+    eid: str = "x",
+    inputs: dict[str, Any] | None = None,
+    books: list[str] | None = None,
+    on_host: Any = None,
+    **config: Any,
 ) -> tuple[Outcome, ListSink]:
     command = StartCommand.model_validate(
-        {"execution_id": eid, "program": {"source": source}, "inputs": inputs or {}, "books": books or [],
-         "options": {"log_level": config.pop("log_level", "full")}}
+        {
+            "execution_id": eid,
+            "program": {"source": source},
+            "inputs": inputs or {},
+            "books": books or [],
+            "options": {"log_level": config.pop("log_level", "full")},
+        }
     )
     registry = book_registry()
     cfg = RunConfig(
-        journal_root=tmp / "journals", worker_id="t", artifacts=LocalArtifactStore(tmp / "artifacts"),
-        books=registry, procedures=registry.procedures(books or []), sandboxes=pool, **config,
+        journal_root=tmp / "journals",
+        worker_id="t",
+        artifacts=LocalArtifactStore(tmp / "artifacts"),
+        books=registry,
+        procedures=registry.procedures(books or []),
+        sandboxes=pool,
+        **config,
     )
     sink = ListSink()
     return run_execution(command, source, cfg, sink, on_host=on_host), sink
@@ -78,10 +94,14 @@ def zygote_sandboxes(pool: SandboxPool) -> list[int]:
 # --- reuse ---------------------------------------------------------------------------------
 
 
-def test_a_sandbox_serves_runs_one_after_another_without_state_leaking(tmp_path: Path, pool: SandboxPool) -> None:
+def test_a_sandbox_serves_runs_one_after_another_without_state_leaking(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
     pids = set()
     for i in range(3):
-        out, _ = run(tmp_path, pool, "x = inputs['i']\nresult = x * 2", eid=f"r{i}", inputs={"i": i})
+        out, _ = run(
+            tmp_path, pool, "x = inputs['i']\nresult = x * 2", eid=f"r{i}", inputs={"i": i}
+        )
         assert out.event.event == "completed" and out.event.result == i * 2
         pids |= set(zygote_sandboxes(pool))
     assert len(pids) == 1, "one warm sandbox served all three runs"
@@ -103,7 +123,9 @@ def test_the_program_never_runs_in_the_calling_process(tmp_path: Path, pool: San
 # --- crashes --------------------------------------------------------------------------------
 
 
-def test_a_sandbox_killed_by_a_signal_fails_that_execution_after_k_attempts(tmp_path: Path, pool: SandboxPool) -> None:
+def test_a_sandbox_killed_by_a_signal_fails_that_execution_after_k_attempts(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
     with Killer(lambda: zygote_sandboxes(pool), signal.SIGSEGV, times=2) as killer:
         out, _ = run(tmp_path, pool, LOOP, eid="segv", log_level="effects", max_sandbox_crashes=2)
     assert len(killer.signalled) == 2
@@ -112,13 +134,17 @@ def test_a_sandbox_killed_by_a_signal_fails_that_execution_after_k_attempts(tmp_
     assert ev.error.type == "SandboxCrashed"
     assert "SIGSEGV" in ev.error.message and "attempt 2 of 2" in ev.error.message
     crashes = [r for r in Journal.open(tmp_path / "journals", "segv").records if r["t"] == "crash"]
-    assert [c["attempt"] for c in crashes] == [1, 2] and all(c["cause"] == "SIGSEGV" for c in crashes)
+    assert [c["attempt"] for c in crashes] == [1, 2] and all(
+        c["cause"] == "SIGSEGV" for c in crashes
+    )
     # The pool replaced the dead sandboxes and serves the next execution.
     out, _ = run(tmp_path, pool, "result = 'fine'", eid="after")
     assert out.event.event == "completed" and out.event.result == "fine"
 
 
-def test_one_crash_then_a_clean_attempt_resumes_by_replay(tmp_path: Path, pool: SandboxPool) -> None:
+def test_one_crash_then_a_clean_attempt_resumes_by_replay(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
     # The first attempt dies mid-run; the second replays the journaled effects (same values).
     src = "a = uuid()\ni = 0\nwhile i < 3_000_000:\n    i += 1\nresult = [a, uuid()]"
     with Killer(lambda: zygote_sandboxes(pool), signal.SIGKILL, times=1, busy_s=0.05) as killer:
@@ -131,7 +157,9 @@ def test_one_crash_then_a_clean_attempt_resumes_by_replay(tmp_path: Path, pool: 
     assert [r["t"] for r in journal.records].count("crash") == 1
 
 
-def test_an_execution_that_crashed_k_times_fails_for_good_without_running(tmp_path: Path, pool: SandboxPool) -> None:
+def test_an_execution_that_crashed_k_times_fails_for_good_without_running(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
     journal = Journal.open(tmp_path / "journals", "poison")
     for n in (1, 2):
         journal.append({"t": "crash", "cause": "SIGSEGV", "attempt": n, "peak_rss": None})
@@ -144,11 +172,18 @@ def test_an_execution_that_crashed_k_times_fails_for_good_without_running(tmp_pa
     assert Journal.open(tmp_path / "journals", "poison").end is not None
 
 
-def test_the_os_memory_cap_ends_the_run_as_a_sandbox_crash(tmp_path: Path, pool: SandboxPool) -> None:
+def test_the_os_memory_cap_ends_the_run_as_a_sandbox_crash(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
     cap = 96 * MiB
     src = "x = []\nwhile True:\n    x.append([len(x)] * 1000)\n"
     out, _ = run(
-        tmp_path, pool, src, eid="oom", log_level="effects", max_sandbox_crashes=1,
+        tmp_path,
+        pool,
+        src,
+        eid="oom",
+        log_level="effects",
+        max_sandbox_crashes=1,
         # The precise meter would say LimitExceeded at 4 GiB: the OS cap (96 MiB) comes first.
         limits=Limits(max_memory_bytes=4096 * MiB),
         sandbox_policy=SandboxPolicy(memory_cap_bytes=cap),
@@ -169,6 +204,7 @@ def test_the_os_memory_cap_ends_the_run_as_a_sandbox_crash(tmp_path: Path, pool:
 def _stop_sandbox_when_running(pool: SandboxPool) -> threading.Thread:
     """SIGSTOP the sandbox once it is busy: from then on it answers nothing, like a program
     stuck in one long C-level operation."""
+
     def freeze() -> None:
         with Killer(lambda: zygote_sandboxes(pool), signal.SIGSTOP, times=1, busy_s=0.05) as k:
             k.thread.join(60)
@@ -178,11 +214,19 @@ def _stop_sandbox_when_running(pool: SandboxPool) -> threading.Thread:
     return t
 
 
-def test_a_sandbox_that_stops_answering_is_killed_at_its_wall_deadline(tmp_path: Path, pool: SandboxPool) -> None:
+def test_a_sandbox_that_stops_answering_is_killed_at_its_wall_deadline(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
     _stop_sandbox_when_running(pool)
     out, _ = run(
-        tmp_path, pool, LOOP, eid="wall", log_level="effects", max_sandbox_crashes=1,
-        limits=Limits(max_wall_s=1.0), sandbox_policy=SandboxPolicy(wall_grace_s=0.5),
+        tmp_path,
+        pool,
+        LOOP,
+        eid="wall",
+        log_level="effects",
+        max_sandbox_crashes=1,
+        limits=Limits(max_wall_s=1.0),
+        sandbox_policy=SandboxPolicy(wall_grace_s=0.5),
     )
     ev = out.event
     assert ev.event == "failed" and ev.error is not None and ev.error.type == "SandboxCrashed"
@@ -198,13 +242,22 @@ def test_a_stop_reaches_a_sandbox_that_cannot_answer(tmp_path: Path, pool: Sandb
         hosts[0].stop_requested = "cancel"
 
     threading.Thread(target=stop_once_frozen, daemon=True).start()
-    out, _ = run(tmp_path, pool, LOOP, eid="stopfrozen", log_level="effects", on_host=hosts.append,
-                 limits=Limits(max_wall_s=600))  # only the stop can end this run
+    out, _ = run(
+        tmp_path,
+        pool,
+        LOOP,
+        eid="stopfrozen",
+        log_level="effects",
+        on_host=hosts.append,
+        limits=Limits(max_wall_s=600),
+    )  # only the stop can end this run
     assert out.event.event == "stopped" and out.event.stop_mode == "cancel"
     assert all(state(p) != "T" for p in zygote_sandboxes(pool)), "the frozen sandbox is gone"
 
 
-def test_a_stop_of_a_responsive_sandbox_keeps_the_sandbox(tmp_path: Path, pool: SandboxPool) -> None:
+def test_a_stop_of_a_responsive_sandbox_keeps_the_sandbox(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
     hosts: list[Any] = []
 
     def stop_soon() -> None:
@@ -228,7 +281,11 @@ def test_a_stop_of_a_responsive_sandbox_keeps_the_sandbox(tmp_path: Path, pool: 
         ("r = echo.say(value=[2**70])", "ValueError", "64-bit"),
         ("r = echo.say(float('nan'))", "ValueError", "finite"),
         ("r = randint(0, 2**100)", "ValueError", "64-bit"),
-        ("a = []\nfor i in range(150):\n    a = [a]\nr = echo.say(a)", "ValueError", "nested more than"),
+        (
+            "a = []\nfor i in range(150):\n    a = [a]\nr = echo.say(a)",
+            "ValueError",
+            "nested more than",
+        ),
     ],
     ids=["int-keys", "big-int", "nan", "randint-big", "deep"],
 )
@@ -263,8 +320,14 @@ DAG = "a = [1]\nfor i in range(40):\n    a = [a, a]\n"
 def test_shared_substructure_is_measured_not_expanded(
     tmp_path: Path, pool: SandboxPool, tail: str, outcome: str
 ) -> None:
-    out, sink = run(tmp_path, pool, DAG + tail, eid="dag", books=["echo"],
-                    limits=Limits(max_stored_log_bytes=MiB, max_result_bytes=MiB))
+    out, sink = run(
+        tmp_path,
+        pool,
+        DAG + tail,
+        eid="dag",
+        books=["echo"],
+        limits=Limits(max_stored_log_bytes=MiB, max_result_bytes=MiB),
+    )
     ev = out.event
     assert ev.event == outcome, ev.error
     if outcome == "failed":
@@ -276,9 +339,16 @@ def test_shared_substructure_is_measured_not_expanded(
         assert "too large to log" in big["value"]
 
 
-def test_a_deeply_nested_result_renders_instead_of_crashing_the_host(tmp_path: Path, pool: SandboxPool) -> None:
-    out, _ = run(tmp_path, pool, "a = []\nfor i in range(5000):\n    a = [a]\nresult = a", eid="deep",
-                 log_level="effects")
+def test_a_deeply_nested_result_renders_instead_of_crashing_the_host(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    out, _ = run(
+        tmp_path,
+        pool,
+        "a = []\nfor i in range(5000):\n    a = [a]\nresult = a",
+        eid="deep",
+        log_level="effects",
+    )
     assert out.event.event == "completed"
     depth, value = 0, out.event.result
     while isinstance(value, list) and value:
@@ -287,8 +357,14 @@ def test_a_deeply_nested_result_renders_instead_of_crashing_the_host(tmp_path: P
 
 
 def test_a_large_result_is_stored_and_referenced(tmp_path: Path, pool: SandboxPool) -> None:
-    out, _ = run(tmp_path, pool, "result = 'x' * 100_000", eid="bigres", max_inline_result_bytes=1000,
-                 log_level="effects")
+    out, _ = run(
+        tmp_path,
+        pool,
+        "result = 'x' * 100_000",
+        eid="bigres",
+        max_inline_result_bytes=1000,
+        log_level="effects",
+    )
     ev = out.event
     assert ev.event == "completed" and ev.result is None and ev.result_ref is not None
     assert ev.result_bytes == 100_002
@@ -297,8 +373,14 @@ def test_a_large_result_is_stored_and_referenced(tmp_path: Path, pool: SandboxPo
 
 
 def test_a_result_past_max_result_bytes_is_a_limit(tmp_path: Path, pool: SandboxPool) -> None:
-    out, _ = run(tmp_path, pool, "result = 'x' * 100_000", eid="toobig", log_level="effects",
-                 limits=Limits(max_result_bytes=50_000))
+    out, _ = run(
+        tmp_path,
+        pool,
+        "result = 'x' * 100_000",
+        eid="toobig",
+        log_level="effects",
+        limits=Limits(max_result_bytes=50_000),
+    )
     ev = out.event
     assert ev.event == "failed" and ev.error is not None and ev.error.type == "LimitExceeded"
     assert "max_result_bytes" in ev.error.message
@@ -306,7 +388,9 @@ def test_a_result_past_max_result_bytes_is_a_limit(tmp_path: Path, pool: Sandbox
 
 def test_stored_log_values_stop_at_their_budget(tmp_path: Path, pool: SandboxPool) -> None:
     src = "for i in range(6):\n    v = [i] * 20_000\nresult = 1"
-    out, sink = run(tmp_path, pool, src, eid="logbudget", limits=Limits(max_stored_log_bytes=300_000))
+    out, sink = run(
+        tmp_path, pool, src, eid="logbudget", limits=Limits(max_stored_log_bytes=300_000)
+    )
     assert out.event.event == "completed"
     big = [r for r in sink.records if r["source"] == "v = [i] * 20_000"]
     assert len(big) == 6 and all(r.get("truncated") for r in big)
@@ -325,15 +409,23 @@ def test_stored_log_values_stop_at_their_budget(tmp_path: Path, pool: SandboxPoo
     ids=["count", "bytes", "sleep-past-wall", "name-too-long"],
 )
 def test_effect_limits(tmp_path: Path, pool: SandboxPool, source: str, needle: str) -> None:
-    out, _ = run(tmp_path, pool, source, eid="effl", log_level="effects",
-                 limits=Limits(max_artifacts=3, max_artifact_bytes=2500, max_wall_s=10))
+    out, _ = run(
+        tmp_path,
+        pool,
+        source,
+        eid="effl",
+        log_level="effects",
+        limits=Limits(max_artifacts=3, max_artifact_bytes=2500, max_wall_s=10),
+    )
     ev = out.event
     assert ev.event == "failed" and ev.error is not None
     assert needle in ev.error.message, ev.error.message
     assert ev.error.type in ("LimitExceeded", "ValueError")
 
 
-def test_a_host_bug_is_an_internal_error_with_a_terminal_event(tmp_path: Path, pool: SandboxPool) -> None:
+def test_a_host_bug_is_an_internal_error_with_a_terminal_event(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
     def fault(where: str, seq: int) -> None:
         if where == "effect_started":
             raise RuntimeError("a bug in the host")
@@ -341,7 +433,9 @@ def test_a_host_bug_is_an_internal_error_with_a_terminal_event(tmp_path: Path, p
     out, _ = run(tmp_path, pool, "x = now()\nresult = x", eid="bug", fault=fault)
     ev = out.event
     assert ev.event == "failed" and ev.error is not None and ev.error.type == "InternalError"
-    assert "a bug in the host" not in (ev.error.message + (ev.error.traceback or ""))  # stays in our log
+    assert "a bug in the host" not in (
+        ev.error.message + (ev.error.traceback or "")
+    )  # stays in our log
     assert Journal.open(tmp_path / "journals", "bug").end is not None  # terminal: offset can move
 
 

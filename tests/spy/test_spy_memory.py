@@ -28,7 +28,10 @@ CAP = 64 * MIB
 """The limit of the child runs: small, so attacks are judged quickly."""
 ADDRESS_SPACE = 512 * MIB
 """Address space a child may add to its start size (RLIMIT_AS): a sandbox's backstop."""
-PEAK_FACTOR = 4
+PEAK_FACTOR = 6
+"""Peak resident growth allowed, in limits. Typically 1.0-1.6x; a loaded machine stretches
+the time between a probe and the walk it triggers (4.6x seen with two other test runs
+beside it). The outcome (LimitExceeded, not MemoryError) is what proves the meter won."""
 """A run's peak resident growth must stay below this many times the limit."""
 HANG_S = 120.0
 """Hang detector only: an attack that still runs after this is reported, never timed."""
