@@ -129,7 +129,10 @@ def serve(fd: int) -> None:
                 if not msg:
                     return  # the worker is gone
                 if msg == b"fork":
-                    _fork(ctrl, (rfd, wfd), children)
+                    try:
+                        _fork(ctrl, (rfd, wfd), children)
+                    except OSError:
+                        return  # the worker went away while we forked: nothing to serve
     finally:
         for pid in children:
             with contextlib.suppress(OSError):

@@ -314,8 +314,13 @@ DAG = "a = [1]\nfor i in range(40):\n    a = [a, a]\n"
         ("result = a", "failed"),  # the result: more than max_result_bytes as JSON
         ("b = a\nresult = 1", "completed"),  # a log record: rendered as "too large", run goes on
         ("r = echo.say(a)\nresult = 1", "failed"),  # a Book argument: refused
+        ("print(a)", "failed"),  # print, str(), f-strings, artifacts: the str() budget
+        ("s = str(a)", "failed"),
+        ("s = f'{a!r}'", "failed"),
+        ("artifact('x', str(a))", "failed"),
+        ("b = [a] * 3\nresult = a == a", "completed"),
     ],
-    ids=["result", "log-value", "book-arg"],
+    ids=["result", "log-value", "book-arg", "print", "str", "fstring", "artifact", "compare"],
 )
 def test_shared_substructure_is_measured_not_expanded(
     tmp_path: Path, pool: SandboxPool, tail: str, outcome: str
@@ -333,7 +338,7 @@ def test_shared_substructure_is_measured_not_expanded(
     if outcome == "failed":
         assert ev.error is not None and ev.error.type in ("LimitExceeded", "ValueError")
         assert "bytes" in ev.error.message
-    else:
+    elif tail.startswith("b = a\n"):
         big = next(r for r in sink.records if r["source"] == "b = a")
         assert big["truncated"] is True and big["value_ref"] is None
         assert "too large to log" in big["value"]
