@@ -65,23 +65,33 @@ def clinic(
     *,
     required: int = 0,
     posonly: int = 0,
+    kwonly: int = 0,
 ) -> list[Any]:
     """Bind ``args``/``kwargs`` to ``params`` like Argument Clinic; ``MISSING`` for the rest.
 
     ``params`` are all the parameters in order, the first ``posonly`` positional-only, the
-    first ``required`` required. Raises CPython's messages, in CPython's order.
+    first ``required`` required, the last ``kwonly`` keyword-only. Raises CPython's
+    messages, in CPython's order.
     """
     nargs, nkw = len(args), len(kwargs)
     maxargs = len(params)
+    maxpos = maxargs - kwonly
     if nargs + nkw > maxargs:
         raise TypeError(
             f"{fname}() takes at most {maxargs} {'keyword ' if nargs == 0 else ''}"
             f"argument{'' if maxargs == 1 else 's'} ({nargs + nkw} given)"
         )
+    if nargs > maxpos:
+        if maxpos == 0:
+            raise TypeError(f"{fname}() takes no positional arguments")
+        raise TypeError(
+            f"{fname}() takes {'at most' if required < maxpos else 'exactly'} {maxpos} "
+            f"positional argument{'' if maxpos == 1 else 's'} ({nargs} given)"
+        )
     if nargs < posonly and nargs < required:
         need = min(posonly, required)
         raise TypeError(
-            f"{fname}() takes {'at least' if need < maxargs else 'exactly'} {need} positional "
+            f"{fname}() takes {'at least' if need < maxpos else 'exactly'} {need} positional "
             f"argument{'' if need == 1 else 's'} ({nargs} given)"
         )
     values = [*args, *[MISSING] * (maxargs - nargs)]

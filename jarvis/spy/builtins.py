@@ -208,6 +208,8 @@ _STATIC_BUILTINS: dict[str, object] = {
     "float": float,
     "hex": hex,
     "len": len,
+    "max": max,
+    "min": min,
     "next": next,
     "oct": oct,
     "ord": ord,
@@ -216,12 +218,12 @@ _STATIC_BUILTINS: dict[str, object] = {
 }
 
 #: Builtins made per run (they close over its limits, meter or host). ``map``, ``filter``,
-#: ``zip`` and ``enumerate`` check how deeply lazy iterators nest; ``int``, ``divmod``,
-#: ``round``, ``max`` and ``min`` what a big int or a long list costs.
+#: ``zip`` and ``enumerate`` check how deeply lazy iterators nest; ``int``, ``divmod`` and
+#: ``round`` what a big int costs.
 _RUN_BUILTINS = (
     "ascii", "bytes", "dict", "divmod", "enumerate", "filter", "format", "frozenset", "int",
-    "isinstance", "iter", "json", "list", "map", "math", "max", "min", "pow", "range",
-    "repr", "round", "set", "sorted", "str", "sum", "tuple", "zip",
+    "isinstance", "iter", "json", "list", "map", "math", "pow", "range", "repr", "round",
+    "set", "sorted", "str", "sum", "tuple", "zip",
 )  # fmt: skip
 
 #: The effect builtins (they reach the host; every call is journaled by it).
@@ -353,8 +355,6 @@ class Environment:
                 "list": mark_type(self.list_, list),
                 "map": mark_type(self.map_, map),
                 "math": make_math(g),
-                "max": mark_builtin(self.max_, "max"),
-                "min": mark_builtin(self.min_, "min"),
                 "pow": mark_builtin(self.pow_, "pow"),
                 "range": mark_type(self.range_, SpyRange),
                 "repr": mark_builtin(self.repr_, "repr"),
@@ -670,9 +670,9 @@ class Environment:
         if name in ("center", "ljust", "rjust", "zfill"):
             width = args[0] if args else 0
             if type(width) is int or type(width) is bool:
-                per = itemsize(s)
+                per = _char_width(s)
                 if len(args) > 1 and type(args[1]) is type(s):
-                    per = max(per, itemsize(args[1]))  # a non-ASCII fill widens the result
+                    per = max(per, _char_width(args[1]))  # a wide fill widens the result
                 size = max(int(width), n) * per
         elif name == "expandtabs":
             tab = args[0] if args else kwargs.get("tabsize", 8)
@@ -688,6 +688,8 @@ class Environment:
                 size = (n + hits * max(len(new) - len(old), 0)) * max(itemsize(s), itemsize(new))
         elif name == "join":
             parts = g.star(exactly_one(f"{tname}.join", args, kwargs))
+            if not hasattr(parts, "__len__"):
+                return method(parts)  # not iterable: CPython's "can only join an iterable"
             if len(parts) > 1:
                 try:
                     total = sum(map(len, parts))  # C speed; CPython checks the types itself
@@ -722,7 +724,7 @@ class Environment:
 
     # -- constructors and other builtins ------------------------------------------------------
 
-    def str_(self, *args: Any, **kwargs: Any) -> str:
+    def str_(self, /, *args: Any, **kwargs: Any) -> str:
         if not kwargs:
             if len(args) == 1:
                 return self.guards.str_(args[0])
@@ -747,7 +749,7 @@ class Environment:
         self.guards.need(decoded_size(value, errors), "str(bytes)")
         return value.decode(encoding, errors)
 
-    def bytes_(self, *args: Any, **kwargs: Any) -> bytes:
+    def bytes_(self, /, *args: Any, **kwargs: Any) -> bytes:
         g = self.guards
         source, encoding, errors = clinic("bytes", args, kwargs, ("source", "encoding", "errors"))
         if encoding is not MISSING:
@@ -782,12 +784,12 @@ class Environment:
             return bytes(source)  # the TypeError CPython gives
         return bytes(g.star(source))
 
-    def list_(self, *args: Any, **kwargs: Any) -> list[Any]:
+    def list_(self, /, *args: Any, **kwargs: Any) -> list[Any]:
         no_keywords("list", kwargs)
         positional("list", args, 0, 1)
         return self.guards.materialize(args[0]) if args else []
 
-    def tuple_(self, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+    def tuple_(self, /, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
         no_keywords("tuple", kwargs)
         positional("tuple", args, 0, 1)
         if not args:
@@ -797,14 +799,14 @@ class Environment:
             return iterable
         return tuple(self.guards.materialize(iterable))
 
-    def set_(self, *args: Any, **kwargs: Any) -> SpySet:
+    def set_(self, /, *args: Any, **kwargs: Any) -> SpySet:
         no_keywords("set", kwargs)
         positional("set", args, 0, 1)
         if not args:
             return SpySet()
         return SpySet(self.guards.star(args[0]))
 
-    def frozenset_(self, *args: Any, **kwargs: Any) -> SpyFrozenSet:
+    def frozenset_(self, /, *args: Any, **kwargs: Any) -> SpyFrozenSet:
         no_keywords("frozenset", kwargs)
         positional("frozenset", args, 0, 1)
         if not args:
@@ -814,7 +816,7 @@ class Environment:
             return iterable
         return SpyFrozenSet(self.guards.star(iterable))
 
-    def dict_(self, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+    def dict_(self, /, *args: Any, **kwargs: Any) -> dict[Any, Any]:
         positional("dict", args, 0, 1)
         if not args:
             return dict(**kwargs)
@@ -825,10 +827,10 @@ class Environment:
             source = self.guards.star(source)
         return dict(source, **kwargs)
 
-    def range_(self, *args: Any, **kwargs: Any) -> SpyRange:
+    def range_(self, /, *args: Any, **kwargs: Any) -> SpyRange:
         return SpyRange(range(*args, **kwargs), self.meter.charge)
 
-    def sorted_(self, *args: Any, **kwargs: Any) -> list[Any]:
+    def sorted_(self, /, *args: Any, **kwargs: Any) -> list[Any]:
         positional("sorted", args, 1, 1)
         items = self.guards.materialize(args[0])
         clinic("sort", (), kwargs, ("key", "reverse"))
@@ -836,7 +838,7 @@ class Environment:
         items.sort(**kwargs)
         return items
 
-    def sum_(self, *args: Any, **kwargs: Any) -> Any:
+    def sum_(self, /, *args: Any, **kwargs: Any) -> Any:
         iterable, start = clinic("sum", args, kwargs, ("iterable", "start"), required=1, posonly=1)
         if start is MISSING:
             start = 0
@@ -889,7 +891,7 @@ class Environment:
             if len(chunk) < _SUM_CHUNK:
                 return total
 
-    def iter_(self, *args: Any, **kwargs: Any) -> Any:
+    def iter_(self, /, *args: Any, **kwargs: Any) -> Any:
         no_keywords("iter", kwargs)
         positional("iter", args, 1, 2)
         obj = args[0]
@@ -905,45 +907,45 @@ class Environment:
 
         return iter(call, args[1])
 
-    def map_(self, *args: Any, **kwargs: Any) -> Any:
+    def map_(self, /, *args: Any, **kwargs: Any) -> Any:
         return self.guards.nested(map(*args, **kwargs), *args[1:])
 
-    def filter_(self, *args: Any, **kwargs: Any) -> Any:
+    def filter_(self, /, *args: Any, **kwargs: Any) -> Any:
         return self.guards.nested(filter(*args, **kwargs), *args[1:])
 
-    def zip_(self, *args: Any, **kwargs: Any) -> Any:
+    def zip_(self, /, *args: Any, **kwargs: Any) -> Any:
         return self.guards.nested(zip(*args, **kwargs), *args)  # noqa: B905 (CPython's zip)
 
-    def enumerate_(self, *args: Any, **kwargs: Any) -> Any:
+    def enumerate_(self, /, *args: Any, **kwargs: Any) -> Any:
         made = enumerate(*args, **kwargs)
         return self.guards.nested(made, *args[:1], *kwargs.values())
 
-    def repr_(self, *args: Any, **kwargs: Any) -> str:
+    def repr_(self, /, *args: Any, **kwargs: Any) -> str:
         return self.guards.repr_(exactly_one("repr", args, kwargs))
 
-    def ascii_(self, *args: Any, **kwargs: Any) -> str:
+    def ascii_(self, /, *args: Any, **kwargs: Any) -> str:
         return self.guards.ascii_(exactly_one("ascii", args, kwargs))
 
-    def format_(self, *args: Any, **kwargs: Any) -> str:
+    def format_(self, /, *args: Any, **kwargs: Any) -> str:
         no_keywords("format", kwargs)
         positional("format", args, 1, 2)
         return self.guards.format_(*args)
 
-    def isinstance_(self, *args: Any, **kwargs: Any) -> bool:
+    def isinstance_(self, /, *args: Any, **kwargs: Any) -> bool:
         no_keywords("isinstance", kwargs)
         positional("isinstance", args, 2, 2)
         return isinstance_(args[0], args[1])
 
-    def pow_(self, *args: Any, **kwargs: Any) -> Any:
+    def pow_(self, /, *args: Any, **kwargs: Any) -> Any:
         base, exp, mod = clinic("pow", args, kwargs, ("base", "exp", "mod"), required=2)
         return self.guards.pow(base, exp, None if mod is MISSING else mod)
 
-    def divmod_(self, *args: Any, **kwargs: Any) -> Any:
+    def divmod_(self, /, *args: Any, **kwargs: Any) -> Any:
         no_keywords("divmod", kwargs)
         positional("divmod", args, 2, 2)
         return self.guards.divmod_(args[0], args[1])
 
-    def int_(self, *args: Any, **kwargs: Any) -> int:
+    def int_(self, /, *args: Any, **kwargs: Any) -> int:
         if len(args) == 1 and not kwargs:
             return int(args[0])  # base 10 (CPython's 4300-digit limit), or a number
         x, base = clinic("int", args, kwargs, ("x", "base"), posonly=1)
@@ -959,7 +961,7 @@ class Environment:
                 raise self.guards.int_too_big(bits)
         return int(x, base)
 
-    def round_(self, *args: Any, **kwargs: Any) -> Any:
+    def round_(self, /, *args: Any, **kwargs: Any) -> Any:
         number, ndigits = clinic("round", args, kwargs, ("number", "ndigits"), required=1)
         if ndigits is MISSING:
             return round(number)
@@ -971,16 +973,6 @@ class Environment:
             g = self.guards
             g.quadratic_cost(number.bit_length() * int(-ndigits * _LOG2_10))
         return round(number, ndigits)
-
-    def max_(self, *args: Any, **kwargs: Any) -> Any:
-        if len(args) == 1 and (type(args[0]) is list or type(args[0]) is tuple):
-            self.guards.scan_cost(args[0])
-        return max(*args, **kwargs)
-
-    def min_(self, *args: Any, **kwargs: Any) -> Any:
-        if len(args) == 1 and (type(args[0]) is list or type(args[0]) is tuple):
-            self.guards.scan_cost(args[0])
-        return min(*args, **kwargs)
 
 
 #: Set methods (and ``isdisjoint`` of dict views) that take exactly one iterable.
@@ -994,12 +986,20 @@ _SUM_CHUNK = 4096
 #: Bits of additions a chunk of ``sum`` may touch uncharged, and bits per charged step
 #: (adding two ints is linear: ~30 bits per ns).
 _SUM_FREE_BITS = _SUM_CHUNK * 256
-_SUM_BITS_PER_STEP = 2048
+_SUM_BITS_PER_STEP = 1024
 _LOG2_10 = 3.3219280948873626
 _IN_SEQ = frozenset({list, tuple})
 #: f-string values formatted by CPython's format() directly: bytes are not (their str is
 #: their repr, up to 4 characters per byte, and needs the size check).
 _FSTRING_SIMPLE = SIMPLE_TYPES - {bytes}
+
+
+def _char_width(text: str | bytes) -> int:
+    """Bytes per character of ``text`` in CPython's representation (1, 2 or 4)."""
+    if type(text) is bytes or text.isascii():
+        return 1
+    widest = max(text)
+    return 1 if widest < "\u0100" else 2 if widest < "\U00010000" else 4  # type: ignore[operator]
 
 
 def _view(cls: Any, d: dict[Any, Any], qualname: str, /, *args: Any, **kwargs: Any) -> Any:

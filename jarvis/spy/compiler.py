@@ -1169,7 +1169,12 @@ class _Instrumenter:
             self.temp_suffix = suffix
             try:
                 at = _At(gen.iter)
-                tick = at.not_(_tick(gen.iter, _names.TICK))
+                # A generator expression's items tick the *call* chain: it is resumed from
+                # C (next(), another generator...) with no call tick, and a chain of them
+                # hidden in closures or lists (`(next(y) for y in [g])`) deepens the stack
+                # one frame per item; the call chain's depth check sees it.
+                chain = _names.CALL if isinstance(node, ast.GeneratorExp) else _names.TICK
+                tick = at.not_(_tick(gen.iter, chain))
                 generators.append(gen)
                 if _has_starred(gen.target):
                     # `for a, *b in x` inside a comprehension: unpack a size-checked item.

@@ -80,7 +80,7 @@ BIG_INT = 1 << 2048
 IN_INLINE_LEN = 256
 #: The lazy iterators that wrap another iterator and pull from it in C: nesting them is a
 #: C-level recursion CPython does not check (``map(f, map(f, ...))`` a million deep is a
-#: SIGSEGV on the first ``next``); SPy refuses a nesting deeper than ``max_recursion``.
+#: SIGSEGV on the first ``next``); SPy refuses a nesting deeper than half ``max_recursion``.
 WRAPPER_TYPES: frozenset[type] = frozenset({map, filter, zip, enumerate, GeneratorType})
 
 
@@ -102,7 +102,9 @@ class Guards:
         self.int_bits = limits.max_int_bits
         self.meter = meter
         self.fstring_part = max(1, self.cap // 64)
-        self.max_nesting = limits.max_recursion
+        # Lazy iterators nested in one another and SPy calls share CPython's stack.
+        self.max_recursion = limits.max_recursion
+        self.max_nesting = max(1, limits.max_recursion // 2)
 
     # -- failing --------------------------------------------------------------------
 
@@ -382,7 +384,8 @@ class Guards:
                 raise self.meter.limit(
                     f"iterator nesting limit exceeded: more than {bound} lazy iterators "
                     "(map, filter, zip, enumerate, generator expressions) wrapped in one "
-                    "another (max_recursion)"
+                    f"another, half of the {self.max_recursion} nested calls allowed "
+                    "(max_recursion)"
                 )
             key = id(obj)
             if depth_seen.get(key, 0) >= depth:
@@ -426,17 +429,13 @@ class Guards:
 
     def sort_cost(self, items: list[Any]) -> None:
         """Charge sorting ``items``: ~n log2 n comparisons, each a memcmp when they are
-        long strings (timsort compares equal strings over their whole length)."""
+        long strings (timsort compares strings without an identity shortcut: ``[s] * n``
+        costs n comparisons of ``len(s)`` bytes). ``max``/``min`` need no charge: they
+        compare equal objects in O(1) and distinct ones are bounded by memory."""
         n = len(items)
         if n <= _SMALL_SEQ:
             return
         self.meter.charge(n * n.bit_length() * self.per_comparison(items) // 4)
-
-    def scan_cost(self, items: Any) -> None:
-        """Charge one comparison per element of a long list/tuple (``max``, ``min``)."""
-        n = len(items)
-        if n > _SMALL_SEQ:
-            self.meter.charge(n * self.per_comparison(items) // 4)
 
     def per_comparison(self, items: Any) -> int:
         types = set(map(type, items))
@@ -455,6 +454,8 @@ class Guards:
 
     def slice_value(self, target: list[Any], value: Any) -> Any:
         t = type(value)
+        if t not in _SIZED_TYPES and not hasattr(value, "__iter__"):
+            return value  # not iterable: CPython's own "can only assign an iterable"
         if t is list or t is tuple:
             self.need((len(target) + len(value)) * _POINTER, "a list slice assignment")
             return value

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from jarvis.spy.arguments import MISSING, clinic, exactly_one, no_keywords, positional
 from jarvis.spy.values import mark_builtin, spy_type_name
 
 if TYPE_CHECKING:
@@ -23,13 +23,13 @@ if TYPE_CHECKING:
 _MATH_SAFE = (
     "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "cbrt", "ceil", "copysign",
     "cos", "cosh", "degrees", "dist", "erf", "erfc", "exp", "exp2", "expm1", "fabs",
-    "floor", "fmod", "frexp", "fsum", "gamma", "gcd", "hypot", "isclose", "isfinite",
-    "isinf", "isnan", "isqrt", "ldexp", "lgamma", "log", "log10", "log1p", "log2", "modf",
+    "floor", "fmod", "frexp", "fsum", "gamma", "hypot", "isclose", "isfinite",
+    "isinf", "isnan", "ldexp", "lgamma", "log", "log10", "log1p", "log2", "modf",
     "nextafter", "pow", "radians", "remainder", "sin", "sinh", "sqrt", "tan", "tanh",
     "trunc", "ulp",
 )  # fmt: skip
 _MATH_CONSTANTS = ("e", "inf", "nan", "pi", "tau")
-_MATH_GUARDED = ("comb", "factorial", "lcm", "perm", "prod")
+_MATH_GUARDED = ("comb", "factorial", "gcd", "isqrt", "lcm", "perm", "prod")
 MATH_NAMES: frozenset[str] = frozenset(
     {*(n for n in _MATH_SAFE if hasattr(math, n)), *_MATH_CONSTANTS, *_MATH_GUARDED}
 )
@@ -73,43 +73,68 @@ def make_math(guards: Guards) -> MathNamespace:
         if bits > limit:
             raise guards.int_too_big(int(bits))
 
-    def _int(value: object, what: str) -> int:
+    def _int(value: object) -> int:
         if isinstance(value, int):  # int or bool: SPy has no other int subclasses
             return int(value)
         raise TypeError(f"'{spy_type_name(value)}' object cannot be interpreted as an integer")
 
-    def factorial(n: object, /) -> int:
-        k = _int(n, "factorial")
+    # Arguments are checked as CPython's math functions check them (same messages).
+    def factorial(*args: object, **kwargs: object) -> int:
+        k = _int(exactly_one("math.factorial", args, kwargs))
         if k > 1:
             check_bits(_log2_factorial(k))
         return math.factorial(k)
 
-    def comb(n: object, k: object, /) -> int:
-        a, b = _int(n, "comb"), _int(k, "comb")
+    def comb(*args: object, **kwargs: object) -> int:
+        no_keywords("math.comb", kwargs)
+        positional("comb", args, 2, 2)
+        a, b = _int(args[0]), _int(args[1])
         if 0 <= b <= a:
             check_bits(_log2_factorial(a) - _log2_factorial(b) - _log2_factorial(a - b))
         return math.comb(a, b)
 
-    def perm(n: object, k: object = None, /) -> int:
-        a = _int(n, "perm")
-        b = a if k is None else _int(k, "perm")
+    def perm(*args: object, **kwargs: object) -> int:
+        no_keywords("math.perm", kwargs)
+        positional("perm", args, 1, 2)
+        a = _int(args[0])
+        b = a if len(args) == 1 or args[1] is None else _int(args[1])
         if 0 <= b <= a:
             check_bits(_log2_factorial(a) - _log2_factorial(a - b))
         return math.perm(a, b)
 
+    def pairwise_cost(ints: list[int]) -> None:
+        # gcd (and so lcm) is quadratic: two 1M-bit ints take ~3 s in one C call.
+        bits = [i.bit_length() for i in ints]
+        widest = max(bits, default=0)
+        guards.quadratic_cost(widest * (sum(bits) - widest))
+
     def lcm(*integers: object) -> int:
-        ints = [_int(i, "lcm") for i in integers]
+        ints = [_int(i) for i in integers]
         check_bits(sum(i.bit_length() for i in ints))
+        pairwise_cost(ints)
         return math.lcm(*ints)
 
-    def prod(iterable: Iterable[Any], /, *, start: Any = 1) -> Any:
-        acc = start
+    def gcd(*integers: object) -> int:
+        ints = [_int(i) for i in integers]
+        pairwise_cost(ints)
+        return math.gcd(*ints)
+
+    def isqrt(*args: object, **kwargs: object) -> int:
+        k = _int(exactly_one("math.isqrt", args, kwargs))
+        guards.quadratic_cost(k.bit_length() ** 2 // 2)  # Newton's divisions
+        return math.isqrt(k)
+
+    def prod(*args: Any, **kwargs: Any) -> Any:
+        iterable, start = clinic(
+            "prod", args, kwargs, ("iterable", "start"), required=1, posonly=1, kwonly=1
+        )
+        acc = 1 if start is MISSING else start
         mul = guards.mul
         for value in iterable:
             acc = acc * value if type(acc) is float or type(value) is float else mul(acc, value)
         return acc
 
-    for fn in (factorial, comb, perm, lcm, prod):
+    for fn in (factorial, comb, perm, lcm, gcd, isqrt, prod):
         setattr(ns, fn.__name__, mark_builtin(fn, fn.__name__))
     return ns
 

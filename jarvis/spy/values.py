@@ -100,11 +100,17 @@ def spy_type_name(value: object) -> str:
 class _Budget:
     """Characters a str()/repr() may still produce (``None`` budget: unlimited)."""
 
-    __slots__ = ("left", "limit")
+    __slots__ = ("cycles", "left", "limit", "memo")
 
     def __init__(self, limit: int) -> None:
         self.left = limit
         self.limit = limit
+        # Shared substructure (``a = [a, a]`` forty times): a container's text is made once
+        # and reused, each use spending its length, so the budget trips after a few dozen
+        # steps instead of walking 2**40 paths. Containers under a cycle marker ("[...]")
+        # are not reused: their text depends on the path.
+        self.memo: dict[int, tuple[object, str]] = {}
+        self.cycles = 0
 
     def spend(self, text: str) -> str:
         self.left -= len(text)
@@ -224,52 +230,37 @@ class _Shown:
         return spy_repr(self.value, self.budget)
 
 
-_SHOWN_CLASSES: dict[str, type[_Shown]] = {}
+class _ShownMapping(_Shown):
+    """A ``%``-format argument CPython treats as a mapping (a dict, a list, a range: what
+    has ``__getitem__``): ``%(k)s`` reads ``value[k]`` through ``_shown``, and ``%s`` of
+    the whole argument (CPython formats the object itself then) shows SPy's repr."""
 
-
-def _shown_class(name: str) -> type[_Shown]:
-    cls = _SHOWN_CLASSES.get(name)
-    if cls is None:
-        cls = type(name, (_Shown,), {"__slots__": ()})
-        cls.__qualname__ = name
-        cls.__module__ = "builtins"
-        cls = _SHOWN_CLASSES.setdefault(name, cls)
-    return cls
-
-
-class _ShownDict(dict):  # type: ignore[type-arg]
-    """A ``%``-format mapping: ``%(k)s`` reads the program's dict through ``_shown``, and
-    ``%s`` of the whole mapping (CPython formats the dict itself then) shows SPy's repr,
-    keys included."""
-
-    __slots__ = ("budget", "value")
-
-    def __init__(self, value: dict[Any, Any], budget: int | None) -> None:
-        dict.__init__(self)
-        self.value = value
-        self.budget = budget
+    __slots__ = ()
 
     def __getitem__(self, key: object) -> object:
-        return _shown(self.value[key], self.budget)
-
-    def __len__(self) -> int:
-        return len(self.value)
-
-    def __str__(self) -> str:
-        return spy_str(self.value, self.budget)
-
-    def __repr__(self) -> str:
-        return spy_repr(self.value, self.budget)
+        return _shown(self.value[key], self.budget)  # type: ignore[index]
 
 
-_ShownDict.__name__ = _ShownDict.__qualname__ = "dict"
+_SHOWN_CLASSES: dict[tuple[str, bool], type[_Shown]] = {}
+#: Program types CPython's %-formatting takes for a mapping (``PyMapping_Check``).
+_MAPPING_TYPES: frozenset[type] = frozenset({dict, list, SpyRange})
+
+
+def _shown_class(name: str, mapping: bool) -> type[_Shown]:
+    cls = _SHOWN_CLASSES.get((name, mapping))
+    if cls is None:
+        cls = type(name, (_ShownMapping if mapping else _Shown,), {"__slots__": ()})
+        cls.__qualname__ = name
+        cls.__module__ = "builtins"
+        cls = _SHOWN_CLASSES.setdefault((name, mapping), cls)
+    return cls
 
 
 def _shown(value: object, budget: int | None) -> object:
     t = type(value)
     if t in SIMPLE_TYPES:
         return value
-    return _shown_class(spy_type_name(value))(value, budget)
+    return _shown_class(spy_type_name(value), t in _MAPPING_TYPES)(value, budget)
 
 
 # Numbers inside %-conversion specs: widths and precisions ("%-10.3f", "%(k)08d").
@@ -290,9 +281,7 @@ def spy_percent(fmt: str | bytes, args: object, budget: int | None = None) -> st
         _check_percent(fmt, args, budget)
     if t is tuple:
         args = tuple([_shown(v, budget) for v in args])  # type: ignore[attr-defined]
-    elif t is dict:  # "%(name)s" % mapping -- and "%s" % mapping prints the dict
-        args = _ShownDict(args, budget)  # type: ignore[arg-type]
-    elif t not in SIMPLE_TYPES:
+    elif t not in SIMPLE_TYPES:  # "%(name)s" % mapping -- and "%s" % mapping shows it
         args = _shown(args, budget)
     return fmt % args
 
@@ -349,24 +338,35 @@ def _repr(value: object, active: set[int], b: _Budget | None) -> str:
         return b.spend("Ellipsis") if b is not None else "Ellipsis"
     if t is list or t is tuple or t is dict:
         key = id(value)
+        if b is not None:
+            hit = b.memo.get(key)
+            if hit is not None and hit[0] is value:
+                return b.spend(hit[1])
         if key in active:
+            if b is not None:
+                b.cycles += 1
             return "[...]" if t is list else "(...)" if t is tuple else "{...}"
         active.add(key)
+        cycles = b.cycles if b is not None else 0
         try:
             if t is list:
-                return "[" + ", ".join([_repr(v, active, b) for v in value]) + "]"  # type: ignore[attr-defined]
-            if t is tuple:
+                text = "[" + ", ".join([_repr(v, active, b) for v in value]) + "]"  # type: ignore[attr-defined]
+            elif t is tuple:
                 items = [_repr(v, active, b) for v in value]  # type: ignore[attr-defined]
-                return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
-            return (
-                "{"
-                + ", ".join(
-                    [_repr(k, active, b) + ": " + _repr(v, active, b) for k, v in value.items()]  # type: ignore[attr-defined]
+                text = "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
+            else:
+                text = (
+                    "{"
+                    + ", ".join(
+                        [_repr(k, active, b) + ": " + _repr(v, active, b) for k, v in value.items()]  # type: ignore[attr-defined]
+                    )
+                    + "}"
                 )
-                + "}"
-            )
         finally:
             active.discard(key)
+        if b is not None and b.cycles == cycles and len(value) > 1:  # type: ignore[arg-type]
+            b.memo[key] = (value, text)
+        return text
     if t is SpySet or t is SpyFrozenSet:
         key = id(value)
         if key in active:
