@@ -38,7 +38,7 @@ Limits: Any = getattr(jarvis.spy, "Limits", None)
 #: What a program-visible message must never contain: a memory address, a host module or
 #: class, an internal parameter (a message naming ``self`` is about SPy's own code).
 HOST_TEXT = re.compile(
-    r"0x[0-9a-fA-F]{4,}|jarvis\.|Environment|BookProcedure|_BoundWrapper|Guards|_SetBase"
+    r"0x[0-9a-fA-F]{8,}|jarvis\.|Environment|BookProcedure|_BoundWrapper|Guards|_SetBase"
     r"|SpySet|SpyRange|_View|\bself\b|<lambda>|<locals>|functools|partial"
 )
 
@@ -513,7 +513,11 @@ def _child(conn: Any, source: str, limits: dict[str, Any] | None, stop_after: in
                 "detail": str(exc)[-600:],
             }
         else:
-            report = {"outcome": "completed", "detail": f"result of type {type(result).__name__}"}
+            report = {
+                "outcome": "completed",
+                "detail": f"result of type {type(result).__name__}",
+                "result": repr(result)[:200],
+            }
         conn.send(report)
     except BaseException:
         conn.send({"outcome": "harness-error", "detail": traceback.format_exc()[-2000:]})
@@ -828,6 +832,94 @@ RESOURCE_ATTACKS = [
         "swallow-output-limit",
         max_output_bytes=10_000,
     ),
+    # size estimates that used to be wrong (issue 7 A): refused before allocating
+    *(
+        attack(src, id, limit="max_memory_bytes")
+        for src, id in [
+            ('b = b"a" * 10 ** 8\nx = b"%s%s" % (b, b)', "mem-bytes-percent"),
+            ('x = b"%r" % (b"\\x00" * 4 * 10 ** 7,)', "mem-bytes-percent-repr"),
+            ('x = b"%*d" % (10 ** 9, 1)', "mem-bytes-percent-width"),
+            ('x = "x".center(10 ** 8, "\\U0001f600")', "mem-center-wide-fill"),
+            ('x = "x".ljust(7 * 10 ** 7, "\\u4e00")', "mem-ljust-wide-fill"),
+            ('x = ("a" * 4 * 10 ** 7).encode("utf-32")', "mem-encode-utf32"),
+            ('x = ("a" * 7 * 10 ** 7).encode("utf-16")', "mem-encode-utf16"),
+            ('x = ("\\xe9" * 2 * 10 ** 7).encode("ascii", "xmlcharrefreplace")', "mem-encode-xmlref"),
+            ('x = repr("\\x00" * 4 * 10 ** 7)', "mem-repr-control-chars"),
+            ('x = ascii("\\U0001f600" * 2 * 10 ** 7)', "mem-ascii-escapes"),
+            ('s = "\\x00" * 4 * 10 ** 7\nx = "%r" % (s,)', "mem-percent-repr-control"),
+            ('b = b"\\x00" * 4 * 10 ** 7\nx = f"{b!r}"', "mem-fstring-bytes-repr"),
+            ('b = b"\\x00" * 4 * 10 ** 7\nx = f"{b}"', "mem-fstring-bytes"),
+            ('b = b"\\x00" * 4 * 10 ** 7\nx = str(b)', "mem-str-of-bytes"),
+            ('b = b"\\x00" * 4 * 10 ** 7\nx = format(b)', "mem-format-bytes"),
+            ("a = []\na[0:0] = range(10 ** 9)", "mem-slice-assign-range"),
+            ('a = [0]\na[:] = "x" * 10 ** 8', "mem-slice-assign-str"),
+            ("a = [0] * 10\na[::2] = range(10 ** 9)", "mem-extended-slice-assign"),
+            ("a = [0]\na[0:0], b = range(10 ** 9), 1", "mem-slice-assign-unpacking"),
+            ("a = [0]\nfor a[0:1] in [range(10 ** 9)]:\n    pass", "mem-slice-assign-for-target"),
+        ]
+    ),
+    attack(
+        "a = [0]\na[0:1] = iter(int, 1)",
+        "mem-slice-assign-endless-iterator",
+        also_ok=("TypeError",),
+        **UNBOUNDED_STEPS,
+    ),
+    # lazy iterators nested in C (issue 7 B): a SIGSEGV before, a limit now
+    *(
+        attack(
+            "it = iter([1])\nfor i in range(10 ** 5):\n    it = " + wrap + "\n" + use,
+            id,
+            limit="max_recursion",
+        )
+        for wrap, use, id in [
+            ("map(abs, it)", "x = next(it)", "nest-map"),
+            ("filter(None, it)", "x = list(it)", "nest-filter"),
+            ("zip(it)", "for x in it:\n    pass", "nest-zip"),
+            ("zip([1], it, [2])", "x = next(it)", "nest-zip-many"),
+            ("enumerate(it)", "x = next(it)", "nest-enumerate"),
+            ("enumerate(iterable=it)", "x = next(it)", "nest-enumerate-keyword"),
+            ("(x for x in it)", "x = next(it)", "nest-genexp"),
+            ("(x for x in map(abs, it))", "x = list(it)", "nest-genexp-map"),
+            ("(next(y) for y in [it])", "x = next(it)", "nest-hidden-in-list"),
+        ]
+    ),
+    attack(
+        "def wrap(g):\n    return (y for x in [0] for y in g)\nit = iter([1])\n"
+        "for i in range(10 ** 5):\n    it = wrap(it)\nx = next(it)",
+        "nest-hidden-in-closure",
+        limit="max_recursion",
+    ),
+    # uninterruptible big-int and comparison work (issue 7 C): charged before it runs
+    *(
+        attack(src, id, limit="max_steps")
+        for src, id in [
+            ("a = 7 ** 350000\nb = 7 ** 170000\nx = a // b", "steps-int-floordiv"),
+            ("a = 7 ** 350000\nb = 7 ** 170000\nx = a % b", "steps-int-mod"),
+            ("a = 7 ** 350000\nb = 7 ** 170000\nx = divmod(a, b)", "steps-int-divmod"),
+            ("a = 7 ** 350000\nb = 7 ** 170000\na //= b", "steps-int-floordiv-augmented"),
+            ("a = 7 ** 350000\nb = 7 ** 170000\na %= b", "steps-int-mod-augmented"),
+            ("a = 7 ** 175000\nx = a * a", "steps-int-mul"),
+            ("x = round(7 ** 300000, -100000)", "steps-round-big-negative-ndigits"),
+            ("a = 7 ** 350000\nx = sum([a, -a] * 100000)", "steps-sum-big-ints"),
+            ("x = math.gcd(7 ** 350000, 5 ** 420000)", "steps-math-gcd"),
+            ("x = math.isqrt(7 ** 350000)", "steps-math-isqrt"),
+            ('s = "a" * 10 ** 6\nl = [s + "b"] * 10 ** 5\nx = (s + "c") in l', "steps-in-list"),
+            ('s = "a" * 10 ** 6\nl = [s + "b"] * 10 ** 5\nx = (s + "c") not in l', "steps-not-in"),
+            ('s = "a" * 10 ** 6\nt = (s + "b",) * 10 ** 5\nx = (s + "c") in t', "steps-in-tuple"),
+            ('s = "a" * 10 ** 6\nl = [s + "b"] * 10 ** 5\nx = l.count(s + "c")', "steps-list-count"),
+            ('s = "a" * 10 ** 6\nl = [s + "b"] * 10 ** 5\nx = l.index(s + "b")', "steps-list-index"),
+            ('s = "a" * 10 ** 6\nl = (s + "b",) * 10 ** 5\nx = l.count(s)', "steps-tuple-count"),
+            ('s = "a" * 10 ** 6\nl = [s] * 10 ** 5\nl.sort()', "steps-sort-long-strings"),
+            ('s = "a" * 10 ** 6\nx = sorted([s] * 10 ** 5)', "steps-sorted-long-strings"),
+            ("l = list(range(10 ** 6))\nl.sort()", "steps-sort-big-list"),
+        ]
+    ),
+    attack('x = int("1" * 10 ** 7, 2)', "int-bits-int-base-2", limit="max_int_bits"),
+    attack('x = int(b"f" * 10 ** 6, 16)', "int-bits-int-base-16", limit="max_int_bits"),
+    attack('x = int("0x" + "f" * 10 ** 6, 0)', "int-bits-int-base-0", limit="max_int_bits"),
+    attack(
+        "x = sum([2 ** 999] * 4)", "int-bits-sum-result", limit="max_int_bits", max_int_bits=1000
+    ),
     # program size
     attack(
         "x = 1\n" * 20_000,
@@ -861,6 +953,22 @@ def test_resource_attack_hits_a_limit(
     if limit is not None:
         assert f"({limit})" in report["message"], report
     assert not HOST_TEXT.search(report["message"]), report
+
+
+def test_c_recursion_through_calls_is_cpythons_recursion_error(limits_api: Any) -> None:
+    """``map(next, [it])`` nests through a *call* (hidden in a list): CPython checks that
+    recursion itself and raises RecursionError, which SPy reports like CPython."""
+    source = "it = iter([1])\nfor i in range(10 ** 5):\n    it = map(next, [it])\nx = next(it)"
+    report = run_isolated(source, dict(BASE_LIMITS))
+    assert (report["outcome"], report.get("spy_type")) == ("SpyRuntimeError", "RecursionError")
+
+
+def test_round_to_a_huge_negative_ndigits_is_zero_without_the_power(limits_api: Any) -> None:
+    """CPython computes ``10 ** 200_000_000`` first (minutes in one C call); SPy answers 0,
+    CPython's answer, when that power exceeds twice the number."""
+    source = "result = [round(7, -200_000_000), round(-7, -10 ** 9), round(True, -10 ** 8)]"
+    report = run_isolated(source, dict(BASE_LIMITS))
+    assert (report["outcome"], report.get("result")) == ("completed", "[0, 0, 0]"), report
 
 
 def test_limits_leave_ordinary_programs_alone(limits_api: Any) -> None:
