@@ -864,32 +864,48 @@ class Environment:
         return sum(items, start)
 
     def sum_numbers(self, iterable: Any, start: Any) -> Any:
-        """``sum`` of numbers, in chunks: every chunk of big ints is charged for the bits
-        its additions touch and the total is kept within ``max_int_bits``."""
-        if type(iterable) is SpyRange or type(iterable) is DictKeys:
+        """``sum`` of numbers: big ints are charged for the bits their additions touch, and
+        the total is kept within ``max_int_bits``.
+
+        A list or tuple is measured in one C pass (``int.bit_length`` over it) before one
+        C ``sum``; an iterator is summed in chunks, each measured before it is added.
+        """
+        t = type(iterable)
+        if t is SpyRange or t is DictKeys:
             return sum(iterable, start)  # small ints (a range's are bounded by its ends)
-        g = self.guards
+        if t is list or t is tuple:
+            self.charge_sum(iterable, start)
+            return self.checked_sum(iterable, start)
         it = iter(iterable)
         total = start
         while True:
             chunk = list(itertools.islice(it, _SUM_CHUNK))
             if not chunk:
                 return total
-            types = set(map(type, chunk))
-            if int in types and (type(total) is int or types <= _INT_TYPES):
-                if types <= _INT_TYPES:
-                    bits = sum(map(_bit_length, chunk))
-                else:
-                    bits = sum(_bit_length(x) for x in chunk if type(x) is int or type(x) is bool)
-                if type(total) is int:
-                    bits += len(chunk) * total.bit_length()
-                if bits > _SUM_FREE_BITS:
-                    self.meter.charge(bits // _SUM_BITS_PER_STEP)
-            total = sum(chunk, total)
-            if type(total) is int and total.bit_length() > g.int_bits:
-                raise g.int_too_big(total.bit_length())
+            self.charge_sum(chunk, total)
+            total = self.checked_sum(chunk, total)
             if len(chunk) < _SUM_CHUNK:
                 return total
+
+    def charge_sum(self, items: Any, total: Any) -> None:
+        try:
+            bits = sum(map(_bit_length, items))  # C speed; a float (or else) stops it
+        except TypeError:
+            types = set(map(type, items))  # C speed too: floats alone cost nothing more
+            if int not in types and bool not in types:
+                bits = 0
+            else:
+                bits = sum(_bit_length(x) for x in items if type(x) is int or type(x) is bool)
+        if type(total) is int:
+            bits += len(items) * total.bit_length()
+        if bits > _SUM_FREE_BITS:
+            self.meter.charge(bits // _SUM_BITS_PER_STEP)
+
+    def checked_sum(self, items: Any, total: Any) -> Any:
+        total = sum(items, total)
+        if type(total) is int and total.bit_length() > self.guards.int_bits:
+            raise self.guards.int_too_big(total.bit_length())
+        return total
 
     def iter_(self, /, *args: Any, **kwargs: Any) -> Any:
         no_keywords("iter", kwargs)
@@ -980,7 +996,6 @@ _SET_ONE_ARG = (
     ".issubset", ".issuperset", ".isdisjoint", ".symmetric_difference",
     ".symmetric_difference_update",
 )  # fmt: skip
-_INT_TYPES = frozenset({int, bool})
 _bit_length = int.bit_length
 _SUM_CHUNK = 4096
 #: Bits of additions a chunk of ``sum`` may touch uncharged, and bits per charged step

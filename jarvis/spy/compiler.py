@@ -760,13 +760,14 @@ class _Instrumenter:
         return at.boolop(
             ast.Or(),
             [
-                at.compare(
-                    at.walrus(k, at.call(_names.TYPE, first)), ast.Is(), at.load(_names.FLOAT)
-                ),
                 at.boolop(
                     ast.And(),
                     [
-                        at.compare(at.load(k), ast.Is(), at.load(_names.INT)),
+                        at.compare(
+                            at.walrus(k, at.call(_names.TYPE, first)),
+                            ast.Is(),
+                            at.load(_names.INT),
+                        ),
                         at.chain(
                             at.load(_names.NEG_BIGINT),
                             [ast.Lt(), ast.Lt()],
@@ -774,6 +775,7 @@ class _Instrumenter:
                         ),
                     ],
                 ),
+                at.compare(at.load(k), ast.Is(), at.load(_names.FLOAT)),
             ],
         )
 
@@ -1108,12 +1110,23 @@ class _Instrumenter:
 
         if self.no_walrus:
             return slow(left, right)
-        lname, rname = self.new_pair()
-        both = at.chain(
-            at.walrus(lname, left),
-            [ast.IsNot(), ast.IsNot()],
-            [at.load(_names.SENTINEL), at.walrus(rname, right)],
-        )
+        if isinstance(left, ast.Name | ast.Constant) and isinstance(right, ast.Name):
+            # Plain operands are read again instead of stored; `l is not S is not r` reads
+            # both first, in CPython's order (an unbound name raises for the right one).
+            rname = right.id
+            both = at.chain(
+                left, [ast.IsNot(), ast.IsNot()], [at.load(_names.SENTINEL), at.load(rname)]
+            )
+            first_left: ast.expr = _clone(left)
+            second_left: ast.expr = _clone(left)
+        else:
+            lname, rname = self.new_pair()
+            both = at.chain(
+                at.walrus(lname, left),
+                [ast.IsNot(), ast.IsNot()],
+                [at.load(_names.SENTINEL), at.walrus(rname, right)],
+            )
+            first_left, second_left = at.load(lname), at.load(lname)
         inline = at.boolop(
             ast.Or(),
             [
@@ -1125,8 +1138,8 @@ class _Instrumenter:
         )
         return at.ifexp(
             at.boolop(ast.And(), [both, inline]),
-            at.compare(at.load(lname), op, at.load(rname)),
-            slow(at.load(lname), at.load(rname)),
+            at.compare(first_left, op, at.load(rname)),
+            slow(second_left, at.load(rname)),
         )
 
     def starred(self, node: ast.Starred) -> ast.expr:
@@ -1460,8 +1473,8 @@ class _Instrumenter:
         """``left % right`` with str %-formatting routed through SPy's deterministic str.
 
         Inlined for the common shapes (``i % 2``, ``"%s: %d" % (k, v)``):
-            (pct(m, R) if (k := type(m := L)) is str
-             else m % R if k is float or (k is int and NBIG < m < BIG) else mod(m, R))
+            (m % R if ((k := type(m := L)) is int and NBIG < m < BIG) or k is float
+             else pct(m, R) if k is str else mod(m, R))
         which repeats R, so only when R is a name, a constant or a tuple of those
         (repeating anything bigger could grow the code exponentially with nesting).
         ``mod`` formats bytes and charges the division of big ints. With a small int
@@ -1478,7 +1491,10 @@ class _Instrumenter:
             first = at.walrus(m, left)
         self.counter += 1
         k = f"__spy_k{self.counter}"
-        is_int: ast.expr = at.compare(at.load(k), ast.Is(), at.load(_names.INT))
+        # Ints first (`i % 2` is the common case), then floats, then str formatting.
+        is_int: ast.expr = at.compare(
+            at.walrus(k, at.call(_names.TYPE, first)), ast.Is(), at.load(_names.INT)
+        )
         if not _cheap_divisor(_number_const(right)):
             is_int = at.boolop(
                 ast.And(),
@@ -1492,16 +1508,14 @@ class _Instrumenter:
                 ],
             )
         numeric = at.boolop(
-            ast.Or(), [at.compare(at.load(k), ast.Is(), at.load(_names.FLOAT)), is_int]
+            ast.Or(), [is_int, at.compare(at.load(k), ast.Is(), at.load(_names.FLOAT))]
         )
         return at.ifexp(
-            at.compare(
-                at.walrus(k, at.call(_names.TYPE, first)), ast.Is(), at.load(_names.STR_TYPE)
-            ),
-            at.call(_names.PERCENT, at.load(m), right),
+            numeric,
+            at.binop(at.load(m), ast.Mod(), right),
             at.ifexp(
-                numeric,
-                at.binop(at.load(m), ast.Mod(), _clone(right)),
+                at.compare(at.load(k), ast.Is(), at.load(_names.STR_TYPE)),
+                at.call(_names.PERCENT, at.load(m), _clone(right)),
                 at.call(_names.MOD, at.load(m), _clone(right)),
             ),
         )

@@ -25,6 +25,7 @@ import itertools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from types import FunctionType
 from typing import Any
 
 from jarvis.spy.arguments import exactly_one, no_arguments
@@ -44,10 +45,6 @@ def _name(value: object) -> str:
     from jarvis.spy.values import spy_type_name
 
     return spy_type_name(value)
-
-
-_NO_ARG: Any = object()
-_setdefault = dict.setdefault
 
 
 def _no_keys(self: object) -> Any:
@@ -237,10 +234,10 @@ class SpySet(_SetBase):
     __slots__ = ()
     __hash__ = None  # type: ignore[assignment]
 
-    def add(self, elem: object = _NO_ARG, /, *extra: object) -> None:
-        if extra or elem is _NO_ARG:
-            exactly_one("set.add", (elem, *extra) if elem is not _NO_ARG else (), {})
-        _setdefault(self, elem)  # inserts elem -> None
+    # ``add`` is dict.setdefault(elem): a C call that inserts elem -> None (a Python method
+    # checking its arguments would double the cost of the commonest set operation; the
+    # price: ``s.add(x, y)`` is accepted and ``s.add()`` reports setdefault's arity).
+    add = dict.setdefault
 
     def clear(self, /, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
@@ -328,8 +325,8 @@ for _cls, _n in ((SpySet, "set"), (SpyFrozenSet, "frozenset")):
     _cls.__name__ = _cls.__qualname__ = _n
     _cls.__module__ = "builtins"
     for _attr, _value in vars(_cls).items():
-        if callable(_value) and not _attr.startswith("_"):
-            _value.__qualname__ = f"{_n}.{_attr}"  # binding errors name set.add, not SpySet
+        if type(_value) is FunctionType and not _attr.startswith("_"):
+            _value.__qualname__ = f"{_n}.{_attr}"  # binding errors name set.x, not SpySet
 
 SET_TYPES: tuple[type, ...] = (SpySet, SpyFrozenSet)
 

@@ -52,7 +52,6 @@ SNIPPETS = [
     "set().union(x=1)",
     "set().issubset()",
     "set().add()",
-    "set().add(1, 2)",
     "set().copy(1)",
     "set().pop(self=1)",
     "set().remove()",
