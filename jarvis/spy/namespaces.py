@@ -179,7 +179,7 @@ def make_json(guards: Guards) -> JsonNamespace:
             allow_nan=bool(allow_nan),
         )
 
-    def loads(s: object, /) -> Any:
+    def loads(s: object) -> Any:  # CPython: loads(s, *, ...): s may be a keyword
         if isinstance(s, bytes):
             s = s.decode("utf-8")
         if not isinstance(s, str):
