@@ -10,6 +10,7 @@ on resume, with the same idempotency key ``<execution_id>:<effect_seq>``.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import random
 import time
@@ -98,7 +99,10 @@ Fault = Callable[[str, int], None]
 
 
 def request_digest(name: str, args: tuple[Any, ...]) -> str:
-    body = orjson.dumps([name, list(args)], default=repr, option=orjson.OPT_SORT_KEYS)
+    try:
+        body = orjson.dumps([name, list(args)], default=repr, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # artifact text with lone surrogates: not UTF-8, so not orjson's
+        body = json.dumps([name, list(args)], default=repr, sort_keys=True).encode()
     return hashlib.sha256(body).hexdigest()[:32]
 
 
@@ -392,7 +396,7 @@ class ExecutionHost:
 
     def _artifact(self, args: tuple[Any, ...], idempotency_key: str) -> tuple[Any, dict[str, Any]]:
         name, content = args
-        data = content.encode() if isinstance(content, str) else bytes(content)
+        data = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else bytes(content)
         # An object-store outage is waited out (and said so in the log) rather than failing
         # the execution, up to a deadline; a stop still interrupts the wait.
         self._durable()

@@ -47,7 +47,10 @@ EXIT_PROTOCOL = 87
 BATCH_ENTRIES = 3 * 4096
 """Record entries buffered before a frame is sent (also sent at every meter check, every few ms)."""
 
-SPIN_POLLS = 20
+FLUSH_MS = 10
+"""Buffered records go out at least this often while the program runs."""
+
+SPIN_POLLS = 200
 """Polls (each followed by sched_yield) for an effect's answer before blocking."""
 
 MAX_STORED_VALUE_BYTES = 16 * 1024 * 1024
@@ -90,6 +93,7 @@ class SandboxHost:
         self.limits = limits
         # Records, flat: three entries each (see channel.py); starts with the first time mark.
         self.now_ms = int(time.time() * 1000)
+        self.sent_ms = self.now_ms  # when the last frame went out
         self.recs: list[Any] = [-1, self.now_ms, 0]
         self.new_sites: list[list[Any]] = []
         self.site_ids: dict[int, int] = {}
@@ -171,16 +175,16 @@ class SandboxHost:
         self.blobs.append(data)
         return len(self.blobs) - 1
 
-    def _mark_time(self) -> None:
+    def check(self) -> None:
+        # Records stream out at least every FLUSH_MS (and with every effect request, which
+        # carries what is buffered): not at every check, which would add a frame to each
+        # Book call's round trip.
         ms = int(time.time() * 1000)
         if ms != self.now_ms:
+            if self.recs and ms - self.sent_ms >= FLUSH_MS:
+                self.flush()
             self.now_ms = ms
             self.recs += (-1, ms, 0)
-
-    def check(self) -> None:
-        if self.recs:
-            self.flush()
-        self._mark_time()
         if self.pending_stop is None and self.conn.poll(0):
             self._control(decode(self.conn.recv_bytes())[0])
         if self.pending_stop is not None:
@@ -208,7 +212,7 @@ class SandboxHost:
             except (TypeError, ValueError) as exc:
                 raise ProgramError(type(exc).__name__, str(exc)) from None
             wire = pack(data)
-        if name == "book" and _big(wire):  # large arguments travel as a JSON blob
+        if name == "book" and big(wire):  # large arguments travel as a JSON blob
             wire_blob, wire = self._blob(json_bytes(wire)), None
         conn = self.conn
         conn.send_bytes(self._frame("effect", name, wire, wire_blob))
@@ -220,10 +224,12 @@ class SandboxHost:
                 break
             os.sched_yield()
         while True:
-            header, _ = decode(conn.recv_bytes())
+            header, payload = decode(conn.recv_bytes())
             kind = header[0]
             if kind == "ok":
                 return unpack(header[1])
+            if kind == "okb":  # a big result, as JSON in the payload (see BLOB_BYTES)
+                return unpack(json.loads(payload))
             if kind == "err":
                 raise ProgramError(str(header[1]), str(header[2]))
             if kind == "fatal":
@@ -250,6 +256,7 @@ class SandboxHost:
 
     def _frame(self, kind: str, *fields: Any) -> bytes:
         blobs = self.blobs
+        self.sent_ms = self.now_ms
         frame = encode(
             [kind, self.recs, self.new_sites, [len(b) for b in blobs], *fields], b"".join(blobs)
         )
@@ -280,10 +287,10 @@ def error_data(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, SpySyntaxError):
         return {
             "cls": "SpySyntaxError",
-            "message": exc.message,
+            "message": utf8_safe(exc.message),
             "line": exc.line,
             "col": exc.col,
-            "source_line": exc.source_line,
+            "source_line": utf8_safe(exc.source_line),
             "hint": exc.hint,
             "filename": exc.filename,
         }
@@ -291,9 +298,11 @@ def error_data(exc: BaseException) -> dict[str, Any]:
     return {
         "cls": "LimitExceeded" if isinstance(exc, LimitExceeded) else "SpyRuntimeError",
         "spy_type": exc.spy_type,
-        "message": exc.message,
-        "filename": exc.filename,
-        "frames": [[f.function, f.line, f.col, f.source_line] for f in exc.frames],
+        # Program text may hold lone surrogates (a message, a source line): the frame's JSON
+        # cannot, so they are shown as U+FFFD.
+        "message": utf8_safe(exc.message),
+        "filename": utf8_safe(exc.filename),
+        "frames": [[f.function, f.line, f.col, utf8_safe(f.source_line)] for f in exc.frames],
     }
 
 
@@ -388,8 +397,13 @@ class Sandbox:
         outcome["recycle"] = recycle
         outcome["peak_rss"] = _peak_rss()
         try:
-            host.send("done", outcome)
-        except (OSError, ValueError):
+            try:
+                host.send("done", outcome)
+            except (TypeError, ValueError):  # an outcome that cannot be encoded: a bug of ours
+                detail = traceback.format_exc(limit=20)[-8000:]
+                host.send("done", {"status": "internal", "detail": detail, "recycle": True})
+                return True
+        except OSError:
             return True
         gc.collect(0)
         return recycle
@@ -474,7 +488,7 @@ def json_bytes(data: Any) -> bytes:
     )
 
 
-def _big(wire: Any) -> bool:
+def big(wire: Any) -> bool:
     """Whether packed effect arguments may be large (a cheap over-estimate)."""
     stack = [wire]
     total = 0

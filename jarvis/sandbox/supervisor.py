@@ -32,7 +32,7 @@ from typing import Any, Protocol
 import orjson
 
 from jarvis.sandbox.channel import decode, encode
-from jarvis.sandbox.child import EXIT_MEMORY, EXIT_PROTOCOL
+from jarvis.sandbox.child import EXIT_MEMORY, EXIT_PROTOCOL, big, json_bytes
 from jarvis.sandbox.pool import SandboxPool, SandboxProcess
 
 MiB = 1024 * 1024
@@ -179,7 +179,12 @@ def _supervise(
                         args = _blob_json(blobs, header[6])
                     reply = handler.effect(_str(header[4]), args, blobs)
                     try:
-                        conn.send_bytes(encode(reply))
+                        if reply[0] == "ok" and big(reply[1]):
+                            # The sandbox decodes a big answer with the standard library's
+                            # json: orjson fails to allocate under its address-space cap.
+                            conn.send_bytes(encode(["okb"], json_bytes(reply[1])))
+                        else:
+                            conn.send_bytes(encode(reply))
                     except OSError:
                         return _crashed(sandbox), False, "crashed"
                     # Host time is not the program's: its deadline restarts its grace.
@@ -220,7 +225,7 @@ def _supervise(
         raise
 
 
-SPIN_POLLS = 20
+SPIN_POLLS = 200
 """Polls (each followed by sched_yield) for the sandbox's next frame before blocking: a
 program making many quick effects sends its next request within microseconds, and a
 blocked thread's wake-up costs tens of them; yielding leaves the core to whoever needs it

@@ -492,6 +492,10 @@ class Environment:
                 raise TypeError(
                     f"artifact() text must be a str or bytes, not {spy_type_name(text)}"
                 )
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("artifact() name must be valid UTF-8 (no lone surrogates)") from None
             if len(name.encode("utf-8", "surrogatepass")) > MAX_ARTIFACT_NAME_BYTES:
                 raise ValueError(
                     f"artifact() name is longer than {MAX_ARTIFACT_NAME_BYTES} bytes"

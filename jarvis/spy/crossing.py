@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jarvis.spy.containers import SpyFrozenSet, SpySet, _View
-from jarvis.spy.values import spy_repr, spy_type_name
+from jarvis.spy.values import ValueTooLarge, spy_repr, spy_type_name
 
 MAX_DEPTH = 100
 """Deepest nesting that crosses: ``render`` cuts deeper values off as ``"..."``, ``plain``
@@ -209,7 +209,10 @@ def _render(value: object, depth: int, active: set[int], w: _Walk) -> object:
         if w.cycles == cycles:  # nothing below referred back to an ancestor: reusable
             w.memo[key] = (data, w.size - start)
         return data
-    text = utf8_safe(spy_repr(value, 4096))
+    try:
+        text = utf8_safe(spy_repr(value, 4096))
+    except ValueTooLarge:  # an exception holding a huge value, say
+        text = f"<{spy_type_name(value)} object: its repr is longer than 4096 characters>"
     w.add(_str_size(text))
     return text
 

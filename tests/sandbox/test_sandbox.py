@@ -465,3 +465,35 @@ def test_policy_is_passed_to_the_sandbox(tmp_path: Path, pool: SandboxPool) -> N
     assert out.event.event == "completed"
     assert pool.wait_warm(30)
     assert set(zygote_sandboxes(pool)).isdisjoint(first), "retired after max_runs=1, replaced"
+
+
+# --- found by scripts/attack-census ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "event", "check"),
+    [
+        ("r = artifact('s.txt', 'bad \\udc80')\nresult = 1", "completed", None),
+        ("raise ValueError('bad \\ud800')", "failed", "ValueError"),
+        (DAG + "e = ValueError(a)\nresult = 1", "completed", None),
+        ("r = echo.say('y' * 60_000_000)\nresult = len(r)", "completed", 60_000_000),
+        ("r = artifact('\\udc80', 'x')", "failed", "ValueError"),
+    ],
+    ids=[
+        "artifact-surrogate",
+        "error-surrogate",
+        "dag-exception-logged",
+        "book-arg-60MB",
+        "name-surrogate",
+    ],
+)
+def test_census_findings(
+    tmp_path: Path, pool: SandboxPool, source: str, event: str, check: Any
+) -> None:
+    out, _ = run(tmp_path, pool, source, eid="census", books=["echo"], max_sandbox_crashes=1)
+    ev = out.event
+    assert ev.event == event, ev.error
+    if event == "failed":
+        assert ev.error is not None and ev.error.type == check
+    elif check is not None:
+        assert ev.result == check
