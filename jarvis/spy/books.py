@@ -149,7 +149,9 @@ def make_book_caller(
         # The one guarded converter (crossing.py): sizes, depth and shared substructure are
         # budgeted; what cannot cross is a TypeError/ValueError at the call.
         data_args: list[Any] = plain(list(args), "Book arguments", MAX_BOOK_ARGUMENT_BYTES, check_now)  # type: ignore[assignment]
-        data_kwargs: dict[str, Any] = plain(dict(kwargs), "Book arguments", MAX_BOOK_ARGUMENT_BYTES, check_now)  # type: ignore[assignment]
+        data_kwargs: dict[str, Any] = (
+            plain(dict(kwargs), "Book arguments", MAX_BOOK_ARGUMENT_BYTES, check_now) if kwargs else {}  # type: ignore[assignment]
+        )
         record: dict[str, object] = {
             "book": proc._book,
             "procedure": proc._procedure,

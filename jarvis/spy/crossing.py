@@ -228,6 +228,16 @@ def plain(value: object, what: str, budget: int, check: Callable[[], None] | Non
     64-bit range, a non-finite float, nesting past ``MAX_DEPTH`` or more than ``budget``
     bytes. ``what`` names the thing in messages ("Book arguments").
     """
+    t = type(value)
+    if (t is list or t is dict) and len(value) <= 16:  # type: ignore[arg-type]
+        # Fast path (every Book call): a few small scalars need no walk.
+        items: Any = value.values() if t is dict else value  # type: ignore[attr-defined]
+        if all(
+            (tv := type(v)) is int and _INT64_MIN <= v <= _INT64_MAX
+            or tv is bool or v is None or (tv is str and len(v) <= 256 and v.isascii())
+            for v in items
+        ) and (t is list or all(type(k) is str and k.isascii() for k in value)):  # type: ignore[attr-defined]
+            return list(value) if t is list else dict(value)  # type: ignore[call-overload]
     try:
         return _plain(value, 0, set(), _Walk(what, budget, check))
     except TooLarge as exc:  # a plain ValueError for the program: no host class name
