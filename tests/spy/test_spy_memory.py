@@ -103,7 +103,9 @@ def run_in_child(
     source: str, limits: dict[str, Any] = LIMITS, hoard: bool = False
 ) -> dict[str, Any]:
     """Run ``source`` in a forked, address-space-capped child; return its report."""
-    ctx = multiprocessing.get_context("fork")
+    # spawn, not fork: a forked child of a long pytest run inherits a heap of hundreds of MiB
+    # whose free pages the program reuses, and resident growth then says nothing about it.
+    ctx = multiprocessing.get_context("spawn")
     receiver, sender = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(sender, source, limits, hoard), daemon=True)
     proc.start()
