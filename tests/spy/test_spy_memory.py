@@ -30,9 +30,10 @@ ADDRESS_SPACE = 512 * MIB
 """Address space a child may add to its start size (RLIMIT_AS): a sandbox's backstop."""
 PEAK_BOUND = ADDRESS_SPACE
 """Peak resident growth allowed: under the child's address-space cap, as the backstop
-promises. Typically 1.0-1.6x the limit; a loaded machine stretched it to 4.6x and once
-7.5x (straight-line allocations, with two other test runs beside it), so no tighter bound
-is asserted. The outcome (LimitExceeded, not MemoryError) is what proves the meter won."""
+promises (typically 1.0-1.6x the limit). The outcome (LimitExceeded, not MemoryError) is
+what proves the meter won. Children are spawned: forked from a long pytest run, they reused
+its inherited heap and resident growth read 4.6-9x the limit without saying anything about
+the program."""
 """A run's peak resident growth must stay below this many times the limit."""
 HANG_S = 120.0
 """Hang detector only: an attack that still runs after this is reported, never timed."""
