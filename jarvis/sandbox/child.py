@@ -205,7 +205,7 @@ class SandboxHost:
             try:
                 data = plain(
                     list(args),
-                    _effect_what(name, args),
+                    f"the arguments of {name}()",
                     self.limits.max_memory_bytes,
                     self.check_now,
                 )
@@ -274,12 +274,6 @@ class SandboxHost:
 
 class ProtocolError(Exception):
     """A frame the sandbox cannot understand: it exits (``EXIT_PROTOCOL``)."""
-
-
-def _effect_what(name: str, args: tuple[object, ...]) -> str:
-    if name == "book" and len(args) >= 2:
-        return f"the arguments of {args[0]}.{args[1]}()"
-    return f"the arguments of {name}()"
 
 
 def error_data(exc: BaseException) -> dict[str, Any]:

@@ -41,7 +41,6 @@ class SandboxProcess:
     conn: Connection
     pidfd: int
     zygote: Zygote
-    runs: int = 0
     killed_because: str | None = None
     dead: bool = False
 
@@ -164,7 +163,6 @@ class Zygote:
 class PoolStats:
     forked: int = 0
     retired: int = 0
-    crashed: int = 0
     handed_out: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
 

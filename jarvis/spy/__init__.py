@@ -6,8 +6,8 @@ See docs/spy.md.
 """
 
 from jarvis.spy.compiler import Program, Site, compile_program
+from jarvis.spy.crossing import render_value
 from jarvis.spy.limits import Limits
 from jarvis.spy.runtime import Host, run_program
-from jarvis.spy.values import render_value
 
 __all__ = ["Host", "Limits", "Program", "Site", "compile_program", "render_value", "run_program"]

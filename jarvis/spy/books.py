@@ -31,13 +31,11 @@ from typing import TYPE_CHECKING, Any
 from jarvis.errors import ProgramError
 from jarvis.spy.crossing import plain
 from jarvis.spy.exceptions import program_error
-from jarvis.spy.values import spy_type_name
 
 if TYPE_CHECKING:
     from jarvis.spy.compiler import Program, Site
 
 #: Nesting depth of Book arguments and results (deeper data is a TypeError).
-MAX_DATA_DEPTH = 100
 
 
 class BookNamespace:
@@ -113,25 +111,6 @@ def validate_books(
 
 MAX_BOOK_ARGUMENT_BYTES = 256 * 1024 * 1024
 """Largest JSON the arguments of one Book call may make (they are journaled and logged)."""
-
-
-def to_data(value: object, what: str, depth: int = 0) -> object:
-    """Copy a program value into plain data for the host (TypeError for anything else)."""
-    t = type(value)
-    if value is None or t is bool or t is int or t is float or t is str or t is bytes:
-        return value
-    if depth >= MAX_DATA_DEPTH:
-        raise TypeError(f"{what} are nested more than {MAX_DATA_DEPTH} levels deep")
-    if t is list:
-        return [to_data(v, what, depth + 1) for v in value]  # type: ignore[attr-defined]
-    if t is tuple:
-        return tuple([to_data(v, what, depth + 1) for v in value])  # type: ignore[attr-defined]
-    if t is dict:
-        return {to_data(k, what, depth + 1): to_data(v, what, depth + 1) for k, v in value.items()}  # type: ignore[attr-defined]
-    raise TypeError(
-        f"{what} must be plain data (None, bool, int, float, str, bytes, list, tuple, dict), "
-        f"not {spy_type_name(value)}"
-    )
 
 
 def make_book_caller(

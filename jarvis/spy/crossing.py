@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
-from jarvis.spy.containers import SpyFrozenSet, SpySet, _View
-from jarvis.spy.values import ValueTooLarge, spy_repr, spy_type_name
+from jarvis.spy.values import _ARRAY_TYPES, ValueTooLarge, spy_repr, spy_type_name
 
 MAX_DEPTH = 100
 """Deepest nesting that crosses: ``render`` cuts deeper values off as ``"..."``, ``plain``
@@ -42,7 +42,6 @@ CHECK_EVERY = 4096
 
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
-_ARRAYS = (list, tuple, SpySet, SpyFrozenSet)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -108,8 +107,8 @@ def render(
 ) -> tuple[object, str, int]:
     """``(JSON-safe data, SPy type name, estimated JSON size)`` of a program value.
 
-    The rendering of ``jarvis.spy.render_value`` (see there), computed with the budgets
-    above: ``TooLarge`` when the JSON would pass ``budget`` bytes.
+    The rendering of ``render_value``, computed with the budgets above: ``TooLarge``
+    when the JSON would pass ``budget`` bytes.
     """
     walk = _Walk(what, budget, check)
     data = _render(value, 0, set(), walk)
@@ -157,7 +156,7 @@ def _render(value: object, depth: int, active: set[int], w: _Walk) -> object:
     if ok:
         w.add(0)
         return data
-    if t is dict or t in _ARRAYS or isinstance(value, _View):
+    if t is dict or t in _ARRAY_TYPES:
         if depth >= MAX_DEPTH:
             w.add(5)
             return "..."
@@ -215,6 +214,38 @@ def _render(value: object, depth: int, active: set[int], w: _Walk) -> object:
         text = f"<{spy_type_name(value)} object: its repr is longer than 4096 characters>"
     w.add(_str_size(text))
     return text
+
+
+def render_value(value: object) -> tuple[object, str]:
+    """Render a SPy value for a log record: ``(JSON-safe data, SPy type name)``.
+
+    - ``None``/``bool``/``str`` as themselves; ``int`` as itself inside the signed 64-bit
+      range, else as its decimal string (type stays ``"int"``); non-finite floats as
+      ``"nan"``/``"inf"``/``"-inf"``.
+    - ``list``, ``tuple``, ``set`` and ``frozenset`` as JSON arrays (the type name says
+      which); sets in their (insertion) iteration order.
+    - ``dict`` as a JSON object when every key is a ``str``; otherwise as a list of
+      ``[key, value]`` pairs (lossless: ``1`` and ``"1"`` stay distinct). The type name is
+      ``"dict"`` in both cases; consumers tell them apart by object vs array.
+    - dict views (``d.keys()``...) as arrays of their items.
+    - ``bytes``, functions, builtins, ranges, iterators, exceptions and anything else as
+      their deterministic repr string, e.g. ``"b'\\x00'"``, ``"<function f>"``.
+      Rendering never consumes an iterator.
+    - a container met again inside itself renders as ``"[...]"``/``"(...)"``/``"{...}"``;
+      nesting deeper than ``MAX_RENDER_DEPTH`` is cut off as ``"..."``.
+    """
+    t = type(value)
+    # Fast path for the common scalars (one record per statement: this is hot).
+    if t is str:
+        return utf8_safe(value), "str"  # type: ignore[arg-type]
+    if t is bool:
+        return value, "bool"
+    if value is None:
+        return None, "NoneType"
+    if t is int and _INT64_MIN <= value <= _INT64_MAX:  # type: ignore[operator]
+        return value, "int"
+    data, type_name, _ = render(value, sys.maxsize)
+    return data, type_name
 
 
 # -- plain: effect and Book arguments ----------------------------------------------------

@@ -12,7 +12,6 @@ builtins pass the run's memory limit, so ``str([s] * 1000)`` fails with
 
 from __future__ import annotations
 
-import math
 import re
 from types import BuiltinFunctionType, FunctionType, MethodType, ModuleType
 from typing import Any
@@ -412,70 +411,3 @@ def _repr(value: object, active: set[int], b: _Budget | None) -> str:
     return f"<{t.__name__} object>"
 
 
-def render_value(value: object) -> tuple[object, str]:
-    """Render a SPy value for a log record: ``(JSON-safe data, SPy type name)``.
-
-    - ``None``/``bool``/``str`` as themselves; ``int`` as itself inside the signed 64-bit
-      range, else as its decimal string (type stays ``"int"``); non-finite floats as
-      ``"nan"``/``"inf"``/``"-inf"``.
-    - ``list``, ``tuple``, ``set`` and ``frozenset`` as JSON arrays (the type name says
-      which); sets in their (insertion) iteration order.
-    - ``dict`` as a JSON object when every key is a ``str``; otherwise as a list of
-      ``[key, value]`` pairs (lossless: ``1`` and ``"1"`` stay distinct). The type name is
-      ``"dict"`` in both cases; consumers tell them apart by object vs array.
-    - dict views (``d.keys()``...) as arrays of their items.
-    - ``bytes``, functions, builtins, ranges, iterators, exceptions and anything else as
-      their deterministic repr string, e.g. ``"b'\\x00'"``, ``"<function f>"``.
-      Rendering never consumes an iterator.
-    - a container met again inside itself renders as ``"[...]"``/``"(...)"``/``"{...}"``;
-      nesting deeper than ``MAX_RENDER_DEPTH`` is cut off as ``"..."``.
-    """
-    t = type(value)
-    # Fast path for the common scalars (one record per statement: this is hot).
-    if t is int:
-        if _INT64_MIN <= value <= _INT64_MAX:  # type: ignore[operator]
-            return value, "int"
-    elif t is str:
-        return value, "str"
-    elif t is bool:
-        return value, "bool"
-    elif value is None:
-        return None, "NoneType"
-    elif t is float:
-        return (value if math.isfinite(value) else str(value)), "float"  # type: ignore[arg-type]
-    return _data(value, 0, set()), spy_type_name(value)
-
-
-def _data(value: object, depth: int, active: set[int]) -> object:
-    t = type(value)
-    if t is str or t is bool or value is None:
-        return value
-    if t is int:
-        if _INT64_MIN <= value <= _INT64_MAX:  # type: ignore[operator]
-            return value
-        try:
-            return str(value)
-        except ValueError:  # more digits than sys.get_int_max_str_digits()
-            return f"<int with {value.bit_length()} bits>"  # type: ignore[attr-defined]
-    if t is float:
-        return value if math.isfinite(value) else str(value)  # type: ignore[arg-type]
-    if t is dict or t in _ARRAY_TYPES:
-        if depth >= MAX_RENDER_DEPTH:
-            return "..."
-        key = id(value)
-        if key in active:
-            return "[...]" if t is list else "(...)" if t is tuple else "{...}"
-        active.add(key)
-        try:
-            if t is dict:
-                items: dict[Any, Any] = value  # type: ignore[assignment]
-                if all(type(k) is str for k in items):
-                    return {k: _data(v, depth + 1, active) for k, v in items.items()}
-                return [
-                    [_data(k, depth + 1, active), _data(v, depth + 1, active)]
-                    for k, v in items.items()
-                ]
-            return [_data(v, depth + 1, active) for v in value]  # type: ignore[attr-defined]
-        finally:
-            active.discard(key)
-    return spy_repr(value)
