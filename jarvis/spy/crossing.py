@@ -265,7 +265,9 @@ def plain(value: object, what: str, budget: int, check: Callable[[], None] | Non
         items: Any = value.values() if t is dict else value  # type: ignore[attr-defined]
         if all(
             ((tv := type(v)) is int and _INT64_MIN <= v <= _INT64_MAX)
-            or tv is bool or v is None or (tv is str and len(v) <= 256 and v.isascii())
+            or tv is bool
+            or v is None
+            or (tv is str and len(v) <= 256 and v.isascii())
             for v in items
         ) and (t is list or all(type(k) is str and k.isascii() for k in value)):  # type: ignore[attr-defined]
             return list(value) if t is list else dict(value)  # type: ignore[call-overload]
