@@ -10,6 +10,7 @@ from jarvis.artifacts import ArtifactStore
 from jarvis.contract.messages import LimitOverrides
 from jarvis.execution.host import BookCaller, Fault, LogPolicy
 from jarvis.journal import Fence
+from jarvis.journal.durability import DIRECT, Durability
 from jarvis.sandbox import SandboxPolicy, SandboxPool
 from jarvis.settings import Settings
 from jarvis.spy import Limits
@@ -32,6 +33,7 @@ class RunConfig:
     sandbox_policy: SandboxPolicy = field(default_factory=SandboxPolicy)
     max_sandbox_crashes: int = 2  # sandbox deaths after which the execution fails for good
     max_inline_result_bytes: int = 256 * 1024  # larger results are stored as result.json
+    durability: Durability = DIRECT  # how journal appends become durable (group commit in the worker)
 
 
 def _capped(requested: float | None, default: float, cap: float | None) -> float:

@@ -139,7 +139,7 @@ def run_execution(
         )
 
     try:
-        journal = Journal.open(config.journal_root, eid, fence=config.fence)
+        journal = Journal.open(config.journal_root, eid, fence=config.fence, durability=config.durability)
         journal.take_over()
     except JournalError as exc:
         return Outcome(event("failed", error=error_info(exc)))

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import orjson
 
 from jarvis.errors import JournalError
+from jarvis.journal.durability import DIRECT, Durability
 
 FORMAT_VERSION = 1
 JOURNAL_FILE = "journal.log"
@@ -91,12 +92,18 @@ class Journal:
     fence: Fence | None = None
     dirty: bool = False
     broken: bool = False  # a write failed: the file may end in a fragment; reopen to go on
+    durability: Durability = DIRECT
     _fh: Any = None
+    _new_dir: bool = False  # created by this writer: its entry is durable at the next sync
+    _size_at_open: int = 0
+    _written: int = 0
 
     @classmethod
-    def open(cls, root: Path, execution_id: str, fence: Fence | None = None) -> Journal:
+    def open(
+        cls, root: Path, execution_id: str, fence: Fence | None = None, durability: Durability = DIRECT
+    ) -> Journal:
         directory = root / execution_id
-        journal = cls(execution_id=execution_id, directory=directory, fence=fence)
+        journal = cls(execution_id=execution_id, directory=directory, fence=fence, durability=durability)
         journal.records = journal._read()
         return journal
 
@@ -108,6 +115,7 @@ class Journal:
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
+            self._size_at_open = 0
             return []
         except OSError as exc:
             raise JournalError(
@@ -131,6 +139,8 @@ class Journal:
             valid_bytes += len(line) + 1
         if valid_bytes < len(data):
             self._truncate_to(valid_bytes)
+        self._size_at_open = valid_bytes
+        self._written = 0
         return _drop_fenced(records)
 
     def _truncate_to(self, size: int) -> None:
@@ -160,11 +170,14 @@ class Journal:
 
     # --- writing ---
 
-    def append(self, record: dict[str, Any], sync: bool = True) -> None:
+    def append(self, record: dict[str, Any], sync: bool = True, lazy: bool = False) -> None:
         """Append one record; with ``sync`` it is durable (fsync) when this returns.
 
         Without ``sync`` the record is written but may be lost in a crash until ``sync()``:
-        group commit, for records nothing outside the pod depends on yet.
+        group commit, for records nothing outside the pod depends on yet (``dirty`` says
+        that some are waiting). ``lazy`` records (the fence mark, the start) need no sync
+        of their own at all: losing one in a crash only means the re-run writes it again;
+        whatever sync comes next (an effect's, the end's) makes them durable with it.
         """
         if self.fence is not None:
             self.fence.check()  # raises if this pod lost the execution's lease
@@ -193,15 +206,15 @@ class Journal:
                 # record that failed with ENOSPC and wrote it at some later flush, or raised
                 # the old error again from close(). Now a write either lands or fails here.
                 self._fh = open(self.path, "ab", buffering=0)  # noqa: SIM115 - held open for appends until close()
-                if new:
-                    _fsync_dir(self.directory.parent)
-            data = memoryview(_encode(record))
+                self._new_dir = self._new_dir or new
+            line = _encode(record)
+            data = memoryview(line)
             while data:  # a raw write may be short (a full disk fills up mid-record)
                 data = data[self._fh.write(data):]
-            if sync:
-                os.fsync(self._fh.fileno())
-                self.dirty = False
-            else:
+            self._written += len(line)
+            if sync and not lazy:
+                self._make_durable()
+            elif not lazy:
                 self.dirty = True
         except OSError as exc:
             self.broken = True
@@ -220,7 +233,13 @@ class Journal:
         """
         if self.fence is None:
             return
-        self.append({"t": "fence"})
+        # Not synced: nothing outside the pod depends on the mark until the next durable
+        # record (an effect, the end), and that sync covers it.
+        self.append({"t": "fence"}, lazy=True)
+        if self._fh is not None and os.fstat(self._fh.fileno()).st_size == self._size_at_open + self._written:
+            # Nobody else wrote since we read (the common case, and always for a new
+            # journal): what we hold is what is on disk, no need to read it again.
+            return
         self.records = self._read()
 
     def sync(self) -> None:
@@ -228,12 +247,18 @@ class Journal:
         if not self.dirty or self._fh is None:
             return
         try:
-            os.fsync(self._fh.fileno())
+            self._make_durable()
         except OSError as exc:
             raise JournalError(
                 f"cannot sync journal {self.path}: {exc.strerror or exc}; "
                 "check the checkpoint volume is mounted, writable and not full"
             ) from exc
+
+    def _make_durable(self) -> None:
+        # The directory of a journal this writer created is made durable with its first sync
+        # (a crash before then loses only records nothing outside the pod depended on).
+        self.durability.sync(self._fh.fileno(), str(self.directory.parent) if self._new_dir else None)
+        self._new_dir = False
         self.dirty = False
 
     def close(self) -> None:
@@ -248,17 +273,3 @@ class Journal:
     def remove(self) -> None:
         self.close()
         shutil.rmtree(self.directory, ignore_errors=True)
-
-
-def _fsync_dir(path: Path) -> None:
-    # Make the new execution directory's entry durable too (a no-op error on some NFS).
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

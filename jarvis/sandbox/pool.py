@@ -168,10 +168,16 @@ class PoolStats:
 
 
 class SandboxPool:
-    """``size`` warm sandboxes (one per concurrent execution), refilled in the background."""
+    """``size`` warm sandboxes (one per concurrent execution), refilled in the background.
+
+    At most ``size`` are handed out at once: ``acquire`` waits for a free one, so an
+    execution's other work (waiting for its output to be delivered, journaling its end)
+    can overlap other executions' programs without more processes than the pod sized.
+    """
 
     def __init__(self, size: int, warm: bool = True) -> None:
         self.size = size
+        self._slots = threading.Semaphore(size)
         self.stats = PoolStats()
         self._idle: list[SandboxProcess] = []
         self._busy = 0
@@ -186,10 +192,14 @@ class SandboxPool:
         if warm:
             self._wanted.set()
 
-    def acquire(self) -> SandboxProcess:
-        """An idle sandbox (forking one if none is idle)."""
+    def acquire(self, timeout_s: float | None = None) -> SandboxProcess | None:
+        """An idle sandbox (forking one if none is idle) once fewer than ``size`` are handed
+        out; None if none freed up within ``timeout_s``."""
+        if not self._slots.acquire(timeout=timeout_s):
+            return None
         with self._lock:
             if self._closed:
+                self._slots.release()
                 raise OSError("the sandbox pool is closed")
             sandbox = self._idle.pop() if self._idle else None
             self.stats.handed_out += 1
@@ -201,17 +211,21 @@ class SandboxPool:
             except BaseException:
                 with self._lock:
                     self._busy -= 1
+                self._slots.release()
                 raise
         return sandbox
 
     def release(self, sandbox: SandboxProcess, reusable: bool, reason: str = "") -> None:
         """Back to the pool when ``reusable``, else killed and replaced."""
-        with self._lock:
-            self._busy -= 1
-            if reusable and not sandbox.dead and not self._closed and len(self._idle) < self.size:
-                self._idle.append(sandbox)
-                return
-        self.retire(sandbox, reason or "retired")
+        try:
+            with self._lock:
+                self._busy -= 1
+                if reusable and not sandbox.dead and not self._closed and len(self._idle) < self.size:
+                    self._idle.append(sandbox)
+                    return
+            self.retire(sandbox, reason or "retired")
+        finally:
+            self._slots.release()
 
     def retire(self, sandbox: SandboxProcess, reason: str) -> None:
         if not sandbox.dead:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import time
 from dataclasses import dataclass, field
@@ -113,8 +114,17 @@ def run_attempt(
     policy: SandboxPolicy,
     max_frame_bytes: int,
 ) -> AttemptEnd:
-    """Run ``spec`` (the ``run`` frame of ``child.py``) in a sandbox from ``pool``."""
-    sandbox = pool.acquire()
+    """Run ``spec`` (the ``run`` frame of ``child.py``) in a sandbox from ``pool``.
+
+    Waits for a free sandbox while every one is busy; a stop that arrives meanwhile ends
+    the attempt before it starts (``stopped``)."""
+    while True:
+        sandbox = pool.acquire(timeout_s=0.05)
+        if sandbox is not None:
+            break
+        mode = handler.stop_requested()
+        if mode is not None:
+            return AttemptEnd("stopped", {"mode": mode})
     reusable = False
     reason = "crashed"
     try:
@@ -140,6 +150,11 @@ def _supervise(
     deadline = time.monotonic() + wall_s
     stop_mode: str | None = None
     kill_at = 0.0
+    # A poll object per attempt: ``Connection.poll`` builds a selector on every call, which
+    # holds the GIL for microseconds each time, a cost every other thread of the worker pays.
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+    _ACTIVE[0] += 1
     try:
         while True:
             if stop_mode is None:
@@ -151,9 +166,9 @@ def _supervise(
                         conn.send_bytes(encode(["stop", mode]))
             now = time.monotonic()
             wait = min(deadline, kill_at) if stop_mode is not None else deadline
-            ready = _spin(conn)
+            ready = _spin(poller) if _ACTIVE[0] <= 1 else False
             if not ready:
-                ready = conn.poll(max(0.0, min(wait - now, 0.05)))
+                ready = bool(poller.poll(max(0, int(min(wait - now, 0.05) * 1000))))
             if ready:
                 try:
                     frame = conn.recv_bytes(max_frame_bytes)
@@ -223,18 +238,24 @@ def _supervise(
         sandbox.kill("host error")
         _reap(sandbox)
         raise
+    finally:
+        _ACTIVE[0] -= 1
 
 
 SPIN_POLLS = 200
 """Polls (each followed by sched_yield) for the sandbox's next frame before blocking: a
 program making many quick effects sends its next request within microseconds, and a
 blocked thread's wake-up costs tens of them; yielding leaves the core to whoever needs it
-(the sandbox itself, on a busy pod)."""
+(the sandbox itself, on a busy pod). Only while a single attempt runs: with several, the
+spinning threads would take turns holding the GIL that the others need."""
+
+_ACTIVE = [0]
+"""Attempts being supervised in this process (approximate: updated without a lock)."""
 
 
-def _spin(conn: Any) -> bool:
+def _spin(poller: select.poll) -> bool:
     for _ in range(SPIN_POLLS):
-        if conn.poll(0):
+        if poller.poll(0):
             return True
         os.sched_yield()
     return False

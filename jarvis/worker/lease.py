@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import redis
@@ -26,14 +26,25 @@ from jarvis.execution.host import BookCaller
 
 log = logging.getLogger("jarvis.worker")
 
+# KEYS[1] the lease, KEYS[2] the deployment's registry of held leases (a sorted set: execution
+# id -> when its lease lapses, ms since the epoch), which live workers scan for take-overs.
+_ACQUIRE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+  return 1
+end
+return 0
+"""
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 0
 """
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('ZREM', KEYS[2], ARGV[2])
   return redis.call('DEL', KEYS[1])
 end
 return 0
@@ -57,11 +68,27 @@ class Lease:
             raise Stopped("handoff")
 
 
+def registry_key(group: str) -> str:
+    """The sorted set of a deployment's held leases (one per consumer group)."""
+    return f"jarvis:leases:{group}"
+
+
+def _lapse_at_ms(ttl_s: float) -> int:
+    return int((time.time() + ttl_s) * 1000)
+
+
 class Leases:
-    def __init__(self, client: redis.Redis[bytes], worker_id: str, ttl_s: float = 15.0) -> None:
+    """This worker's leases. ``registry``: the deployment's sorted set of held leases
+    (``registry_key``), so that live workers can find the ones a crashed pod left to lapse."""
+
+    def __init__(
+        self, client: redis.Redis[bytes], worker_id: str, ttl_s: float = 15.0, registry: str = "jarvis:leases"
+    ) -> None:
         self.redis = client
         self.worker_id = worker_id
         self.ttl_s = ttl_s
+        self.registry = registry
+        self._acquire = client.register_script(_ACQUIRE)
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
         self.held: dict[str, Lease] = {}
@@ -72,7 +99,11 @@ class Leases:
         token = int(self.redis.incr(f"jarvis:fence:{execution_id}"))
         value = orjson.dumps({"worker": self.worker_id, "token": token})
         started = time.monotonic()
-        if not self.redis.set(f"jarvis:lease:{execution_id}", value, nx=True, px=int(self.ttl_s * 1000)):
+        taken = self._acquire(
+            keys=[f"jarvis:lease:{execution_id}", self.registry],
+            args=[value, int(self.ttl_s * 1000), _lapse_at_ms(self.ttl_s), execution_id],
+        )
+        if not taken:
             return None
         # Count validity from *before* the request: the lease can only expire later than that.
         lease = Lease(execution_id, token, value, self.ttl_s, started + self.ttl_s * 0.8)
@@ -88,23 +119,50 @@ class Leases:
         with self._lock:
             self.held.pop(lease.execution_id, None)
         try:
-            self._release(keys=[f"jarvis:lease:{lease.execution_id}"], args=[lease.value])
+            self._release(
+                keys=[f"jarvis:lease:{lease.execution_id}", self.registry], args=[lease.value, lease.execution_id]
+            )
         except redis.RedisError as exc:  # it expires by itself
             log.warning("could not release lease of %s: %s", lease.execution_id, exc)
 
+    def lapsed(self, limit: int = 100) -> list[str]:
+        """Executions whose lease lapsed without a release (their worker died or froze)."""
+        now_ms = int(time.time() * 1000)
+        ids = self.redis.zrangebyscore(self.registry, 0, now_ms, start=0, num=limit)
+        return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
+
+    def forget(self, execution_id: str) -> None:
+        """Drop a registry entry with nothing to resume (no journal start, or already ended)."""
+        self.redis.zrem(self.registry, execution_id)
+
     def renew_all(self) -> None:
-        """Extend every held lease; mark (and report) the ones that are gone."""
+        """Extend every held lease (one round trip for all); mark (and report) the lost ones."""
         with self._lock:
             leases = list(self.held.values())
-        for lease in leases:
-            started = time.monotonic()
-            try:
-                ok = self._renew(
-                    keys=[f"jarvis:lease:{lease.execution_id}"], args=[lease.value, int(lease.ttl_s * 1000)]
+        if not leases:
+            return
+        started = time.monotonic()
+        lapse_at = _lapse_at_ms(self.ttl_s)
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for lease in leases:
+                self._renew(
+                    keys=[f"jarvis:lease:{lease.execution_id}", self.registry],
+                    args=[lease.value, int(lease.ttl_s * 1000), lapse_at, lease.execution_id],
+                    client=pipe,
                 )
-            except redis.RedisError as exc:
-                log.warning("cannot renew lease of %s: %s", lease.execution_id, exc)
-                continue  # still valid until valid_until; Redis may be back before then
+            results = pipe.execute(raise_on_error=False)
+        except redis.RedisError as exc:
+            log.warning("cannot renew leases: %s", exc)
+            return  # still valid until valid_until; Redis may be back before then
+        with self._lock:
+            still = set(self.held)
+        for lease, ok in zip(leases, results, strict=True):
+            if lease.execution_id not in still:
+                continue  # released meanwhile: nothing to renew, nothing lost
+            if isinstance(ok, Exception):
+                log.warning("cannot renew lease of %s: %s", lease.execution_id, ok)
+                continue
             if ok:
                 lease.valid_until = started + lease.ttl_s * 0.8
             else:
@@ -148,9 +206,17 @@ class FencedBooks:
         return self.books.call(book, procedure, args, kwargs, **kw)
 
 
+class Output(Protocol):
+    """An execution's output in flight (``jarvis.worker.outbox.Outbox``)."""
+
+    failures: int
+
+    def wait(self, timeout_s: float) -> bool: ...
+
+
 class OutputFence:
     """The journal fence of an execution run by a worker: its lease, plus ``before_end``,
-    which delivers the worker's queued output (this execution's log records) to Kafka before
+    which delivers the worker's output (this execution's log records, see ``Outbox``) to Kafka before
     the journal's end record is written (see ``Journal.append``).
 
     Fault-suite fix (scripts/chaos): a worker SIGKILLed in the few milliseconds between
@@ -161,9 +227,9 @@ class OutputFence:
     no end is written, and the next run replays the journal, re-emitting the whole log.
     """
 
-    def __init__(self, lease: Lease, flush: Callable[[float], bool], leaving: Callable[[], bool]) -> None:
+    def __init__(self, lease: Lease, output: Output, leaving: Callable[[], bool]) -> None:
         self.lease = lease
-        self.flush = flush
+        self.output = output
         self.leaving = leaving
 
     @property
@@ -174,7 +240,11 @@ class OutputFence:
         self.lease.check()
 
     def before_end(self) -> None:
-        while not self.flush(1.0):
+        while not self.output.wait(1.0):
+            if self.output.failures:
+                # Some of it will never arrive: write no end, so that the run is done again
+                # by replay, which produces the whole output again (the worker retries in place).
+                raise Stopped("handoff")
             self.lease.check()
             if self.leaving():
                 raise Stopped("handoff")

@@ -1,27 +1,26 @@
-"""The worker: consume ``spy_control``, run executions, publish, commit, dead-letter.
+"""The worker: the consumer thread, and the parts it wires together.
 
-All consumer calls happen on the loop's thread: confluent-kafka's Consumer is not
-thread-safe (https://github.com/confluentinc/confluent-kafka-python/issues/460).
-Executions run on a bounded thread pool; they report back through a queue the loop
-drains, and only the loop turns outcomes into commits (CONVENTIONS.md §4).
+All consumer calls happen on this loop's thread: confluent-kafka's Consumer is not
+thread-safe (https://github.com/confluentinc/confluent-kafka-python/issues/460). Each
+message becomes a ``Decision`` (``dispatch.decide``: pure); the loop carries it out.
+Admitted starts go to the bounded ready queue that the execution threads drain
+(``executions.py``); they report finished offsets back through a queue, and only the loop
+turns them into commits, in batches (``offsets.py``).
 
-Backpressure: at ``max_concurrency`` running executions the loop pauses its partitions
-and keeps calling ``poll()`` (to stay in the group, receive rebalances and see stops).
-Pauses are re-applied after every assignment, since librdkafka forgets them for newly
-assigned partitions.
+Backpressure: the partitions pause only when the ready queue is full (``ready.flow``); the
+loop keeps calling ``poll()`` while paused (to stay in the group, receive rebalances) and
+re-applies pauses after every assignment, since librdkafka forgets them for newly
+assigned partitions. Stops still reach a paused pod through the stop scanner.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import os
 import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import redis
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
@@ -30,24 +29,26 @@ from confluent_kafka.admin import AdminClient
 from jarvis.artifacts import ArtifactStore, S3ArtifactStore
 from jarvis.books import BookRegistry
 from jarvis.books.loading import load_books
-from jarvis.contract.messages import ErrorInfo, LifecycleEvent, StartCommand, StopCommand
-from jarvis.contract.parse import parse_control
-from jarvis.errors import ControlMessageError, InternalError, JarvisError
-from jarvis.execution.config import RunConfig, effective_limits, sandbox_run_settings
-from jarvis.execution.host import ExecutionHost
-from jarvis.execution.runner import error_info, run_execution
-from jarvis.journal import Journal
+from jarvis.contract.messages import LifecycleEvent, StopCommand
+from jarvis.journal.durability import durability
 from jarvis.journal.retention import collect
 from jarvis.kafka.config import base_config
 from jarvis.sandbox import SandboxPool
 from jarvis.settings import Settings
+from jarvis.worker import sizing
+from jarvis.worker.admission import admit
+from jarvis.worker.deadletter import GiveUp, after_failure
 from jarvis.worker.deletion_cost import DeletionCost, in_cluster_patcher
+from jarvis.worker.dispatch import Absorb, DeadLetter, Decision, Reject, Run, Stop, decide
+from jarvis.worker.executions import Executions, Running, Takeover
 from jarvis.worker.health import Health, Metrics
 from jarvis.worker.hooks import HookList, WorkerHooks
-from jarvis.worker.lease import FencedBooks, Lease, LeaseKeeper, Leases, OutputFence
-from jarvis.worker.offsets import OffsetTracker
+from jarvis.worker.lease import LeaseKeeper, Leases, registry_key
+from jarvis.worker.offsets import OffsetTracker, commit_due
 from jarvis.worker.publisher import KafkaPublisher
-from jarvis.worker.stops import StopFlag, StopFlags, StopWatcher
+from jarvis.worker.readiness import checks
+from jarvis.worker.ready import flow
+from jarvis.worker.stops import StopFlags, StopWatcher
 from jarvis.worker.stopscan import StopScanner
 
 log = logging.getLogger("jarvis.worker")
@@ -55,21 +56,8 @@ log = logging.getLogger("jarvis.worker")
 REDIS_RETRY_S = 1.0
 """How soon a control message that failed for want of Redis is handled again."""
 
-HANDOFF = "handoff"
-"""Internal stop mode: the partition moved or the worker is leaving; the journal stays open
-and the next owner resumes the execution from it. Never shown to orchestrators."""
-
-
-@dataclass
-class Running:
-    execution_id: str
-    topic: str
-    partition: int
-    offset: int
-    config: RunConfig
-    host: ExecutionHost | None = None
-    pending_stop: str | None = None  # a stop that arrived before the host existed
-    leaving: bool = False  # handed off by this worker (revoke, shutdown): never resume it here
+MAX_BATCH = 500
+"""Most messages taken from the consumer per loop turn."""
 
 
 def coordinates(msg: Message) -> tuple[str, int, int]:
@@ -77,6 +65,39 @@ def coordinates(msg: Message) -> tuple[str, int, int]:
     topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
     assert topic is not None and partition is not None and offset is not None
     return topic, partition, offset
+
+
+@dataclass
+class Later:
+    """Something to do again on the loop's thread at ``due`` (monotonic)."""
+
+    due: float
+    msg: Message
+    action: Callable[[], None]
+
+
+def consumer_config(settings: Settings) -> dict[str, object]:
+    """The group consumer's librdkafka settings (README "Consumer protocol")."""
+    config: dict[str, object] = {
+        **base_config(settings),
+        "group.id": settings.group_id,
+        "client.id": settings.worker_id,
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+        "max.poll.interval.ms": 300000,
+    }
+    if settings.group_protocol == "consumer":
+        config["group.protocol"] = "consumer"  # KIP-848: assignment and timeouts on the broker
+    else:
+        config.update(
+            {
+                "partition.assignment.strategy": "cooperative-sticky",
+                "session.timeout.ms": int(settings.session_timeout_s * 1000),
+                "heartbeat.interval.ms": int(settings.heartbeat_interval_s * 1000),
+            }
+        )
+    return config
 
 
 class Worker:
@@ -88,6 +109,7 @@ class Worker:
         redis_client: redis.Redis[bytes] | None = None,
     ) -> None:
         self.settings = settings
+        self.concurrency = settings.max_concurrency or sizing.default_concurrency(sizing.available_cpus())
         self.publisher = KafkaPublisher(settings)
         self.artifacts = artifacts or S3ArtifactStore(
             settings.s3_bucket, settings.s3_prefix, settings.s3_endpoint_url, settings.s3_region
@@ -95,56 +117,43 @@ class Worker:
         self.books = books or load_books(settings)
         self.redis = redis_client or redis.Redis.from_url(settings.redis_url, socket_timeout=5)
         self.stops = StopFlags(self.redis)
-        self.leases = Leases(self.redis, settings.worker_id, settings.lease_ttl_s)
+        self.leases = Leases(self.redis, settings.worker_id, settings.lease_ttl_s, registry_key(settings.group_id))
         self.lease_keeper = LeaseKeeper(self.leases)
-        self.stop_scanner = StopScanner(settings, self._on_stop)
         self.metrics = Metrics()
         hooks: list[WorkerHooks] = [self.metrics]
         patcher = in_cluster_patcher()
         if patcher is not None:
             hooks.append(DeletionCost(patcher))
         self.hooks = HookList(hooks)
-        self.health = Health(
-            {
-                "kafka": self._check_kafka,
-                "redis": self._check_redis,
-                "checkpoint_volume": self._check_volume,
-                "object_store": self._check_object_store,
-            },
-            self.metrics,
-        )
+        self._admin = AdminClient(base_config(settings))
+        self.health = Health(checks(settings, self._admin, self.redis, self.artifacts), self.metrics)
         self.health_port: int | None = None
         self._next_gc = time.monotonic() + 60.0  # not while the worker is starting
         self.offsets = OffsetTracker()
-        self.running: dict[str, Running] = {}
-        self._lock = threading.Lock()  # guards self.running (loop, pool threads, watcher)
-        self._done: queue.Queue[tuple[str, int, int]] = queue.Queue()
-        # Control messages that could not be handled for want of Redis: (due, message).
-        self._retries: list[tuple[float, Message]] = []
-        self._pool = ThreadPoolExecutor(settings.max_concurrency, thread_name_prefix="jarvis-exec")
+        self._done: queue.Queue[Running | tuple[str, int, int] | Later] = queue.Queue()
+        self._later: list[Later] = []  # messages to handle again (Redis down, dead letter undelivered)
         # One warm sandbox process per execution slot (DESIGN.md §1b): programs never run here.
-        self.sandboxes = SandboxPool(settings.max_concurrency)
+        self.sandboxes = SandboxPool(self.concurrency)
+        self.executions = Executions(
+            settings, self.publisher, self.leases, self.stops, self.sandboxes, self.books, self.artifacts,
+            self.hooks, durability(settings.journal_sync), self._done.put,
+            threads=settings.execution_threads or sizing.default_threads(self.concurrency),
+            ready_capacity=settings.ready_queue_size or sizing.default_ready_capacity(self.concurrency),
+        )
+        self.takeover = Takeover(
+            self.leases, self.executions, settings.takeover_interval_s,
+            room=lambda: self.executions.ready.capacity - len(self.executions.ready),
+        )
+        self.stop_scanner = StopScanner(settings, self._on_stop)
         self._shutdown = threading.Event()
         self._paused = False
         self._assigned: set[tuple[str, int]] = set()
+        self._last_commit = 0.0
+        self._finished_since_commit = 0
         self.processed = 0  # control messages fully handled (for drain mode and metrics)
-        self.consumer = Consumer(
-            {
-                **base_config(settings),
-                "group.id": settings.group_id,
-                "client.id": settings.worker_id,
-                "enable.auto.commit": False,
-                "enable.auto.offset.store": False,
-                "auto.offset.reset": "earliest",
-                "partition.assignment.strategy": "cooperative-sticky",
-                "session.timeout.ms": 10000,
-                "heartbeat.interval.ms": 1000,
-                "max.poll.interval.ms": 300000,
-            }
-        )
-        self._admin = AdminClient(base_config(settings))
+        self.consumer = Consumer(consumer_config(settings))
         self.watcher = StopWatcher(
-            self.stops, self._running_ids, self._deliver_stop, settings.stop_check_interval_s
+            self.stops, self.executions.ids, self.executions.deliver_stop, settings.stop_check_interval_s
         )
 
     # --- public ---
@@ -162,34 +171,37 @@ class Worker:
             on_revoke=self._on_revoke,
             on_lost=self._on_revoke,
         )
+        self.publisher.start_polling()
+        self.executions.start()
         self.watcher.start()
         self.lease_keeper.start()
         self.stop_scanner.start()
+        self.takeover.start()
         if self.settings.health_port >= 0:
             self.health_port = self.health.serve(self.settings.health_host, self.settings.health_port)
             # With JARVIS_HEALTH_PORT=0 the port is only known here: say it, so probes
             # (and the fault tests) can find /readyz.
             log.info("health on port %d", self.health_port)
         last_activity = time.monotonic()
-        log.info("worker %s consuming %s", self.settings.worker_id, self.settings.control_topic)
+        log.info(
+            "worker %s consuming %s (%d sandboxes)", self.settings.worker_id, self.settings.control_topic, self.concurrency
+        )
         try:
             while not self._shutdown.is_set():
-                msg = self.consumer.poll(self.settings.poll_timeout_s)
-                self.publisher.poll()
-                if msg is not None:
+                for msg in self._poll():
                     last_activity = time.monotonic()
                     self._handle(msg)
-                self._retry_due()
+                self._handle_later()
                 if self._drain_done():
                     last_activity = time.monotonic()
                 self._commit()
-                self._backpressure()
+                self._flow()
                 self.health.turned()
                 self._maybe_collect_journals()
-                self.hooks.load(len(self.running), self.settings.max_concurrency)
+                self.hooks.load(len(self.executions), self.concurrency)
                 if (
                     idle_exit_s is not None
-                    and not self._running_ids()
+                    and not len(self.executions)
                     and self.offsets.in_flight() == 0
                     and time.monotonic() - last_activity >= idle_exit_s
                 ):
@@ -197,350 +209,184 @@ class Worker:
         finally:
             self._close()
 
-    # --- message handling ---
+    def _poll(self) -> list[Message]:
+        """Wait for one message, then take whatever else is already fetched (no waiting:
+        ``consume`` with a timeout waits for a full batch, which costs latency at light load)."""
+        first = self.consumer.poll(self.settings.poll_timeout_s)
+        if first is None:
+            return []
+        if self._paused:
+            return [first]
+        return [first, *self.consumer.consume(MAX_BATCH - 1, 0)]
 
-    def _handle(self, msg: Message, retry: bool = False) -> None:
+    # --- message handling (the loop's thread) ---
+
+    def _handle(self, msg: Message) -> None:
         err = msg.error()
         if err is not None:
             if err.code() != KafkaError._PARTITION_EOF:
                 log.warning("consumer error: %s", err)
             return
         topic, partition, offset = coordinates(msg)
-        if not retry:
-            self.offsets.take(topic, partition, offset)
+        self.offsets.take(topic, partition, offset)
         try:
-            command = parse_control(msg.value(), msg.key())
-        except ControlMessageError as exc:
-            self._dead_letter(msg, exc)
-            return
+            decision = decide(
+                msg.value(), msg.key(), self.executions,
+                lambda command: admit(command, self.books, self.settings.worker_id),
+            )
+            self._carry_out(decision, msg)
+        except Exception:  # a bug of ours: never kill the loop, never leave the offset stuck
+            log.exception("internal error handling %s[%d]@%d", topic, partition, offset)
+            self._dead_letter(msg, "the worker failed handling this message (an internal error; see its log)", None)
+
+    def _carry_out(self, decision: Decision, msg: Message) -> None:
+        topic, partition, offset = coordinates(msg)
+        if isinstance(decision, DeadLetter):
+            self._dead_letter(msg, decision.reason, decision.field)
+        elif isinstance(decision, Stop):
+            self._stop(decision.command, msg)
+        elif isinstance(decision, Absorb):
+            log.info("duplicate start for running execution %s absorbed", decision.execution_id)
+            self._finished(topic, partition, offset)
+        elif isinstance(decision, Reject):
+            self._reject(decision, msg, 1)
+        elif isinstance(decision, Run):
+            command = decision.command
+            run = self.executions.new(command, topic, partition, offset)
+            run.outbox.event(
+                LifecycleEvent(
+                    execution_id=command.execution_id, event="accepted", worker=self.settings.worker_id,
+                    labels=command.labels,
+                )
+            )
+            self.hooks.accepted(command.execution_id)
+            self.executions.queue(run)
+
+    def _stop(self, command: StopCommand, msg: Message) -> None:
+        topic, partition, offset = coordinates(msg)
         try:
-            if isinstance(command, StopCommand):
-                self._on_stop(command, partition, offset)
-                self._finished(topic, partition, offset)
-            else:
-                self._on_start(command, topic, partition, offset)
+            self._on_stop(command, partition, offset)
         except redis.RedisError as exc:
             # Redis is down: leave the offset unfinished so the command is not lost, and
             # handle it again shortly. (Fault-suite fix, tests/fault/test_service_outages.py:
             # it used to wait for "a rebalance or restart" to redeliver it, which never came
-            # while the worker stayed healthy: the command and its partition's commit point
-            # were stuck for good.) Retries count against max_concurrency (_backpressure).
+            # while the worker stayed healthy.)
             log.error(
-                "cannot handle %s at %s[%d]@%d: Redis unavailable: %s (retrying in %.0f s)",
-                command.type, topic, partition, offset, exc, REDIS_RETRY_S,
+                "cannot handle stop at %s[%d]@%d: Redis unavailable: %s (retrying in %.0f s)",
+                topic, partition, offset, exc, REDIS_RETRY_S,
             )
-            self._retries.append((time.monotonic() + REDIS_RETRY_S, msg))
-
-    def _retry_due(self) -> None:
-        if not self._retries:
+            self._later.append(Later(time.monotonic() + REDIS_RETRY_S, msg, lambda: self._stop(command, msg)))
             return
-        now = time.monotonic()
-        due = [m for t, m in self._retries if t <= now]
-        if due:
-            self._retries = [(t, m) for t, m in self._retries if t > now]
-            for msg in due:
-                self._handle(msg, retry=True)
+        self._finished(topic, partition, offset)
 
-    def _dead_letter(self, msg: Message, exc: ControlMessageError) -> None:
+    def _on_stop(self, command: StopCommand, partition: int, offset: int) -> None:
+        self.stops.set(command.execution_id, command.mode, partition, offset)
+        self.executions.stop(command.execution_id, command.mode)
+        log.info("stop (%s) for %s recorded", command.mode, command.execution_id)
+
+    def _reject(self, decision: Reject, msg: Message, attempt: int) -> None:
         topic, partition, offset = coordinates(msg)
-        self.hooks.dead_lettered(exc.reason)
-        log.warning("dead-lettering %s[%d]@%d: %s", topic, partition, offset, exc)
+        eid = decision.command.execution_id
+        if attempt == 1:
+            log.info("start of %s rejected: %s", eid, decision.event.error.message if decision.event.error else "")
+            self.hooks.finished(eid, "rejected", 0.0)
 
         def delivered(err: KafkaError | None, _m: Message) -> None:
             if err is None:
                 self._done.put((topic, partition, offset))
-            else:  # not dead-lettered: keep the offset uncommitted so it is retried
-                log.error("could not dead-letter %s[%d]@%d: %s", topic, partition, offset, err)
+                return
+            log.error("could not deliver the rejection of %s (try %d): %s", eid, attempt, err)
+            self._done.put(Later(time.monotonic() + min(2.0, 0.1 * 2**attempt), msg,
+                                 lambda: self._reject(decision, msg, attempt + 1)))
 
-        self.publisher.dead_letter(msg, exc.reason, exc.field, delivered)
+        self.publisher.event(decision.event, delivered)
 
-    def _on_stop(self, command: StopCommand, partition: int, offset: int) -> None:
-        self.stops.set(command.execution_id, command.mode, partition, offset)
-        with self._lock:
-            running = self.running.get(command.execution_id)
-        if running is not None:
-            self._interrupt(running, command.mode)
-        log.info("stop (%s) for %s recorded", command.mode, command.execution_id)
+    def _dead_letter(self, msg: Message, reason: str, field: str | None, attempt: int = 1) -> None:
+        topic, partition, offset = coordinates(msg)
+        if attempt == 1:
+            self.hooks.dead_lettered(reason)
+            log.warning("dead-lettering %s[%d]@%d: %s%s", topic, partition, offset, f"{field}: " if field else "", reason)
 
-    def _on_start(self, command: StartCommand, topic: str, partition: int, offset: int) -> None:
-        eid = command.execution_id
-        with self._lock:
-            duplicate = eid in self.running
-        if duplicate:
-            log.info("duplicate start for running execution %s absorbed", eid)
-            self._finished(topic, partition, offset)
-            return
-        flag = self.stops.get(eid)
-        if flag is not None and self._stop_prevents_start(command, flag):
-            self._finished(topic, partition, offset)
-            return
-        try:
-            config = self._run_config(command)
-        except JarvisError as exc:
-            # Validate on arrival: an execution asking for Books this worker lacks never starts.
-            self.publisher.event(
-                LifecycleEvent(
-                    execution_id=eid, event="rejected", worker=self.settings.worker_id, log_records=0,
-                    error=ErrorInfo(type="UnknownBook", message=str(exc), traceback=f"UnknownBook: {exc}"),
-                    labels=command.labels,
+        def delivered(err: KafkaError | None, _m: Message) -> None:
+            if err is None:
+                self._done.put((topic, partition, offset))
+                return
+            step = after_failure(attempt, self.settings.dead_letter_attempts)
+            if isinstance(step, GiveUp):
+                # Never a partition stuck behind one message: say all there is to say, move on.
+                log.error(
+                    "giving up dead-lettering %s[%d]@%d after %d tries (%s); key=%r value=%r reason=%s",
+                    topic, partition, offset, attempt, err, msg.key(), (msg.value() or b"")[:4096], reason,
                 )
-            )
-            self._finished(topic, partition, offset)
-            return
-        self.publisher.event(
-            LifecycleEvent(execution_id=eid, event="accepted", worker=self.settings.worker_id, labels=command.labels)
-        )
-        self.hooks.accepted(eid)
-        run = Running(eid, topic, partition, offset, config)
-        with self._lock:
-            self.running[eid] = run
-        self._pool.submit(self._execute, command, run)
-
-    def _run_config(self, command: StartCommand) -> RunConfig:
-        self.books.resolve(command.books)
-        limits, log_policy = effective_limits(command.options.limits, self.settings)
-        return RunConfig(
-            journal_root=self.settings.checkpoint_dir,
-            worker_id=self.settings.worker_id,
-            artifacts=self.artifacts,
-            books=self.books,
-            procedures=self.books.procedures(command.books),
-            limits=limits,
-            log_policy=log_policy,
-            max_program_bytes=self.settings.max_program_bytes,
-            storage_deadline_s=self.settings.artifact_deadline_s,
-            sandboxes=self.sandboxes,
-            **sandbox_run_settings(self.settings),  # type: ignore[arg-type]
-        )
-
-    def _stop_prevents_start(self, command: StartCommand, flag: StopFlag) -> bool:
-        eid = command.execution_id
-        journal = Journal.open(self.settings.checkpoint_dir, eid)
-        if journal.end is not None:
-            return False  # finished: run_execution re-announces the outcome
-        if flag.mode == "suspend" and journal.start is not None:
-            self.stops.clear(eid)  # a start after a suspend resumes the execution
-            return False
-        event = LifecycleEvent(
-            execution_id=eid, event="stopped", worker=self.settings.worker_id,
-            stop_mode=flag.mode, log_records=0, labels=command.labels,  # type: ignore[arg-type]
-        )
-        if flag.mode == "cancel":
-            journal.append({"t": "end", "event": event.model_dump(mode="json")})
-        else:
-            self.stops.clear(eid)  # a suspend before any start is consumed by that start
-        journal.close()
-        self.publisher.event(event)
-        log.info("start of %s prevented by an earlier stop (%s)", eid, flag.mode)
-        return True
-
-    # --- executions (pool threads) ---
-
-    def _acquire(self, run: Running) -> Lease | None:
-        """Wait for the execution's lease (another pod may still be handing it off)."""
-        delay = 0.05
-        while True:
-            if run.leaving or run.pending_stop == HANDOFF or self._shutdown.is_set():
-                return None
-            try:
-                lease = self.leases.acquire(run.execution_id)
-            except redis.RedisError as exc:
-                log.warning("cannot take the lease of %s: %s (retrying)", run.execution_id, exc)
-                lease = None
-            if lease is not None:
-                lease.on_lost.append(lambda: self._interrupt(run, HANDOFF))
-                return lease
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
-
-    def _execute(self, command: StartCommand, run: Running) -> None:
-        eid = command.execution_id
-        while True:
-            lease = self._acquire(run)
-            if lease is None:  # leaving, or the partition moved: the next owner runs it
-                with self._lock:
-                    self.running.pop(eid, None)
-                return
-            try:
-                again = self._run_leased(command, run, lease)
-            finally:
-                self.leases.release(lease)
-            if not again:
-                return
-            # Fault-suite fix (tests/fault/test_service_outages.py, Redis outage): the lease
-            # lapsed (Redis unreachable past its TTL, or this process stalled) while the
-            # partition is still ours. The execution stopped writing, as it must; but it used
-            # to be dropped here with its offset uncommitted and nobody to redeliver it, so it
-            # never finished. Take the lease again (waiting for Redis, or for whoever holds
-            # it) and resume from the journal.
-            log.warning("execution %s lost its lease; resuming it from its journal once it is ours again", eid)
-            with self._lock:
-                run.host = None
-                if run.pending_stop == HANDOFF:
-                    run.pending_stop = None
-
-    def _run_leased(self, command: StartCommand, run: Running, lease: Lease) -> bool:
-        """Run under ``lease``; True when the lease was lost and the run should be resumed here."""
-        eid = command.execution_id
-        try:
-            source = self._program_source(command)
-            fence = OutputFence(lease, self.publisher.flush, lambda: run.leaving or self._shutdown.is_set())
-            config = dataclasses.replace(run.config, fence=fence)
-            if config.books is not None:  # no Book call once the lease may be gone (lease.py)
-                config = dataclasses.replace(config, books=FencedBooks(config.books, lease))
-            outcome = run_execution(
-                command, source, config, self.publisher, on_host=lambda host: self._attach(run, host)
-            )
-            if outcome.handoff:
-                if not (run.leaving or self._shutdown.is_set()):
-                    return True  # nobody asked for a hand-off: the lease lapsed
-                log.info("execution %s handed off", eid)
-                self.hooks.handed_off(eid)
-                with self._lock:
-                    self.running.pop(eid, None)
-                return False  # its offset stays uncommitted: the partition's next owner resumes it
+                self._done.put((topic, partition, offset))
             else:
-                self.publisher.event(outcome.event)
-                self.hooks.finished(eid, outcome.event.event, outcome.duration_s)
-                log.info("execution %s %s%s", eid, outcome.event.event, " (re-announced)" if outcome.reannounced else "")
-        except JarvisError as exc:
-            self.publisher.event(
-                LifecycleEvent(execution_id=eid, event="failed", worker=self.settings.worker_id,
-                               error=error_info(exc), labels=command.labels)
-            )
-        except Exception:  # a bug of ours: never kill the pool thread, never leave the offset stuck
-            log.exception("execution %s: internal error around the host", eid)
-            err = InternalError("Jarvis failed while running this execution; the worker's log has the details")
-            self.publisher.event(
-                LifecycleEvent(execution_id=eid, event="failed", worker=self.settings.worker_id,
-                               error=error_info(err), labels=command.labels)
-            )
-        # Output-commit rule: logs and events must be on the broker before the offset moves.
-        if not self.publisher.flush():
-            log.error("could not deliver output of %s; its offset stays uncommitted", eid)
-            with self._lock:
-                self.running.pop(eid, None)
-            return False
-        with self._lock:
-            self.running.pop(eid, None)
-        self._done.put((run.topic, run.partition, run.offset))
-        return False
+                log.error("could not dead-letter %s[%d]@%d (try %d): %s", topic, partition, offset, attempt, err)
+                self._done.put(Later(time.monotonic() + step.delay_s, msg,
+                                     lambda: self._dead_letter(msg, reason, field, attempt + 1)))
 
-    def _maybe_collect_journals(self) -> None:
+        self.publisher.dead_letter(msg, reason, field, delivered)
+
+    def _handle_later(self) -> None:
+        if not self._later:
+            return
         now = time.monotonic()
-        if now < self._next_gc:
-            return
-        self._next_gc = now + self.settings.journal_gc_interval_s
-        # Off the loop's thread: a big volume takes a while to scan.
-        threading.Thread(
-            target=collect, args=(self.settings.checkpoint_dir, self.settings.journal_retention_s),
-            name="jarvis-journal-gc", daemon=True,
-        ).start()
+        due = [item for item in self._later if item.due <= now]
+        if due:
+            self._later = [item for item in self._later if item.due > now]
+            for item in due:
+                item.action()
 
-    # --- readiness checks (each raises when its dependency is unusable) ---
-
-    def _check_kafka(self) -> None:
-        meta = self._admin.list_topics(self.settings.control_topic, timeout=3)
-        topic = meta.topics.get(self.settings.control_topic)
-        if topic is None or topic.error is not None:
-            raise JarvisError(f"topic {self.settings.control_topic} unavailable")
-
-    def _check_redis(self) -> None:
-        self.redis.ping()
-
-    def _check_volume(self) -> None:
-        probe = self.settings.checkpoint_dir / f".probe-{self.settings.worker_id}"
-        with open(probe, "wb") as fh:
-            fh.write(b"ok")
-            fh.flush()
-            os.fsync(fh.fileno())
-        probe.unlink()
-
-    def _check_object_store(self) -> None:
-        if isinstance(self.artifacts, S3ArtifactStore):
-            self.artifacts.client.head_bucket(Bucket=self.artifacts.bucket)
-
-    def _program_source(self, command: StartCommand) -> str:
-        if command.program.source is not None:
-            return command.program.source
-        assert command.program.ref is not None
-        try:
-            data = self.artifacts.get(command.program.ref)
-        except Exception as exc:
-            raise JarvisError(f"cannot read program.ref {command.program.ref}: {exc}") from exc
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise JarvisError(f"program.ref {command.program.ref} is not UTF-8 text") from exc
-
-    def _attach(self, run: Running, host: ExecutionHost) -> None:
-        with self._lock:
-            run.host = host
-            if run.pending_stop is not None:
-                host.stop_requested = run.pending_stop
-
-    def _interrupt(self, run: Running, mode: str) -> None:
-        with self._lock:
-            if run.host is not None:
-                run.host.stop_requested = mode
-            else:
-                run.pending_stop = mode
-
-    def _running_ids(self) -> list[str]:
-        with self._lock:
-            return list(self.running)
-
-    def _deliver_stop(self, execution_id: str, flag: StopFlag) -> None:
-        with self._lock:
-            run = self.running.get(execution_id)
-        if run is not None and (run.partition, run.offset) != (flag.partition, flag.offset):
-            if flag.mode == "suspend" and flag.offset < run.offset:
-                return  # an old suspend this start already resumed from
-            self._interrupt(run, flag.mode)
-
-    # --- offsets, backpressure, rebalance ---
+    # --- offsets, flow, rebalance ---
 
     def _finished(self, topic: str, partition: int, offset: int) -> None:
         self.offsets.finish(topic, partition, offset)
         self.processed += 1
+        self._finished_since_commit += 1
 
     def _drain_done(self) -> bool:
         any_done = False
         while True:
             try:
-                topic, partition, offset = self._done.get_nowait()
+                item = self._done.get_nowait()
             except queue.Empty:
                 return any_done
-            self._finished(topic, partition, offset)
+            if isinstance(item, Later):
+                if (item.msg.topic(), item.msg.partition()) in self._assigned:
+                    self._later.append(item)
+                continue
+            if isinstance(item, Running):
+                if item.topic is None:
+                    continue
+                item = (item.topic, item.partition, item.offset)
+            self._finished(*item)
             any_done = True
 
-    def _commit(self) -> None:
+    def _commit(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and not commit_due(now, self._last_commit, self.settings.commit_interval_s, self._finished_since_commit):
+            return
         points = self.offsets.commit_points()
+        self._last_commit = now
+        self._finished_since_commit = 0
         if not points:
             return
         offsets = [TopicPartition(t, p, o) for (t, p), o in points.items()]
         try:
             self.consumer.commit(offsets=offsets, asynchronous=False)
-        except Exception as exc:  # KafkaException: retried at the next loop turn
+        except Exception as exc:  # KafkaException: retried at the next commit
             log.warning("commit failed (will retry): %s", exc)
+            self._finished_since_commit = 1
             return
         for (t, p), o in points.items():
             self.offsets.committed(t, p, o)
 
-    def _backpressure(self) -> None:
-        # Count executions, not every unfinished offset (fault-suite fix, tests/fault/
-        # test_poison.py): a dead letter waiting for its delivery report used to take a slot,
-        # so a run of bad messages paused the partitions every `max_concurrency` messages,
-        # and each resume costs a re-fetch (librdkafka drops a paused partition's prefetched
-        # messages: confluentinc/librdkafka#2703): ~3 bad messages a second got through.
-        # Dead letters are bounded by the producer's queue instead.
-        with self._lock:
-            executions = len(self.running)
-        busy = executions + len(self._retries) >= self.settings.max_concurrency
-        if busy != self._paused and self._assigned:
+    def _flow(self) -> None:
+        waiting = len(self.executions.ready) + len(self._later)
+        pause = flow(waiting, self.executions.ready.capacity, self._paused).pause
+        if pause != self._paused and self._assigned:
             parts = [TopicPartition(t, p) for t, p in self._assigned]
-            (self.consumer.pause if busy else self.consumer.resume)(parts)
-            self._paused = busy
+            (self.consumer.pause if pause else self.consumer.resume)(parts)
+            self._paused = pause
             self._scan_stops()
 
     def _scan_stops(self) -> None:
@@ -563,11 +409,13 @@ class Worker:
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         lost = {(tp.topic, tp.partition) for tp in partitions}
-        self._handoff(lambda r: (r.topic, r.partition) in lost)
+        left = self.executions.hand_off(lambda r: (r.topic, r.partition) in lost, self.settings.drain_grace_s)
+        if left:
+            log.warning("executions still running after hand-off deadline: %s", [r.execution_id for r in left])
         # Their next owner handles them: it consumes from the committed offset.
-        self._retries = [(t, m) for t, m in self._retries if (m.topic(), m.partition()) not in lost]
+        self._later = [item for item in self._later if (item.msg.topic(), item.msg.partition()) not in lost]
         self._drain_done()
-        self._commit()
+        self._commit(force=True)
         for t, p in lost:
             self.offsets.forget(t, p)
         self._assigned -= lost
@@ -575,34 +423,33 @@ class Worker:
         self.hooks.rebalanced(len(self._assigned))
         log.info("revoked %s", sorted(lost))
 
-    def _handoff(self, which: Any, timeout_s: float | None = None) -> None:
-        """Suspend matching running executions (journals are durable) and wait for them."""
-        with self._lock:
-            runs = [r for r in self.running.values() if which(r)]
-            for run in runs:
-                run.leaving = True
-        for run in runs:
-            self._interrupt(run, HANDOFF)
-        deadline = time.monotonic() + (timeout_s or self.settings.drain_grace_s)
-        while time.monotonic() < deadline:
-            with self._lock:
-                if not any(r.execution_id in self.running for r in runs):
-                    return
-            time.sleep(0.01)
-        log.warning("executions still running after hand-off deadline: %s", [r.execution_id for r in runs])
+    def _maybe_collect_journals(self) -> None:
+        now = time.monotonic()
+        if now < self._next_gc:
+            return
+        self._next_gc = now + self.settings.journal_gc_interval_s
+        # Off the loop's thread: a big volume takes a while to scan.
+        threading.Thread(
+            target=collect, args=(self.settings.checkpoint_dir, self.settings.journal_retention_s),
+            name="jarvis-journal-gc", daemon=True,
+        ).start()
+
+    # --- shutdown ---
 
     def _close(self) -> None:
-        self._handoff(lambda r: True)
+        self.takeover.halt.set()
+        left = self.executions.hand_off(lambda r: True, self.settings.drain_grace_s)
+        if left:
+            log.warning("executions still running after hand-off deadline: %s", [r.execution_id for r in left])
         self._drain_done()
-        self._commit()
+        self._commit(force=True)
         self.publisher.flush(10)
+        self.executions.close()
+        self.publisher.stop_polling()
         self.watcher.halt.set()
         self.lease_keeper.halt.set()
         self.stop_scanner.halt.set()
         self.health.close()
-        self._pool.shutdown(wait=False, cancel_futures=True)
         self.sandboxes.close()
         self.consumer.close()
         log.info("worker %s left the group", self.settings.worker_id)
-
-

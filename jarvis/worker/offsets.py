@@ -66,3 +66,8 @@ class OffsetTracker:
     def forget(self, topic: str, partition: int) -> None:
         """The partition was revoked: its uncommitted offsets now belong to another worker."""
         self._parts.pop((topic, partition), None)
+
+
+def commit_due(now: float, last_commit: float, interval_s: float, finished_since: int) -> bool:
+    """Commit in batches: once something finished, at most every ``interval_s``."""
+    return finished_since > 0 and now - last_commit >= interval_s

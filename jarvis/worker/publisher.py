@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -29,6 +30,8 @@ class KafkaPublisher:
         self.settings = settings
         self.producer = Producer(producer_config(settings))
         self.failures = 0
+        self._poller: threading.Thread | None = None
+        self._halt = threading.Event()
 
     def _produce(
         self,
@@ -53,12 +56,21 @@ class KafkaPublisher:
             self.failures += 1
             log.error("delivery to %s failed: %s", msg.topic(), err)
 
-    # Sink protocol
-    def log(self, execution_id: str, record: dict[str, Any]) -> None:
-        self._produce(self.settings.logs_topic, execution_id, orjson.dumps(record))
+    # Sink protocol (``on_delivery``: the worker's per-execution Outbox counts deliveries)
+    def log(
+        self,
+        execution_id: str,
+        record: dict[str, Any],
+        on_delivery: Callable[[KafkaError | None, Message], None] | None = None,
+    ) -> None:
+        self._produce(self.settings.logs_topic, execution_id, orjson.dumps(record), None, on_delivery)
 
-    def event(self, event: LifecycleEvent) -> None:
-        self._produce(self.settings.events_topic, event.execution_id, event.model_dump_json().encode())
+    def event(
+        self, event: LifecycleEvent, on_delivery: Callable[[KafkaError | None, Message], None] | None = None
+    ) -> None:
+        self._produce(
+            self.settings.events_topic, event.execution_id, event.model_dump_json().encode(), None, on_delivery
+        )
 
     def dead_letter(
         self,
@@ -83,6 +95,25 @@ class KafkaPublisher:
 
     def poll(self) -> None:
         self.producer.poll(0)
+
+    def start_polling(self, interval_s: float = 0.05) -> None:
+        """Serve delivery reports on a thread of their own, as soon as they arrive (an
+        execution waiting for its output must not wait for the consumer loop's next turn)."""
+        if self._poller is not None:
+            return
+
+        def serve() -> None:
+            while not self._halt.is_set():
+                self.producer.poll(interval_s)
+
+        self._poller = threading.Thread(target=serve, name="jarvis-delivery", daemon=True)
+        self._poller.start()
+
+    def stop_polling(self) -> None:
+        self._halt.set()
+        if self._poller is not None:
+            self._poller.join(5)
+            self._poller = None
 
     def flush(self, timeout_s: float = 30.0) -> bool:
         """Wait for every queued message to be delivered; True when none is left."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +65,21 @@ def test_the_log_is_flushed_before_the_end_is_journaled(setup: Any) -> None:
         seen.append((len(sink.records), b'"t":"end"' in on_disk))
         return True
 
-    out = run_execution(command, CHAIN_PROGRAM, dataclasses.replace(base, fence=OutputFence(lease, flush, lambda: False)), sink)
+    out = run_execution(
+        command, CHAIN_PROGRAM, dataclasses.replace(base, fence=OutputFence(lease, Output(flush), lambda: False)), sink
+    )
     assert (out.event.event, out.event.result) == ("completed", expected_total(9, 4))
     # Flushed once, with every record already produced and no end on disk yet.
     assert seen == [(out.event.log_records, False)]
     assert Journal.open(base.journal_root, eid).end is not None
+
+
+class Output:
+    """What OutputFence needs of the worker's Outbox: a wait, and how many deliveries failed."""
+
+    def __init__(self, wait: Callable[[float], bool], failures: int = 0) -> None:
+        self.wait = wait
+        self.failures = failures
 
 
 def test_an_undeliverable_log_keeps_the_journal_open_and_the_next_run_re_emits_it(setup: Any) -> None:
@@ -77,7 +88,7 @@ def test_an_undeliverable_log_keeps_the_journal_open_and_the_next_run_re_emits_i
     lease = leases.acquire(eid)
     assert lease is not None
     lost = ListSink()  # the producer queue of a worker that is about to be killed
-    fence = OutputFence(lease, lambda _t: False, lambda: True)  # Kafka unreachable; handing off
+    fence = OutputFence(lease, Output(lambda _t: False), lambda: True)  # Kafka unreachable; handing off
     out = run_execution(command, CHAIN_PROGRAM, dataclasses.replace(base, fence=fence), lost)
     assert out.handoff
     assert Journal.open(base.journal_root, eid).end is None  # nothing claims the log was delivered
@@ -87,7 +98,7 @@ def test_an_undeliverable_log_keeps_the_journal_open_and_the_next_run_re_emits_i
     assert lease2 is not None
     sink = ListSink()
     out2 = run_execution(
-        command, CHAIN_PROGRAM, dataclasses.replace(base, fence=OutputFence(lease2, lambda _t: True, lambda: False)), sink
+        command, CHAIN_PROGRAM, dataclasses.replace(base, fence=OutputFence(lease2, Output(lambda _t: True), lambda: False)), sink
     )
     assert (out2.event.event, out2.event.result) == ("completed", expected_total(9, 4))
     assert [e.event for e in sink.events] == ["resumed"]

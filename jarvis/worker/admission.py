@@ -1,0 +1,41 @@
+"""Validate a start on arrival: what must hold before it takes a place in the ready queue.
+
+A start asking for a Book this worker lacks never runs here, nor on any pod of the same
+deployment (they load the same Books): it ends at once as ``rejected``, with its offset
+committed like any other.
+"""
+
+from __future__ import annotations
+
+from jarvis.books import BookRegistry
+from jarvis.contract.messages import ErrorInfo, LifecycleEvent, StartCommand
+from jarvis.errors import JarvisError
+from jarvis.worker.dispatch import Reject
+
+MAX_REASON = 2000
+"""Longest rejection reason an event carries (a start can list thousands of Books)."""
+
+
+def clip(text: str, limit: int = MAX_REASON) -> str:
+    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit:,} more characters]"
+
+
+def rejected(command: StartCommand, worker_id: str, error_type: str, message: str) -> Reject:
+    message = clip(message)
+    return Reject(
+        command,
+        LifecycleEvent(
+            execution_id=command.execution_id, event="rejected", worker=worker_id, log_records=0,
+            error=ErrorInfo(type=error_type, message=message, traceback=f"{error_type}: {message}"),
+            labels=command.labels,
+        ),
+    )
+
+
+def admit(command: StartCommand, books: BookRegistry, worker_id: str) -> Reject | None:
+    """None when ``command`` may run; else its rejection."""
+    try:
+        books.resolve(command.books)
+    except JarvisError as exc:
+        return rejected(command, worker_id, "UnknownBook", str(exc))
+    return None

@@ -1,0 +1,490 @@
+"""The running table and the threads that run executions: lease, run, deliver, hand off.
+
+Admitted starts wait in the ready queue (``jarvis.worker.ready``); each of the worker's
+execution threads takes the next one, takes its lease, checks for a stop that came before
+it, runs it (``run_execution``: a sandbox from the pool, the journal, replay), publishes its
+terminal event and waits until everything it produced is on the broker. Only then does the
+consumer loop hear that its offset is finished (``finished`` callback): the output-commit
+rule. Nothing here talks to the consumer.
+
+There are more threads than sandboxes (``SandboxPool`` bounds how many programs run at
+once): the rest of an execution's work (its lease, its journal's end, waiting for its
+output's delivery) overlaps other executions' programs.
+
+Take-over (DESIGN.md §2, "a crashed pod's executions"): ``Takeover`` scans the
+deployment's lease registry for leases that lapsed without a release and resumes those
+executions from their journals (which hold their start command), whoever owns their
+partition. The eventual owner of the partition absorbs the redelivered start: it waits for
+the lease, finds the journal's end and re-announces the outcome.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import redis
+
+from jarvis.artifacts import ArtifactStore
+from jarvis.books import BookRegistry
+from jarvis.contract.messages import LifecycleEvent, StartCommand
+from jarvis.errors import InternalError, JarvisError, JournalError
+from jarvis.execution.config import RunConfig, effective_limits, sandbox_run_settings
+from jarvis.execution.host import ExecutionHost
+from jarvis.execution.runner import error_info, run_execution
+from jarvis.journal import Journal
+from jarvis.journal.durability import Durability
+from jarvis.sandbox import SandboxPool
+from jarvis.settings import Settings
+from jarvis.worker.hooks import WorkerHooks
+from jarvis.worker.lease import FencedBooks, Lease, Leases, OutputFence
+from jarvis.worker.outbox import Outbox
+from jarvis.worker.publisher import KafkaPublisher
+from jarvis.worker.ready import ReadyQueue
+from jarvis.worker.stops import StopFlag, StopFlags
+
+log = logging.getLogger("jarvis.worker")
+
+HANDOFF = "handoff"
+"""Internal stop mode: the partition moved or the worker is leaving; the journal stays open
+and the next owner resumes the execution from it. Never shown to orchestrators."""
+
+RETRY_MAX_S = 2.0
+"""Longest pause between two tries of something that failed in place (Redis, delivery)."""
+
+
+@dataclass
+class Running:
+    """One execution this worker holds: queued, running, or finishing."""
+
+    execution_id: str
+    command: StartCommand | None  # None: a take-over, read from its journal once leased
+    outbox: Outbox
+    topic: str | None = None  # where its start is: None for a take-over (no offset of ours)
+    partition: int = -1
+    offset: int = -1
+    host: ExecutionHost | None = None
+    pending_stop: str | None = None  # a stop that arrived before the host existed
+    leaving: bool = False  # handed off by this worker (revoke, shutdown): never resume it here
+    admitted_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def takeover(self) -> bool:
+        return self.topic is None
+
+
+def backoff(attempt: int) -> float:
+    """Pause before the ``attempt``-th retry (1-based): 50 ms doubling, at most RETRY_MAX_S."""
+    return float(min(RETRY_MAX_S, 0.05 * 2 ** min(attempt - 1, 10)))
+
+
+class Executions:
+    def __init__(
+        self,
+        settings: Settings,
+        publisher: KafkaPublisher,
+        leases: Leases,
+        stops: StopFlags,
+        sandboxes: SandboxPool,
+        books: BookRegistry,
+        artifacts: ArtifactStore,
+        hooks: WorkerHooks,
+        durability: Durability,
+        finished: Callable[[Running], None],
+        threads: int,
+        ready_capacity: int,
+    ) -> None:
+        self.settings = settings
+        self.publisher = publisher
+        self.leases = leases
+        self.stops = stops
+        self.sandboxes = sandboxes
+        self.books = books
+        self.artifacts = artifacts
+        self.hooks = hooks
+        self.durability = durability
+        self.finished = finished
+        self.ready: ReadyQueue[Running] = ReadyQueue(ready_capacity)
+        self.running: dict[str, Running] = {}
+        self._lock = threading.Lock()  # guards self.running and each Running's host/stop
+        self.shutdown = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._serve, name=f"jarvis-exec-{i}", daemon=True) for i in range(threads)
+        ]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def close(self) -> None:
+        self.shutdown.set()
+        self.ready.close()
+
+    # --- the running table (any thread) ---
+
+    def __contains__(self, execution_id: object) -> bool:
+        with self._lock:
+            return execution_id in self.running
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self.running)
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return list(self.running)
+
+    def new(self, command: StartCommand, topic: str, partition: int, offset: int) -> Running:
+        """A start the loop admitted: in the table, not yet queued (see ``queue``)."""
+        run = Running(command.execution_id, command, Outbox(self.publisher, self.hooks), topic, partition, offset)
+        with self._lock:
+            self.running[run.execution_id] = run
+        return run
+
+    def queue(self, run: Running) -> None:
+        self.ready.put(run, "resume" if run.takeover else "normal")
+
+    def take_over(self, execution_id: str) -> bool:
+        """Queue the resumption of an execution whose lease lapsed; False if already held."""
+        with self._lock:
+            if execution_id in self.running:
+                return False
+            run = Running(execution_id, None, Outbox(self.publisher, self.hooks))
+            self.running[execution_id] = run
+        self.queue(run)
+        return True
+
+    def interrupt(self, run: Running, mode: str) -> None:
+        with self._lock:
+            if run.host is not None:
+                run.host.stop_requested = mode
+            else:
+                run.pending_stop = mode
+
+    def stop(self, execution_id: str, mode: str) -> None:
+        with self._lock:
+            run = self.running.get(execution_id)
+        if run is not None:
+            self.interrupt(run, mode)
+
+    def deliver_stop(self, execution_id: str, flag: StopFlag) -> None:
+        """A stop flag the watcher found for an execution this worker holds."""
+        with self._lock:
+            run = self.running.get(execution_id)
+        if run is not None and (run.partition, run.offset) != (flag.partition, flag.offset):
+            if flag.mode == "suspend" and flag.offset < run.offset:
+                return  # an old suspend this start already resumed from
+            self.interrupt(run, flag.mode)
+
+    def hand_off(self, which: Callable[[Running], bool], timeout_s: float) -> list[Running]:
+        """Suspend matching executions (journals are durable) and wait for them to let go.
+        Queued ones leave at once. Returns those still running at the deadline."""
+        with self._lock:
+            runs = [r for r in self.running.values() if which(r)]
+            for run in runs:
+                run.leaving = True
+        for run in self.ready.remove(lambda r: any(r is x for x in runs)):
+            with self._lock:
+                self.running.pop(run.execution_id, None)
+        for run in runs:
+            self.interrupt(run, HANDOFF)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._lock:
+                left = [r for r in runs if self.running.get(r.execution_id) is r]
+            if not left:
+                return []
+            time.sleep(0.01)
+        return left
+
+    def _forget(self, run: Running) -> None:
+        with self._lock:
+            if self.running.get(run.execution_id) is run:
+                del self.running[run.execution_id]
+
+    def _leaving(self, run: Running) -> bool:
+        return run.leaving or self.shutdown.is_set()
+
+    # --- execution threads ---
+
+    def _serve(self) -> None:
+        while not self.shutdown.is_set():
+            run = self.ready.take(0.5)
+            if run is None:
+                continue
+            try:
+                self._execute(run)
+            except BaseException:  # never lose a thread; never leave an offset stuck
+                log.exception("execution %s: internal error in its thread", run.execution_id)
+                self._forget(run)
+                if run.command is not None and not run.takeover:
+                    self.finished(run)
+
+    def _execute(self, run: Running) -> None:
+        attempt = 0
+        while True:
+            lease = self._acquire(run)
+            if lease is None:  # leaving, the partition moved, or a take-over someone else won
+                self._forget(run)
+                return
+            try:
+                again = self._run_leased(run, lease)
+            finally:
+                self.leases.release(lease)
+            if not again:
+                return
+            # The lease lapsed (Redis unreachable past its TTL, this process stalled) or some
+            # output was not delivered, while the execution is still ours: take the lease
+            # again and resume from the journal, which re-produces the output. (Fault-suite
+            # fix, tests/fault/test_service_outages.py: it used to be dropped with its offset
+            # uncommitted and nobody to redeliver it.)
+            attempt += 1
+            failed = run.outbox.reset_failures()
+            log.warning(
+                "execution %s %s; resuming it from its journal once it is ours again",
+                run.execution_id, f"lost {failed} output message(s)" if failed else "lost its lease",
+            )
+            with self._lock:
+                run.host = None
+                if run.pending_stop == HANDOFF:
+                    run.pending_stop = None
+            time.sleep(backoff(attempt))
+
+    def _acquire(self, run: Running) -> Lease | None:
+        """Wait for the execution's lease (another pod may still be handing it off, or be
+        running it after a take-over). A take-over tries once."""
+        attempt = 0
+        while True:
+            if self._leaving(run) or run.pending_stop == HANDOFF:
+                return None
+            try:
+                lease = self.leases.acquire(run.execution_id)
+            except redis.RedisError as exc:
+                log.warning("cannot take the lease of %s: %s (retrying)", run.execution_id, exc)
+                lease = None
+            else:
+                if lease is None and run.takeover:
+                    return None
+            if lease is not None:
+                lease.on_lost.append(lambda: self.interrupt(run, HANDOFF))
+                return lease
+            attempt += 1
+            time.sleep(min(1.0, backoff(attempt)))
+
+    def _run_leased(self, run: Running, lease: Lease) -> bool:
+        """Run under ``lease``; True when it should be resumed here (lease lost, output lost)."""
+        eid = run.execution_id
+        if run.command is None:
+            run.command = self._resumable(run, lease)
+            if run.command is None:
+                self._forget(run)
+                return False
+            log.info("taking over %s: its lease lapsed", eid)
+        command = run.command
+        event: LifecycleEvent
+        try:
+            if not run.takeover and self._stop_prevents_start(run, lease):
+                return self._deliver(run, None)
+            source = self._program_source(command)
+            fence = OutputFence(lease, run.outbox, lambda: self._leaving(run))
+            config = dataclasses.replace(self.config(command), fence=fence)
+            if config.books is not None:  # no Book call once the lease may be gone (lease.py)
+                config = dataclasses.replace(config, books=FencedBooks(config.books, lease))
+            outcome = run_execution(command, source, config, run.outbox, on_host=lambda h: self._attach(run, h))
+            if outcome.handoff:
+                if not self._leaving(run):
+                    return True  # nobody asked for a hand-off: the lease lapsed or output was lost
+                log.info("execution %s handed off", eid)
+                self.hooks.handed_off(eid)
+                self._forget(run)
+                return False  # its offset stays uncommitted: the partition's next owner resumes it
+            event = outcome.event
+            self.hooks.finished(eid, event.event, outcome.duration_s)
+            log.info("execution %s %s%s", eid, event.event, " (re-announced)" if outcome.reannounced else "")
+        except JarvisError as exc:
+            event = self._failed(command, exc)
+        except Exception:  # a bug of ours: the execution fails, its offset moves on
+            log.exception("execution %s: internal error around the host", eid)
+            event = self._failed(
+                command, InternalError("Jarvis failed while running this execution; the worker's log has the details")
+            )
+        return self._deliver(run, event)
+
+    def _failed(self, command: StartCommand, exc: BaseException) -> LifecycleEvent:
+        self.hooks.finished(command.execution_id, "failed", 0.0)
+        return LifecycleEvent(
+            execution_id=command.execution_id, event="failed", worker=self.settings.worker_id,
+            error=error_info(exc), labels=command.labels,
+        )
+
+    def _deliver(self, run: Running, event: LifecycleEvent | None) -> bool:
+        """Publish the terminal event; finish the offset once everything is on the broker.
+
+        A delivery that fails is retried in place (the event is produced again) until it
+        lands or the execution is handed off (then the next owner re-announces it).
+        """
+        if event is not None:
+            run.outbox.event(event)
+        attempt = 0
+        while not run.outbox.wait(1.0):
+            if run.outbox.failures:
+                attempt += 1
+                log.error(
+                    "output of %s not delivered (%s); producing its terminal event again (try %d)",
+                    run.execution_id, run.outbox.last_error, attempt,
+                )
+                run.outbox.reset_failures()
+                time.sleep(backoff(attempt))
+                if event is not None:
+                    run.outbox.event(event)
+            elif self._leaving(run):
+                log.warning("leaving with output of %s undelivered; its offset stays uncommitted", run.execution_id)
+                self._forget(run)
+                return False
+        self._forget(run)
+        if not run.takeover:
+            self.finished(run)
+        return False
+
+    def _resumable(self, run: Running, lease: Lease) -> StartCommand | None:
+        """A take-over's start command, from its journal; None when there is nothing to
+        resume here (no journal start, already ended: the partition's owner handles it)."""
+        eid = run.execution_id
+        try:
+            journal = Journal.open(self.settings.checkpoint_dir, eid)
+        except JournalError as exc:
+            log.warning("cannot take over %s: %s", eid, exc)
+            return None
+        start, end = journal.start, journal.end
+        journal.close()
+        if start is None or end is not None or "command" not in start:
+            with contextlib.suppress(redis.RedisError):
+                self.leases.forget(eid)
+            return None
+        try:
+            return StartCommand.model_validate(start["command"])
+        except ValueError as exc:
+            log.error("cannot take over %s: its journal's start command is unreadable: %s", eid, exc)
+            return None
+
+    def _stop_flag(self, run: Running) -> StopFlag | None:
+        attempt = 0
+        while True:
+            try:
+                return self.stops.get(run.execution_id)
+            except redis.RedisError as exc:
+                attempt += 1
+                if attempt == 1:
+                    log.warning("cannot read the stop flag of %s: %s (retrying)", run.execution_id, exc)
+                if self._leaving(run):
+                    raise
+                time.sleep(backoff(attempt))
+
+    def _stop_prevents_start(self, run: Running, lease: Lease) -> bool:
+        """A stop consumed before this start: cancel prevents it (journaled, under the lease);
+        suspend before any start is consumed by it. True when the start must not run."""
+        assert run.command is not None
+        flag = self._stop_flag(run)
+        if flag is None:
+            return False
+        eid = run.execution_id
+        journal = Journal.open(self.settings.checkpoint_dir, eid, fence=lease, durability=self.durability)
+        try:
+            if journal.end is not None:
+                return False  # finished: run_execution re-announces the outcome
+            if flag.mode == "suspend" and journal.start is not None:
+                self.stops.clear(eid)  # a start after a suspend resumes the execution
+                return False
+            event = LifecycleEvent(
+                execution_id=eid, event="stopped", worker=self.settings.worker_id,
+                stop_mode=flag.mode, log_records=0, labels=run.command.labels,  # type: ignore[arg-type]
+            )
+            if flag.mode == "cancel":
+                journal.append({"t": "end", "event": event.model_dump(mode="json")})
+            else:
+                self.stops.clear(eid)  # a suspend before any start is consumed by that start
+        finally:
+            journal.close()
+        run.outbox.event(event)
+        self.hooks.finished(eid, "stopped", 0.0)
+        log.info("start of %s prevented by an earlier stop (%s)", eid, flag.mode)
+        return True
+
+    def config(self, command: StartCommand) -> RunConfig:
+        limits, log_policy = effective_limits(command.options.limits, self.settings)
+        return RunConfig(
+            journal_root=self.settings.checkpoint_dir,
+            worker_id=self.settings.worker_id,
+            artifacts=self.artifacts,
+            books=self.books,
+            procedures=self.books.procedures(command.books),
+            limits=limits,
+            log_policy=log_policy,
+            max_program_bytes=self.settings.max_program_bytes,
+            storage_deadline_s=self.settings.artifact_deadline_s,
+            sandboxes=self.sandboxes,
+            durability=self.durability,
+            **sandbox_run_settings(self.settings),  # type: ignore[arg-type]
+        )
+
+    def _program_source(self, command: StartCommand) -> str:
+        if command.program.source is not None:
+            return command.program.source
+        assert command.program.ref is not None
+        try:
+            data = self.artifacts.get(command.program.ref)
+        except Exception as exc:
+            raise JarvisError(f"cannot read program.ref {command.program.ref}: {exc}") from exc
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise JarvisError(f"program.ref {command.program.ref} is not UTF-8 text") from exc
+
+    def _attach(self, run: Running, host: ExecutionHost) -> None:
+        with self._lock:
+            run.host = host
+            if run.pending_stop is not None:
+                host.stop_requested = run.pending_stop
+
+
+class Takeover(threading.Thread):
+    """Finds executions whose lease lapsed (their pod died or froze) and queues them here."""
+
+    def __init__(self, leases: Leases, executions: Executions, interval_s: float, room: Callable[[], int]) -> None:
+        super().__init__(name="jarvis-takeover", daemon=True)
+        self.leases = leases
+        self.executions = executions
+        self.interval_s = interval_s
+        self.room = room
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.wait(self.interval_s):
+            try:
+                self.scan()
+            except redis.RedisError as exc:
+                log.debug("take-over scan skipped: %s", exc)
+            except Exception:
+                log.exception("take-over scan failed")
+
+    def scan(self) -> int:
+        room = self.room()
+        if room <= 0:
+            return 0
+        taken = 0
+        for eid in lapsed_to_take(self.leases.lapsed(limit=4 * room), self.executions.ids(), room):
+            if self.executions.take_over(eid):
+                taken += 1
+        return taken
+
+
+def lapsed_to_take(lapsed: list[str], held: list[str], room: int) -> list[str]:
+    """Which lapsed leases this worker should try to take over: not ones it holds (its own
+    threads are already waiting for them), at most ``room``."""
+    mine = set(held)
+    return [eid for eid in lapsed if eid not in mine][: max(0, room)]

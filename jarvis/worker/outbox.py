@@ -1,0 +1,76 @@
+"""One execution's output on its way to Kafka: what is still in flight, and what failed.
+
+The output-commit rule (DESIGN.md §2) needs "everything this execution produced is on the
+broker" twice: before its journal's end record (else a crash loses log records for good:
+a redelivered start only re-announces a finished execution) and before its offset is
+committed. A producer ``flush()`` answers a different question (is *every* execution's
+output delivered?), which under load is rarely true and costs each execution the wait of
+all the others. The Outbox counts this execution's own deliveries instead.
+
+Delivery reports run on the publisher's poller thread (``KafkaPublisher.start_polling``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from confluent_kafka import KafkaError, Message
+
+from jarvis.contract.messages import LifecycleEvent
+from jarvis.worker.hooks import WorkerHooks
+from jarvis.worker.publisher import KafkaPublisher
+
+
+class Outbox:
+    """The ``Sink`` of one execution run by the worker."""
+
+    def __init__(self, publisher: KafkaPublisher, hooks: WorkerHooks | None = None) -> None:
+        self.publisher = publisher
+        self.hooks = hooks
+        self._cond = threading.Condition()
+        self.pending = 0
+        self.failures = 0
+        self.last_error: KafkaError | None = None
+
+    def _delivered(self, err: KafkaError | None, _msg: Message) -> None:
+        with self._cond:
+            self.pending -= 1
+            if err is not None:
+                self.failures += 1
+                self.last_error = err
+            if self.pending <= 0:
+                self._cond.notify_all()
+
+    def _sent(self) -> None:
+        with self._cond:
+            self.pending += 1
+
+    # Sink protocol
+    def log(self, execution_id: str, record: dict[str, Any]) -> None:
+        self._sent()
+        self.publisher.log(execution_id, record, self._delivered)
+
+    def event(self, event: LifecycleEvent) -> None:
+        if self.hooks is not None and event.event in ("started", "resumed"):
+            self.hooks.started(event.execution_id)
+        self._sent()
+        self.publisher.event(event, self._delivered)
+
+    def wait(self, timeout_s: float) -> bool:
+        """Wait until nothing is in flight; True when it is all delivered with no failure."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while self.pending > 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+            return self.failures == 0
+
+    def reset_failures(self) -> int:
+        """Forget failed deliveries (their content is being produced again); how many there were."""
+        with self._cond:
+            failed, self.failures = self.failures, 0
+            return failed
