@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from jarvis.execution.host import ExecutionHost
 from jarvis.execution.sinks import Sink
 from jarvis.journal import Journal
 from jarvis.sandbox import AttemptEnd, default_pool, run_attempt
+from jarvis.spy import Limits
 from jarvis.spy.crossing import plain
 
 log = logging.getLogger("jarvis.execution")
@@ -161,6 +163,13 @@ def run_execution(
         journal.close()
 
 
+@functools.lru_cache(maxsize=256)
+def _limits_dict(limits: Limits) -> dict[str, Any]:
+    # Most executions share a few Limits values; asdict is a deep copy each time. The
+    # result is only serialized (orjson) into the run frame, never changed.
+    return dataclasses.asdict(limits)
+
+
 def _spec(command: StartCommand, source: str, config: RunConfig, inputs: object) -> dict[str, Any]:
     limits = config.limits
     policy = config.sandbox_policy
@@ -170,7 +179,7 @@ def _spec(command: StartCommand, source: str, config: RunConfig, inputs: object)
         "log_level": command.options.log_level,
         "inputs": inputs,
         "books": {name: sorted(procs) for name, procs in config.procedures.items()},
-        "limits": dataclasses.asdict(limits),
+        "limits": _limits_dict(limits),
         "max_program_bytes": config.max_program_bytes,
         "max_records": config.log_policy.max_records,
         "max_value_bytes": config.log_policy.max_value_bytes,

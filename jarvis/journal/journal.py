@@ -13,6 +13,7 @@ fsynced before the program, or anything outside the pod, sees their result.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import zlib
@@ -107,7 +108,7 @@ class Journal:
         journal.records = journal._read()
         return journal
 
-    @property
+    @functools.cached_property
     def path(self) -> Path:
         return self.directory / JOURNAL_FILE
 

@@ -20,4 +20,4 @@ def after_failure(attempt: int, max_attempts: int) -> RetryDeadLetter | GiveUp:
     """After the ``attempt``-th failed try (1-based): retry with backoff, or give up."""
     if attempt >= max_attempts:
         return GiveUp()
-    return RetryDeadLetter(delay_s=min(5.0, 0.2 * 2 ** (attempt - 1)))
+    return RetryDeadLetter(delay_s=min(5.0, 0.2 * 2 ** min(attempt - 1, 10)))

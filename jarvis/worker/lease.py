@@ -28,12 +28,18 @@ log = logging.getLogger("jarvis.worker")
 
 # KEYS[1] the lease, KEYS[2] the deployment's registry of held leases (a sorted set: execution
 # id -> when its lease lapses, ms since the epoch), which live workers scan for take-overs.
+# One round trip per acquisition: a new fencing token (KEYS[3]), the lease, its registry
+# entry, and the execution's stop flag (KEYS[4]) for the stop-before-start check. The lease's
+# value is JSON ``{"worker": ..., "token": ...}`` (ARGV[1] is the worker id, JSON-quoted).
 _ACQUIRE = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
-  return 1
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return {0, false, false}
 end
-return 0
+local token = redis.call('INCR', KEYS[3])
+local value = '{"worker":' .. ARGV[1] .. ',"token":' .. token .. '}'
+redis.call('SET', KEYS[1], value, 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+return {token, value, redis.call('GET', KEYS[4])}
 """
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -60,6 +66,7 @@ class Lease:
     valid_until: float  # monotonic; the lease is considered lost from here on
     lost: bool = False
     on_lost: list[Callable[[], None]] = field(default_factory=list)
+    stop_flag: bytes | None = None  # the execution's stop flag when the lease was taken
 
     def check(self) -> None:
         """The journal's fence: raise ``Stopped("handoff")`` once the lease may be gone."""
@@ -96,20 +103,31 @@ class Leases:
 
     def acquire(self, execution_id: str) -> Lease | None:
         """Take the lease, or None if another live worker holds it."""
-        token = int(self.redis.incr(f"jarvis:fence:{execution_id}"))
-        value = orjson.dumps({"worker": self.worker_id, "token": token})
         started = time.monotonic()
-        taken = self._acquire(
-            keys=[f"jarvis:lease:{execution_id}", self.registry],
-            args=[value, int(self.ttl_s * 1000), _lapse_at_ms(self.ttl_s), execution_id],
+        token, value, stop = self._call(
+            self._acquire,
+            [
+                f"jarvis:lease:{execution_id}", self.registry, f"jarvis:fence:{execution_id}",
+                f"jarvis:stop:{execution_id}",
+            ],
+            [orjson.dumps(self.worker_id), int(self.ttl_s * 1000), _lapse_at_ms(self.ttl_s), execution_id],
         )
-        if not taken:
+        if not token:
             return None
         # Count validity from *before* the request: the lease can only expire later than that.
-        lease = Lease(execution_id, token, value, self.ttl_s, started + self.ttl_s * 0.8)
+        lease = Lease(execution_id, int(token), bytes(value), self.ttl_s, started + self.ttl_s * 0.8)
+        lease.stop_flag = stop if isinstance(stop, bytes) else None
         with self._lock:
             self.held[execution_id] = lease
         return lease
+
+    def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+        # EVALSHA directly: redis-py's Script wrapper costs more CPU than the call itself on
+        # the per-execution path (two calls per execution).
+        try:
+            return self.redis.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        except redis.exceptions.NoScriptError:  # a restarted Redis forgot it
+            return script(keys=keys, args=args)
 
     def holder(self, execution_id: str) -> dict[str, object] | None:
         raw = self.redis.get(f"jarvis:lease:{execution_id}")
@@ -119,8 +137,8 @@ class Leases:
         with self._lock:
             self.held.pop(lease.execution_id, None)
         try:
-            self._release(
-                keys=[f"jarvis:lease:{lease.execution_id}", self.registry], args=[lease.value, lease.execution_id]
+            self._call(
+                self._release, [f"jarvis:lease:{lease.execution_id}", self.registry], [lease.value, lease.execution_id]
             )
         except redis.RedisError as exc:  # it expires by itself
             log.warning("could not release lease of %s: %s", lease.execution_id, exc)

@@ -55,6 +55,11 @@ class StopFlags:
         self.redis.delete(_key(execution_id))
 
 
+def flag_from(raw: object) -> StopFlag | None:
+    """The stop flag in a raw Redis value (None: no flag)."""
+    return _flag(raw)
+
+
 def _flag(raw: object) -> StopFlag | None:
     if not isinstance(raw, bytes | str):
         return None

@@ -42,7 +42,9 @@ def _processed(cluster: Cluster, sent: Sent) -> None:
 
 
 def test_cancel_and_suspend_take_effect_on_a_paused_worker(cluster: Cluster) -> None:
-    cluster.start_worker(JARVIS_MAX_CONCURRENCY=1)
+    # One sandbox, one execution thread, a ready queue of one: the queued start fills the
+    # queue, so the partitions pause and the stops come through the stop scanner.
+    cluster.start_worker(JARVIS_MAX_CONCURRENCY=1, JARVIS_EXECUTION_THREADS=1, JARVIS_READY_QUEUE_SIZE=1)
     # cancel
     a, queued = new_id("cancel-me"), new_id("queued")
     cluster.start(a, inputs=LONG)
@@ -54,9 +56,10 @@ def test_cancel_and_suspend_take_effect_on_a_paused_worker(cluster: Cluster) -> 
     assert done["event"] == "stopped" and done["stop_mode"] == "cancel"
     assert latency < STOP_DEADLINE_S
     assert cluster.terminal(queued)["event"] == "completed"  # the slot freed up
-    # The worker was at capacity: it took the queued start only after the cancel.
-    accepted = next(e for e in cluster.events_of(queued) if e["event"] == "accepted")
-    assert _ts(accepted["at"]) >= _ts(done["at"])
+    # The worker was at capacity: the queued start (accepted into the ready queue on arrival)
+    # only started once the cancel freed the sandbox.
+    started = next(e for e in cluster.events_of(queued) if e["event"] == "started")
+    assert _ts(started["at"]) >= _ts(done["at"])
 
     # suspend, then start again: resumes from the journal
     c, queued2 = new_id("suspend-me"), new_id("queued")
@@ -69,8 +72,8 @@ def test_cancel_and_suspend_take_effect_on_a_paused_worker(cluster: Cluster) -> 
     assert done["event"] == "stopped" and done["stop_mode"] == "suspend"
     assert latency < STOP_DEADLINE_S
     assert cluster.terminal(queued2)["event"] == "completed"
-    accepted = next(e for e in cluster.events_of(queued2) if e["event"] == "accepted")
-    assert _ts(accepted["at"]) >= _ts(done["at"])
+    started = next(e for e in cluster.events_of(queued2) if e["event"] == "started")
+    assert _ts(started["at"]) >= _ts(done["at"])
     calls_before = sum(x["eid"] == c for x in cluster.calls())
     cluster.start(c, inputs=LONG | {"n": 25})
     wait_for(lambda: any(e["event"] == "completed" for e in cluster.events_of(c)), 60, "resumed run to complete")

@@ -85,3 +85,8 @@ def test_lapsed_to_take_is_bounded_by_room() -> None:
 def test_lapsed_to_take_when_everything_is_held_or_nothing_lapsed() -> None:
     assert lapsed_to_take(["a", "b"], ["b", "a", "z"], 5) == []
     assert lapsed_to_take([], ["a"], 5) == []
+
+
+def test_dead_letter_delay_stays_capped_past_a_thousand_attempts() -> None:
+    # JARVIS_DEAD_LETTER_ATTEMPTS has no upper bound (ge=1): attempt 1025+ must still be 5 s.
+    assert after_failure(1100, 10_000) == RetryDeadLetter(delay_s=5.0)
