@@ -33,6 +33,7 @@ from jarvis.books.loading import load_books
 from jarvis.contract.messages import ErrorInfo, LifecycleEvent, StartCommand, StopCommand
 from jarvis.contract.parse import parse_control
 from jarvis.errors import ControlMessageError, InternalError, JarvisError
+from jarvis.execution.admission import check_program_ref
 from jarvis.execution.config import RunConfig, effective_limits, sandbox_run_settings
 from jarvis.execution.host import ExecutionHost
 from jarvis.execution.runner import error_info, run_execution
@@ -210,6 +211,8 @@ class Worker:
             self.offsets.take(topic, partition, offset)
         try:
             command = parse_control(msg.value(), msg.key())
+            if isinstance(command, StartCommand):
+                check_program_ref(command.program.ref, self.settings)
         except ControlMessageError as exc:
             self._dead_letter(msg, exc)
             return
