@@ -345,7 +345,13 @@ class Cluster:
 
     # --- commands ---
 
-    def _produce(self, key: bytes | str | None, value: bytes | None, eid: str | None) -> Callable[[], Sent]:
+    def _produce(
+        self,
+        key: bytes | str | None,
+        value: bytes | None,
+        eid: str | None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> Callable[[], Sent]:
         box: dict[str, Any] = {}
 
         def delivered(err: KafkaError | None, msg: Message) -> None:
@@ -353,7 +359,9 @@ class Cluster:
 
         while True:
             try:
-                self.producer.produce(self.settings.control_topic, key=key, value=value, on_delivery=delivered)
+                self.producer.produce(
+                    self.settings.control_topic, key=key, value=value, headers=headers, on_delivery=delivered
+                )
                 break
             except BufferError:
                 self.producer.poll(0.1)
@@ -396,8 +404,10 @@ class Cluster:
     def stop(self, eid: str, mode: str = "cancel") -> Sent:
         return self._produce(eid, dump(StopCommand(execution_id=eid, mode=mode)), eid)()  # type: ignore[arg-type]
 
-    def send_raw(self, key: bytes | str | None, value: bytes | None) -> Callable[[], Sent]:
-        return self._produce(key, value, None)
+    def send_raw(
+        self, key: bytes | str | None, value: bytes | None, headers: list[tuple[str, bytes]] | None = None
+    ) -> Callable[[], Sent]:
+        return self._produce(key, value, None, headers)
 
     def flush(self) -> None:
         assert self.producer.flush(60) == 0, "control messages not delivered within 60 s"
@@ -427,6 +437,16 @@ class Cluster:
         try:
             (tp,) = probe.committed([TopicPartition(self.settings.control_topic, partition)], timeout=10)
             return int(tp.offset)
+        finally:
+            probe.close()
+
+    def end_offsets(self) -> dict[int, int]:
+        """Each control partition's end offset (high watermark), read by a fresh consumer."""
+        probe = Consumer({"bootstrap.servers": self.settings.kafka_bootstrap, "group.id": f"probe-{uuid.uuid4().hex}"})
+        try:
+            topic = self.settings.control_topic
+            parts = sorted(probe.list_topics(topic, timeout=10).topics[topic].partitions)
+            return {p: probe.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in parts}
         finally:
             probe.close()
 
