@@ -119,3 +119,14 @@ def test_output_budgets_fit_the_declared_topics() -> None:
     from jarvis.worker.publisher import producer_max_bytes
 
     assert producer_max_bytes(s) <= topics["dlq"]["max_message_bytes"]
+
+
+def test_every_setting_is_in_the_readmes_configuration_table() -> None:
+    readme = (Settings.model_fields["topics_file"].default.parents[1] / "README.md").read_text()
+    table = readme[readme.index("## Configuration") : readme.index("## How it works")]
+    missing = [
+        f"JARVIS_{name.upper()}"
+        for name in Settings.model_fields
+        if f"`JARVIS_{name.upper()}`" not in table
+    ]
+    assert missing == [], f"document these settings in README's configuration table: {missing}"
