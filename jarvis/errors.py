@@ -45,7 +45,7 @@ class SpySyntaxError(JarvisError):
         super().__init__(self.render())
 
     def render(self) -> str:
-        text = f'{self.filename}:{self.line}:{self.col + 1}: {self.message}'
+        text = f"{self.filename}:{self.line}:{self.col + 1}: {self.message}"
         if self.source_line:
             text += f"\n    {self.source_line}\n    {' ' * self.col}^"
         if self.hint:
@@ -94,7 +94,9 @@ class SpyRuntimeError(JarvisError):
     def render(self) -> str:
         lines = ["SPy traceback (most recent call last):"]
         for fr in self.frames:
-            lines.append(f'  File "{self.filename}", line {fr.line}, col {fr.col + 1}, in {fr.function}')
+            lines.append(
+                f'  File "{self.filename}", line {fr.line}, col {fr.col + 1}, in {fr.function}'
+            )
             if fr.source_line:
                 lines.append(f"    {fr.source_line.strip()}")
         lines.append(f"{self.spy_type}: {self.message}")
@@ -120,13 +122,34 @@ class NonDeterminismError(JarvisError):
         )
 
 
+MAX_REASON_CHARS = 300
+"""A dead letter's reason is one short line: longer texts (a value's repr, a long Book
+list) are clipped with an ellipsis, so headers, logs and dashboards stay readable."""
+
+MAX_FIELD_CHARS = 200
+"""A field path longer than this (deeply nested inputs, a huge dict key) is clipped."""
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` on one line and at most ``limit`` characters, ending in an ellipsis if cut."""
+    if "\n" in text or "\r" in text:
+        text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
 class ControlMessageError(JarvisError):
-    """A control message could not be parsed or validated; it goes to the dead-letter topic."""
+    """A control message could not be parsed or validated; it goes to the dead-letter topic.
+
+    ``field`` is the offending JSON field as a dotted path (``program.source``,
+    ``inputs.a.0``), ``key`` for the Kafka message key, or None for the message as a whole.
+    Both the reason and the field are clipped to one short line (``MAX_REASON_CHARS``,
+    ``MAX_FIELD_CHARS``).
+    """
 
     def __init__(self, reason: str, field: str | None = None) -> None:
-        self.reason = reason
-        self.field = field
-        super().__init__(f"{field}: {reason}" if field else reason)
+        self.reason = clip(reason, MAX_REASON_CHARS)
+        self.field = None if field is None else clip(field, MAX_FIELD_CHARS)
+        super().__init__(f"{self.field}: {self.reason}" if self.field else self.reason)
 
 
 class JournalError(JarvisError):

@@ -37,10 +37,14 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Extra librdkafka settings (security.protocol, sasl.*), as a JSON object.",
     )
-    control_topic: str = Field(default="spy_control", description="Topic the worker consumes commands from.")
+    control_topic: str = Field(
+        default="spy_control", description="Topic the worker consumes commands from."
+    )
     events_topic: str = Field(default="spy_events", description="Lifecycle events topic.")
     logs_topic: str = Field(default="spy_logs", description="Raw execution log topic.")
-    dlq_topic: str = Field(default="spy_control.dlq", description="Dead-letter topic for rejected commands.")
+    dlq_topic: str = Field(
+        default="spy_control.dlq", description="Dead-letter topic for rejected commands."
+    )
     group_id: str = Field(default="jarvis-workers", description="Consumer group of the workers.")
     topic_replication: int = Field(
         default=1, ge=1, description="Replication factor `jarvis topics apply` uses for new topics."
@@ -62,7 +66,9 @@ class Settings(BaseSettings):
     )
     s3_bucket: str = Field(default="jarvis-artifacts", description="Bucket for artifacts.")
     s3_prefix: str = Field(default="executions", description="Key prefix under which artifacts go.")
-    s3_region: str | None = Field(default=None, description="Region for S3 (AWS_DEFAULT_REGION if unset).")
+    s3_region: str | None = Field(
+        default=None, description="Region for S3 (AWS_DEFAULT_REGION if unset)."
+    )
 
     # --- worker ---
     checkpoint_dir: Path = Field(
@@ -107,20 +113,29 @@ class Settings(BaseSettings):
         "group.consumer.session.timeout.ms).",
     )
     stop_check_interval_s: float = Field(
-        default=0.25, gt=0,
+        default=0.25,
+        gt=0,
         description="How often a running execution looks for a stop flag in Redis (the 1 s stop guarantee).",
     )
-    health_host: str = Field(default="0.0.0.0", description="Address of /livez, /readyz and /metrics.")
+    health_host: str = Field(
+        default="0.0.0.0", description="Address of /livez, /readyz and /metrics."
+    )
     health_port: int = Field(
-        default=8080, ge=-1, le=65535, description="Port of the health/metrics server; 0 = any free port, -1 = off."
+        default=8080,
+        ge=-1,
+        le=65535,
+        description="Port of the health/metrics server; 0 = any free port, -1 = off.",
     )
     journal_retention_s: float = Field(
-        default=14 * 24 * 3600, gt=0,
+        default=14 * 24 * 3600,
+        gt=0,
         description="Finished executions' journals are removed after this long; keep it above "
         "spy_control's retention so a redelivered start still finds its outcome.",
     )
     journal_gc_interval_s: float = Field(
-        default=3600.0, gt=0, description="How often a worker collects old journals (-ish: jittered by load)."
+        default=3600.0,
+        gt=0,
+        description="How often a worker collects old journals (-ish: jittered by load).",
     )
     lease_ttl_s: float = Field(
         default=3.0, gt=1,
@@ -142,7 +157,8 @@ class Settings(BaseSettings):
         "whole at ERROR) and moves the offset on: a partition never waits for it for good.",
     )
     drain_grace_s: float = Field(
-        default=20.0, gt=0,
+        default=20.0,
+        gt=0,
         description="On SIGTERM, time allowed to suspend executions and flush before exiting; "
         "keep it below the pod's terminationGracePeriodSeconds.",
     )
@@ -151,7 +167,8 @@ class Settings(BaseSettings):
     )
 
     artifact_deadline_s: float = Field(
-        default=300.0, gt=0,
+        default=300.0,
+        gt=0,
         description="How long an artifact upload waits out an object-store outage (retrying with "
         "backoff, saying so in the log) before the execution fails.",
     )
@@ -164,39 +181,104 @@ class Settings(BaseSettings):
 
     # --- raw execution logs ---
     max_log_value_bytes: int = Field(
-        default=16 * 1024, gt=64,
+        default=16 * 1024,
+        gt=64,
         description="A record whose value's JSON is larger keeps a prefix and points to the "
         "whole value stored as an artifact (Kafka messages stay small; 16 KiB fits any screen).",
     )
     default_log_records: int = Field(
-        default=100_000, gt=0,
+        default=100_000,
+        gt=0,
         description="Record budget of an execution that asks for none: past it the log says so "
         "once and continues at level `effects`.",
     )
 
-    # --- operator maxima for per-execution limits (options.limits); unset = SPy's default ---
-    limit_max_steps: int | None = Field(default=None, gt=0, description="Cap on options.limits.max_steps.")
-    limit_max_wall_s: float | None = Field(default=None, gt=0, description="Cap on options.limits.max_wall_s.")
-    limit_max_memory_bytes: int | None = Field(default=None, gt=0, description="Cap on options.limits.max_memory_bytes.")
-    limit_max_recursion: int | None = Field(default=None, gt=0, description="Cap on options.limits.max_recursion.")
-    limit_max_output_bytes: int | None = Field(default=None, gt=0, description="Cap on options.limits.max_output_bytes.")
+    # --- operator maxima for per-execution limits (options.limits) ---
+    # Every limit has a cap, so that no start command can ask for an unbounded run
+    # (``max_wall_s: 1e308``). A request above its cap is clamped to it; a cap below SPy's
+    # default lowers the default too (jarvis.execution.config.effective_limits).
+    limit_max_steps: int = Field(
+        default=1_000_000_000,
+        gt=0,
+        description="Cap on options.limits.max_steps: 10x SPy's default, a minute or so of pure "
+        "computation at SPy's 10-30M steps/s.",
+    )
+    limit_max_wall_s: float = Field(
+        default=24 * 3600.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Cap on options.limits.max_wall_s: a day. Longer work belongs in several "
+        "executions (or a suspend and a later start).",
+    )
+    limit_max_memory_bytes: int = Field(
+        default=2 * 1024**3,
+        gt=0,
+        description="Cap on options.limits.max_memory_bytes: 2 GiB (each sandbox's OS cap adds "
+        "JARVIS_SANDBOX_MEMORY_OVERHEAD_BYTES on top; keep pods' memory above concurrency x both).",
+    )
+    limit_max_recursion: int = Field(
+        default=800,
+        gt=0,
+        description="Cap on options.limits.max_recursion: a sandbox's Python allows 1000 frames and "
+        "the host needs ~150 below the program (value rendering, the sink).",
+    )
+    limit_max_output_bytes: int = Field(
+        default=100 * 1024**2,
+        gt=0,
+        description="Cap on options.limits.max_output_bytes: 100 MiB of printed text, 10x the default.",
+    )
     limit_max_log_records: int = Field(
         default=1_000_000, gt=0, description="Cap on options.limits.max_log_records."
     )
-    limit_max_artifacts: int | None = Field(default=None, gt=0, description="Cap on options.limits.max_artifacts.")
-    limit_max_artifact_bytes: int | None = Field(
-        default=None, gt=0, description="Cap on options.limits.max_artifact_bytes."
+    limit_max_artifacts: int = Field(
+        default=10_000, gt=0, description="Cap on options.limits.max_artifacts: 10x the default."
     )
-    limit_max_stored_log_bytes: int | None = Field(
-        default=None, gt=0, description="Cap on options.limits.max_stored_log_bytes."
+    limit_max_artifact_bytes: int = Field(
+        default=10 * 1024**3,
+        gt=0,
+        description="Cap on options.limits.max_artifact_bytes: 10 GiB of object storage per run.",
     )
-    limit_max_result_bytes: int | None = Field(
-        default=None, gt=0, description="Cap on options.limits.max_result_bytes."
+    limit_max_stored_log_bytes: int = Field(
+        default=1024**3,
+        gt=0,
+        description="Cap on options.limits.max_stored_log_bytes: 1 GiB of oversized log values.",
+    )
+    limit_max_result_bytes: int = Field(
+        default=256 * 1024**2,
+        gt=0,
+        description="Cap on options.limits.max_result_bytes: 256 MiB (a result is held in memory "
+        "to be serialised and stored).",
+    )
+
+    # --- program.ref ---
+    program_ref_buckets: list[str] | None = Field(
+        default=None,
+        description='Buckets a start command\'s program.ref may name, as a JSON list ("*": any '
+        "bucket the worker's credentials reach). Unset: only the artifact bucket JARVIS_S3_BUCKET.",
+    )
+
+    # --- what the worker produces (jarvis.worker.publisher) ---
+    max_event_bytes: int = Field(
+        default=1_000_000,
+        gt=4096,
+        description="Largest lifecycle event or log record the worker produces (value + key + "
+        "headers). Bigger ones are shrunk (texts and lists clipped, saying how much) before they "
+        "are sent. Keep it below spy_events' and spy_logs' max.message.bytes (1 MiB) with room "
+        "for Kafka's record overhead.",
+    )
+    max_dead_letter_bytes: int = Field(
+        default=4_000_000,
+        gt=4096,
+        description="Largest dead letter (original value + key + headers); a bigger original is "
+        "forwarded truncated, with headers giving its size. Keep it below spy_control.dlq's "
+        "max.message.bytes (4 MiB). The producer's message.max.bytes is the larger of this and "
+        "JARVIS_MAX_EVENT_BYTES, plus Kafka's overhead.",
     )
 
     # --- results ---
     max_inline_result_bytes: int = Field(
-        default=256 * 1024, gt=0,
+        default=256 * 1024,
+        gt=0,
         description="A result whose JSON is larger is stored as the artifact `result.json` and the "
         "`completed` event carries `result_ref` instead (events stay far below the topic's "
         "max.message.bytes).",
@@ -204,34 +286,40 @@ class Settings(BaseSettings):
 
     # --- sandboxes (DESIGN.md §1b) ---
     max_sandbox_crashes: int = Field(
-        default=2, ge=1,
+        default=2,
+        ge=1,
         description="Sandbox deaths (signal, OS memory cap, CPU time, wall deadline) after which an "
         "execution fails for good on every pod (counted in its journal); before that it is "
         "retried by replay in a fresh sandbox.",
     )
     sandbox_memory_cap_bytes: int | None = Field(
-        default=None, gt=0,
+        default=None,
+        gt=0,
         description="Address space one run may add to its sandbox process (RLIMIT_AS). Unset: the "
         "run's max_memory_bytes plus JARVIS_SANDBOX_MEMORY_OVERHEAD_BYTES.",
     )
     sandbox_memory_overhead_bytes: int = Field(
-        default=512 * 1024 * 1024, ge=0,
+        default=512 * 1024 * 1024,
+        ge=0,
         description="Headroom of the OS memory cap above max_memory_bytes (interpreter, copies "
         "made while values cross to the host).",
     )
     sandbox_wall_grace_s: float = Field(
-        default=2.0, gt=0,
+        default=2.0,
+        gt=0,
         description="How long past max_wall_s a sandbox may run before the supervisor kills it.",
     )
     sandbox_stop_grace_s: float = Field(
-        default=0.3, gt=0,
+        default=0.3,
+        gt=0,
         description="How long a sandbox may take to honour a stop before it is killed.",
     )
     sandbox_max_runs: int = Field(
         default=1000, gt=0, description="Runs one sandbox process serves before it is replaced."
     )
     sandbox_recycle_bytes: int = Field(
-        default=256 * 1024 * 1024, gt=0,
+        default=256 * 1024 * 1024,
+        gt=0,
         description="Resident growth after which a sandbox is replaced once its run ends.",
     )
 

@@ -27,6 +27,20 @@ ENTRY_POINT_GROUP = "jarvis.books"
 
 log = logging.getLogger("jarvis.books")
 
+MAX_LISTED = 10
+"""An error lists at most this many Book names (a start asking for 10,000 unknown Books
+gets a reason of one line, not 89 kB that no event or dead letter can carry)."""
+
+
+def _name(name: str) -> str:
+    return repr(name) if len(name) <= 64 else repr(name[:63]) + "\u2026"
+
+
+def _some(names: list[str], quote: bool = True) -> str:
+    """The first MAX_LISTED names, then how many more."""
+    shown = ", ".join(_name(n) if quote else n for n in names[:MAX_LISTED])
+    return shown + (f" and {len(names) - MAX_LISTED:,} more" if len(names) > MAX_LISTED else "")
+
 
 class BookRegistry:
     """Books by name, their configuration, and the retry defaults; safe to share across threads.
@@ -91,7 +105,9 @@ class BookRegistry:
                 log.warning("Book %r is unusable: %s", ep.name, self._broken[ep.name])
                 continue
             if not isinstance(book, Book):
-                self._broken[ep.name] = f"{origin} is a {type(book).__name__}, not a jarvis.bdk.Book"
+                self._broken[ep.name] = (
+                    f"{origin} is a {type(book).__name__}, not a jarvis.bdk.Book"
+                )
             elif book.name != ep.name:
                 self._broken[ep.name] = (
                     f"{origin} points to a Book named {book.name!r}; make the two names equal"
@@ -101,7 +117,9 @@ class BookRegistry:
                 loaded.append(ep.name)
         return sorted(loaded)
 
-    def register(self, book: Book, *, config: BaseSettings | None = None, replace: bool = False) -> Book:
+    def register(
+        self, book: Book, *, config: BaseSettings | None = None, replace: bool = False
+    ) -> Book:
         """Add a Book from code (tests, embedding); ``config`` skips reading the environment."""
         with self._lock:
             current = self._books.get(book.name)
@@ -131,18 +149,20 @@ class BookRegistry:
         Raises ``BookError`` naming every unknown or unusable Book and listing the known ones.
         """
         wanted = list(dict.fromkeys(names))
-        problems = [f"{n!r}: {self._broken[n]}" for n in wanted if n in self._broken]
+        problems = [f"{_name(n)}: {self._broken[n]}" for n in wanted if n in self._broken]
         unknown = [n for n in wanted if n not in self._books and n not in self._broken]
         if unknown:
-            known = ", ".join(self.names) or "none"
             problems.insert(
                 0,
-                f"unknown Book{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
-                f"(known Books: {known}); install the package providing it "
-                f"(a {ENTRY_POINT_GROUP!r} entry point) or fix the start command's books list",
+                f"unknown Book{'s' if len(unknown) > 1 else ''} {_some(unknown)} "
+                f"(known Books: {_some(self.names, quote=False) if self.names else 'none'}); install the package "
+                f"providing it (a {ENTRY_POINT_GROUP!r} entry point) or fix the start command's books list",
             )
         if problems:
-            raise BookError("; ".join(problems), book=(unknown or wanted)[0])
+            shown = problems[:MAX_LISTED]
+            if len(problems) > MAX_LISTED:
+                shown.append(f"and {len(problems) - MAX_LISTED:,} more problems")
+            raise BookError("; ".join(shown), book=(unknown or wanted)[0])
         for name in wanted:
             self._config(name)
         return {name: self._books[name] for name in wanted}

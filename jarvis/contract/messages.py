@@ -8,13 +8,43 @@ without breaking older workers. A version this code does not know is rejected.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    Strict,
+    field_validator,
+    model_validator,
+)
 
 CONTRACT_VERSION = 1
 """The only schema version this release reads and writes."""
+
+MAX_JSON_DEPTH = 64
+"""How deeply a JSON value in a control message may nest (``inputs`` values, unknown
+fields): ``{"a": [[1]]}`` as an input value ``a`` nests 2 levels. Deeper values are refused
+when the message arrives, naming the field: the host copies and re-serialises inputs and
+results (orjson stops at 255 levels, Python's recursion limit near 1000), and no program
+needs its inputs nested deeper than this. JSON Schema cannot say it; the parser does."""
+
+MAX_INT = 2**63 - 1
+"""Largest per-execution limit a start command may ask for (a 64-bit integer)."""
+
+MAX_WALL_S_REQUEST = 30 * 24 * 3600.0
+"""Largest ``max_wall_s`` a start command may ask for (30 days); the operator's cap
+(``JARVIS_LIMIT_MAX_WALL_S``, 24 h by default) usually clamps it further."""
+
+PROGRAM_REF_PATTERN = r"^s3://[^/]+/.+$"
+"""``program.ref``: an ``s3://bucket/key`` URI with a bucket and a key."""
+
+# Unicode category Cc: C0 controls, DEL and C1 controls. A NUL or newline in a file name
+# breaks tracebacks and the compiler, which would report it as the program's syntax error.
+_CONTROL_CHAR = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 EXECUTION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 """Execution ids become Kafka keys, Redis keys and directory names: keep them path-safe."""
@@ -39,6 +69,14 @@ class _Message(BaseModel):
         default=1, description="Schema version of this message; this release reads 1."
     )
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _integer_version(cls, value: object) -> object:
+        # Literal[1] alone takes true and 1.0 (they equal 1); JSON Schema's const 1 does not.
+        if type(value) is not int:
+            raise ValueError(f"version must be the integer {CONTRACT_VERSION}")
+        return value
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -55,19 +93,42 @@ class ProgramSpec(BaseModel):
     source: str | None = Field(default=None, description="SPy source text.")
     ref: str | None = Field(
         default=None,
-        description="s3://bucket/key of the SPy source, read with the worker's object-store credentials.",
+        description="s3://bucket/key of the SPy source, read with the worker's object-store "
+        "credentials; the bucket must be one the worker allows (JARVIS_PROGRAM_REF_BUCKETS).",
+        json_schema_extra={"pattern": PROGRAM_REF_PATTERN},
     )
     filename: str = Field(
-        default="program.spy", max_length=256, description="Name shown in tracebacks and logs."
+        default="program.spy",
+        min_length=1,
+        max_length=256,
+        description="Name shown in tracebacks and logs; no control characters.",
+        json_schema_extra={"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"},
     )
+
+    @field_validator("filename")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        found = _CONTROL_CHAR.search(value)
+        if found is not None:
+            raise ValueError(
+                f"control character U+{ord(found.group()):04X} at position {found.start()}: "
+                "use a printable file name"
+            )
+        return value
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ProgramSpec:
         if (self.source is None) == (self.ref is None):
             raise ValueError("give exactly one of program.source or program.ref")
-        if self.ref is not None and not self.ref.startswith("s3://"):
+        if self.ref is not None and re.fullmatch(PROGRAM_REF_PATTERN, self.ref) is None:
             raise ValueError("program.ref must be an s3://bucket/key URI")
         return self
+
+
+# Limits are numbers, never strings or booleans ("1000000", true): strict, so that what the
+# schema says (type integer / number) is what the worker accepts.
+Count = Annotated[int, Strict(), Field(gt=0, le=MAX_INT)]
+Seconds = Annotated[float, Strict(), Field(gt=0, le=MAX_WALL_S_REQUEST, allow_inf_nan=False)]
 
 
 class LimitOverrides(BaseModel):
@@ -76,22 +137,28 @@ class LimitOverrides(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    max_steps: int | None = Field(default=None, gt=0, description="Loop iterations + function calls.")
-    max_wall_s: float | None = Field(default=None, gt=0, description="Wall-clock time of the run, seconds.")
-    max_memory_bytes: int | None = Field(default=None, gt=0, description="Largest value a single operation may build.")
-    max_recursion: int | None = Field(default=None, gt=0, description="SPy call depth.")
-    max_output_bytes: int | None = Field(default=None, gt=0, description="Total printed text.")
-    max_log_records: int | None = Field(
-        default=None, gt=0,
+    max_steps: Count | None = Field(default=None, description="Loop iterations + function calls.")
+    max_wall_s: Seconds | None = Field(
+        default=None, description="Wall-clock time of the run, seconds (finite, at most 30 days)."
+    )
+    max_memory_bytes: Count | None = Field(
+        default=None, description="Largest value a single operation may build."
+    )
+    max_recursion: Count | None = Field(default=None, description="SPy call depth.")
+    max_output_bytes: Count | None = Field(default=None, description="Total printed text.")
+    max_log_records: Count | None = Field(
+        default=None,
         description="Record budget: past it the log says so once and continues at level `effects`.",
     )
-    max_artifacts: int | None = Field(default=None, gt=0, description="Artifacts the run may store.")
-    max_artifact_bytes: int | None = Field(default=None, gt=0, description="Total bytes of the run's artifacts.")
-    max_stored_log_bytes: int | None = Field(
-        default=None, gt=0, description="Total bytes of oversized log values stored whole as artifacts."
+    max_artifacts: Count | None = Field(default=None, description="Artifacts the run may store.")
+    max_artifact_bytes: Count | None = Field(
+        default=None, description="Total bytes of the run's artifacts."
     )
-    max_result_bytes: int | None = Field(
-        default=None, gt=0,
+    max_stored_log_bytes: Count | None = Field(
+        default=None, description="Total bytes of oversized log values stored whole as artifacts."
+    )
+    max_result_bytes: Count | None = Field(
+        default=None,
         description="Largest result (JSON bytes); results above the inline limit are stored as `result.json`.",
     )
 
@@ -116,7 +183,9 @@ class StartCommand(_Message):
     execution_id: ExecutionId
     program: ProgramSpec
     inputs: dict[str, JsonValue] = Field(
-        default_factory=dict, description="Plain JSON data, visible to the program as `inputs`."
+        default_factory=dict,
+        description="Plain JSON data, visible to the program as `inputs`. Each value nests at most "
+        "64 levels; integers fit in 64 bits (send bigger ones as strings).",
     )
     books: list[str] = Field(
         default_factory=list, description="Book names the program may call (its capabilities)."
@@ -193,9 +262,13 @@ class LifecycleEvent(_Message):
         description="completed: where the result is stored (`result.json`) when its JSON is larger "
         "than the event's inline limit; `result` is then null.",
     )
-    result_bytes: int | None = Field(default=None, description="completed: size of the result as JSON.")
+    result_bytes: int | None = Field(
+        default=None, description="completed: size of the result as JSON."
+    )
     error: ErrorInfo | None = Field(default=None, description="failed / rejected: why.")
-    stop_mode: Literal["cancel", "suspend"] | None = Field(default=None, description="stopped: how.")
+    stop_mode: Literal["cancel", "suspend"] | None = Field(
+        default=None, description="stopped: how."
+    )
     log_records: int | None = Field(
         default=None, description="Terminal events: number of log records (seq 0..n-1) emitted."
     )
@@ -235,11 +308,12 @@ class LogRecord(_Message):
         description="The value was larger than the record size limit: `value` holds a prefix "
         "of its JSON text and `value_ref` the whole value.",
     )
-    value_ref: str | None = Field(default=None, description="URI of the whole value when truncated.")
+    value_ref: str | None = Field(
+        default=None, description="URI of the whole value when truncated."
+    )
     at: datetime = Field(default_factory=utcnow)
 
 
 def dump(message: BaseModel) -> bytes:
     """Serialise a contract message to the JSON bytes put on Kafka."""
     return message.model_dump_json(exclude_none=False).encode()
-

@@ -36,40 +36,64 @@ class RunConfig:
     durability: Durability = DIRECT  # how journal appends become durable (group commit in the worker)
 
 
-def _capped(requested: float | None, default: float, cap: float | None) -> float:
+def _capped(requested: float | None, default: float, cap: float) -> float:
     value = default if requested is None else requested
-    return value if cap is None else min(value, cap)
+    return min(value, cap)
 
 
 def effective_limits(requested: LimitOverrides, settings: Settings) -> tuple[Limits, LogPolicy]:
-    """The limits a run gets: what it asked for (else the default), capped by the operator."""
+    """The limits a run gets: what it asked for (else the default), clamped to the operator's
+    cap (``JARVIS_LIMIT_MAX_*``, each with a finite default): a request above a cap runs with
+    the cap, and a cap below SPy's default lowers the default."""
     base = Limits()
     limits = dataclasses.replace(
         base,
         max_steps=int(_capped(requested.max_steps, base.max_steps, settings.limit_max_steps)),
         max_wall_s=_capped(requested.max_wall_s, base.max_wall_s, settings.limit_max_wall_s),
         max_memory_bytes=int(
-            _capped(requested.max_memory_bytes, base.max_memory_bytes, settings.limit_max_memory_bytes)
+            _capped(
+                requested.max_memory_bytes, base.max_memory_bytes, settings.limit_max_memory_bytes
+            )
         ),
-        max_recursion=int(_capped(requested.max_recursion, base.max_recursion, settings.limit_max_recursion)),
+        max_recursion=int(
+            _capped(requested.max_recursion, base.max_recursion, settings.limit_max_recursion)
+        ),
         max_output_bytes=int(
-            _capped(requested.max_output_bytes, base.max_output_bytes, settings.limit_max_output_bytes)
+            _capped(
+                requested.max_output_bytes, base.max_output_bytes, settings.limit_max_output_bytes
+            )
         ),
         max_program_bytes=settings.max_program_bytes,
-        max_artifacts=int(_capped(requested.max_artifacts, base.max_artifacts, settings.limit_max_artifacts)),
+        max_artifacts=int(
+            _capped(requested.max_artifacts, base.max_artifacts, settings.limit_max_artifacts)
+        ),
         max_artifact_bytes=int(
-            _capped(requested.max_artifact_bytes, base.max_artifact_bytes, settings.limit_max_artifact_bytes)
+            _capped(
+                requested.max_artifact_bytes,
+                base.max_artifact_bytes,
+                settings.limit_max_artifact_bytes,
+            )
         ),
         max_stored_log_bytes=int(
-            _capped(requested.max_stored_log_bytes, base.max_stored_log_bytes, settings.limit_max_stored_log_bytes)
+            _capped(
+                requested.max_stored_log_bytes,
+                base.max_stored_log_bytes,
+                settings.limit_max_stored_log_bytes,
+            )
         ),
         max_result_bytes=int(
-            _capped(requested.max_result_bytes, base.max_result_bytes, settings.limit_max_result_bytes)
+            _capped(
+                requested.max_result_bytes, base.max_result_bytes, settings.limit_max_result_bytes
+            )
         ),
     )
     policy = LogPolicy(
         max_records=int(
-            _capped(requested.max_log_records, settings.default_log_records, settings.limit_max_log_records)
+            _capped(
+                requested.max_log_records,
+                settings.default_log_records,
+                settings.limit_max_log_records,
+            )
         ),
         max_value_bytes=settings.max_log_value_bytes,
     )

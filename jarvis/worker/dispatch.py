@@ -57,11 +57,20 @@ Admit = Callable[[StartCommand], Reject | None]
 """Admission check of a start (``jarvis.worker.admission``): a rejection, or None to run it."""
 
 
-def decide(value: bytes | None, key: bytes | None, running: Container[str], admit: Admit) -> Decision:
+Check = Callable[[StartCommand], None]
+"""A check of a parsed start that raises ControlMessageError (e.g. ``check_program_ref``)."""
+
+
+def decide(
+    value: bytes | None, key: bytes | None, running: Container[str], admit: Admit, check: Check | None = None
+) -> Decision:
     """The decision for one control message. ``running``: execution ids this worker holds
-    (queued or running); ``admit``: the admission check."""
+    (queued or running); ``admit``: the admission check; ``check``: what makes a start a
+    dead letter besides its parse."""
     try:
         command = parse_control(value, key)
+        if check is not None and isinstance(command, StartCommand):
+            check(command)
     except ControlMessageError as exc:
         return DeadLetter(exc.reason, exc.field)
     if isinstance(command, StopCommand):

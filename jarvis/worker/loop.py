@@ -36,7 +36,7 @@ from jarvis.kafka.config import base_config
 from jarvis.sandbox import SandboxPool
 from jarvis.settings import Settings
 from jarvis.worker import sizing
-from jarvis.worker.admission import admit
+from jarvis.worker.admission import admit, check_program_ref
 from jarvis.worker.deadletter import GiveUp, after_failure
 from jarvis.worker.deletion_cost import DeletionCost, in_cluster_patcher
 from jarvis.worker.dispatch import Absorb, DeadLetter, Decision, Reject, Run, Stop, decide
@@ -233,6 +233,7 @@ class Worker:
             decision = decide(
                 msg.value(), msg.key(), self.executions,
                 lambda command: admit(command, self.books, self.settings.worker_id),
+                lambda command: check_program_ref(command.program.ref, self.settings),
             )
             self._carry_out(decision, msg)
         except Exception:  # a bug of ours: never kill the loop, never leave the offset stuck

@@ -29,9 +29,15 @@ def _entry_points(*specs: tuple[str, str]) -> list[importlib.metadata.EntryPoint
 
 
 @pytest.fixture
-def fake_entry_points(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[importlib.metadata.EntryPoint]]:
+def fake_entry_points(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[list[importlib.metadata.EntryPoint]]:
     found: list[importlib.metadata.EntryPoint] = []
-    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: list(found) if group == "jarvis.books" else [])
+    monkeypatch.setattr(
+        importlib.metadata,
+        "entry_points",
+        lambda group: list(found) if group == "jarvis.books" else [],
+    )
     yield found
 
 
@@ -53,6 +59,20 @@ def test_resolve_names_unknown_books_and_lists_known_ones() -> None:
     assert "jarvis.books" in msg  # says what to do: install an entry point
     assert err.value.book == "crm"
     assert isinstance(err.value, JarvisError)
+
+
+def test_ten_thousand_unknown_books_make_a_short_reason() -> None:
+    """The reason goes into a rejected event (message and traceback): list a few names."""
+    reg = BookRegistry()
+    reg.register(fake)
+    with pytest.raises(BookError) as err:
+        reg.resolve([f"no_such_book_{i:05d}_" + "x" * 80 for i in range(10_000)])
+    msg = str(err.value)
+    assert len(msg) < 2000, len(msg)
+    assert "and 9,990 more" in msg
+    assert "no_such_book_00000_" in msg and "no_such_book_00010_" not in msg
+    assert "known Books: fake)" in msg
+    assert err.value.book is not None and err.value.book.startswith("no_such_book_00000_")
 
 
 def test_resolve_returns_books_in_order_without_duplicates() -> None:
@@ -121,6 +141,7 @@ def test_book_and_procedure_names_must_be_spy_attributes() -> None:
 
 def test_procedures_need_a_context_and_named_parameters() -> None:
     book = Book("sig")
+
     def no_ctx() -> None: ...
 
     with pytest.raises(TypeError, match="first parameter must be the context"):
@@ -162,7 +183,9 @@ def endpoint(ctx: BookContext[CfgSettings]) -> str:
     return f"{ctx.config.endpoint}/{ctx.config.retries}"
 
 
-def test_config_is_read_from_the_environment_when_resolved(monkeypatch: pytest.MonkeyPatch, rec: Recorder) -> None:
+def test_config_is_read_from_the_environment_when_resolved(
+    monkeypatch: pytest.MonkeyPatch, rec: Recorder
+) -> None:
     monkeypatch.setenv("JARVIS_BOOK_CFGTEST_ENDPOINT", "https://crm")
     monkeypatch.setenv("JARVIS_BOOK_CFGTEST_RETRIES", "4")
     reg = BookRegistry()
@@ -172,11 +195,15 @@ def test_config_is_read_from_the_environment_when_resolved(monkeypatch: pytest.M
     assert call(reg, rec, "cfgtest.endpoint") == "https://crm/4"
 
 
-def test_misconfiguration_fails_resolve_with_the_variables_to_check(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_misconfiguration_fails_resolve_with_the_variables_to_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("JARVIS_BOOK_CFGTEST_ENDPOINT", raising=False)
     reg = BookRegistry()
     reg.register(cfg_book)
-    with pytest.raises(BookError, match=r"Book 'cfgtest' is misconfigured \(check the JARVIS_BOOK_CFGTEST_\* "):
+    with pytest.raises(
+        BookError, match=r"Book 'cfgtest' is misconfigured \(check the JARVIS_BOOK_CFGTEST_\* "
+    ):
         reg.resolve(["cfgtest"])
 
 

@@ -148,7 +148,9 @@ class Stream:
         for p in self.partitions:
             while True:
                 try:
-                    _low, high = self.consumer.get_watermark_offsets(TopicPartition(self.topic, p), timeout=10)
+                    _low, high = self.consumer.get_watermark_offsets(
+                        TopicPartition(self.topic, p), timeout=10
+                    )
                     break
                 except KafkaException:  # a busy or restarting broker: ask again
                     if time.monotonic() > deadline:
@@ -157,7 +159,9 @@ class Stream:
 
         def caught_up() -> bool:
             self.pump(2.0)
-            positions = self.consumer.position([TopicPartition(self.topic, p) for p in self.partitions])
+            positions = self.consumer.position(
+                [TopicPartition(self.topic, p) for p in self.partitions]
+            )
             return all(
                 highs[tp.partition] == 0 or (tp.offset >= 0 and tp.offset >= highs[tp.partition])
                 for tp in positions
@@ -181,7 +185,10 @@ class WorkerProc:
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in reap()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jarvis.cli", "worker", "--log-level", "INFO"],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # a signal to the test's process group never reaches it
         )
         self.started_at = time.time()
@@ -265,7 +272,9 @@ class Sent:
 class Cluster:
     """Fresh topics, group, checkpoint dir and call log on the shared local stack."""
 
-    def __init__(self, root: Path, services: dict[str, str] | None = None, **worker_env: Any) -> None:
+    def __init__(
+        self, root: Path, services: dict[str, str] | None = None, **worker_env: Any
+    ) -> None:
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
         self.services = services or service_env()
@@ -330,7 +339,9 @@ class Cluster:
         env.update({k: str(v) for k, v in overrides.items()})
         return env
 
-    def start_worker(self, name: str | None = None, wait: bool = True, **overrides: Any) -> WorkerProc:
+    def start_worker(
+        self, name: str | None = None, wait: bool = True, **overrides: Any
+    ) -> WorkerProc:
         worker_id = f"f{self.uid}-{name or 'w'}{next(self._serial)}"
         env = self.env(worker_id, **overrides)
         (self.root / "logs").mkdir(exist_ok=True)
@@ -345,7 +356,13 @@ class Cluster:
 
     # --- commands ---
 
-    def _produce(self, key: bytes | str | None, value: bytes | None, eid: str | None) -> Callable[[], Sent]:
+    def _produce(
+        self,
+        key: bytes | str | None,
+        value: bytes | None,
+        eid: str | None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> Callable[[], Sent]:
         box: dict[str, Any] = {}
 
         def delivered(err: KafkaError | None, msg: Message) -> None:
@@ -353,7 +370,13 @@ class Cluster:
 
         while True:
             try:
-                self.producer.produce(self.settings.control_topic, key=key, value=value, on_delivery=delivered)
+                self.producer.produce(
+                    self.settings.control_topic,
+                    key=key,
+                    value=value,
+                    headers=headers,
+                    on_delivery=delivered,
+                )
                 break
             except BufferError:
                 self.producer.poll(0.1)
@@ -396,8 +419,13 @@ class Cluster:
     def stop(self, eid: str, mode: str = "cancel") -> Sent:
         return self._produce(eid, dump(StopCommand(execution_id=eid, mode=mode)), eid)()  # type: ignore[arg-type]
 
-    def send_raw(self, key: bytes | str | None, value: bytes | None) -> Callable[[], Sent]:
-        return self._produce(key, value, None)
+    def send_raw(
+        self,
+        key: bytes | str | None,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> Callable[[], Sent]:
+        return self._produce(key, value, None, headers)
 
     def flush(self) -> None:
         assert self.producer.flush(60) == 0, "control messages not delivered within 60 s"
@@ -409,10 +437,16 @@ class Cluster:
         return self.events.by_eid.get(eid, [])
 
     def terminals_of(self, eid: str) -> list[dict[str, Any]]:
-        return [e for e in self.events_of(eid) if e["event"] in ("completed", "failed", "rejected", "stopped")]
+        return [
+            e
+            for e in self.events_of(eid)
+            if e["event"] in ("completed", "failed", "rejected", "stopped")
+        ]
 
     def terminal(self, eid: str, timeout_s: float = 60.0) -> dict[str, Any]:
-        return wait_until(lambda: next(iter(self.terminals_of(eid)), None), timeout_s, f"terminal event of {eid}")
+        return wait_until(
+            lambda: next(iter(self.terminals_of(eid)), None), timeout_s, f"terminal event of {eid}"
+        )
 
     def logs_of(self, eid: str) -> list[dict[str, Any]]:
         self.logs.pump()
@@ -423,23 +457,49 @@ class Cluster:
 
     def committed(self, partition: int) -> int:
         """The worker group's committed offset on a control partition (-1001: none)."""
-        probe = Consumer({"bootstrap.servers": self.settings.kafka_bootstrap, "group.id": self.settings.group_id})
+        probe = Consumer(
+            {"bootstrap.servers": self.settings.kafka_bootstrap, "group.id": self.settings.group_id}
+        )
         try:
-            (tp,) = probe.committed([TopicPartition(self.settings.control_topic, partition)], timeout=10)
+            (tp,) = probe.committed(
+                [TopicPartition(self.settings.control_topic, partition)], timeout=10
+            )
             return int(tp.offset)
+        finally:
+            probe.close()
+
+    def end_offsets(self) -> dict[int, int]:
+        """Each control partition's end offset (high watermark), read by a fresh consumer."""
+        probe = Consumer(
+            {
+                "bootstrap.servers": self.settings.kafka_bootstrap,
+                "group.id": f"probe-{uuid.uuid4().hex}",
+            }
+        )
+        try:
+            topic = self.settings.control_topic
+            parts = sorted(probe.list_topics(topic, timeout=10).topics[topic].partitions)
+            return {
+                p: probe.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                for p in parts
+            }
         finally:
             probe.close()
 
     def lag(self) -> int:
         """Control-topic messages the worker group has not committed past (queued + running)."""
-        probe = Consumer({"bootstrap.servers": self.settings.kafka_bootstrap, "group.id": self.settings.group_id})
+        probe = Consumer(
+            {"bootstrap.servers": self.settings.kafka_bootstrap, "group.id": self.settings.group_id}
+        )
         try:
             topic = self.settings.control_topic
             parts = sorted(probe.list_topics(topic, timeout=10).topics[topic].partitions)
             committed = probe.committed([TopicPartition(topic, p) for p in parts], timeout=10)
             total = 0
             for tp in committed:
-                low, high = probe.get_watermark_offsets(TopicPartition(topic, tp.partition), timeout=10)
+                low, high = probe.get_watermark_offsets(
+                    TopicPartition(topic, tp.partition), timeout=10
+                )
                 total += high - (tp.offset if tp.offset >= 0 else low)
             return total
         finally:
@@ -451,7 +511,9 @@ class Cluster:
         if not ids:
             return {}
         values = self.redis.mget([f"jarvis:lease:{e}" for e in ids])
-        return {e: orjson.loads(v)["worker"] for e, v in zip(ids, values, strict=True) if v is not None}
+        return {
+            e: orjson.loads(v)["worker"] for e, v in zip(ids, values, strict=True) if v is not None
+        }
 
     def stop_workers(self) -> None:
         """SIGTERM every live worker and wait: afterwards journals can be read safely."""
@@ -476,7 +538,9 @@ class Cluster:
         s = self.settings
         topics = [s.control_topic, s.events_topic, s.logs_topic, s.dlq_topic]
         with contextlib.suppress(Exception):
-            futures = AdminClient({"bootstrap.servers": s.kafka_bootstrap}).delete_topics(topics, operation_timeout=30)
+            futures = AdminClient({"bootstrap.servers": s.kafka_bootstrap}).delete_topics(
+                topics, operation_timeout=30
+            )
             for future in futures.values():
                 with contextlib.suppress(Exception):
                     future.result(30)
@@ -532,7 +596,9 @@ class Audit:
         ]
 
 
-def audit(cluster: Cluster, expected: dict[str, Any], book_executions: Iterable[str] | None = None) -> Audit:
+def audit(
+    cluster: Cluster, expected: dict[str, Any], book_executions: Iterable[str] | None = None
+) -> Audit:
     """Check every execution in ``expected`` (id -> right result) once everything is quiet.
 
     Reads every topic to its end, the whole call log and every journal (``Journal.open``,
@@ -566,7 +632,9 @@ def audit(cluster: Cluster, expected: dict[str, Any], book_executions: Iterable[
     with_books = set(expected if book_executions is None else book_executions)
     for eid, want in expected.items():
         events = cluster.events.by_eid.get(eid, [])
-        terminals = [e for e in events if e["event"] in ("completed", "failed", "rejected", "stopped")]
+        terminals = [
+            e for e in events if e["event"] in ("completed", "failed", "rejected", "stopped")
+        ]
         a.resumed_events += sum(1 for e in events if e["event"] == "resumed")
         a.terminal_events += len(terminals)
         a.duplicate_terminal += max(0, len(terminals) - 1)
@@ -577,7 +645,9 @@ def audit(cluster: Cluster, expected: dict[str, Any], book_executions: Iterable[
         final = terminals[0] if terminals else None
         if final is None or final["event"] != "completed" or final.get("result") != want:
             a.wrong_or_missing += 1
-            a.problem(f"{eid}: expected completed with {want!r}, got {final and (final['event'], final.get('result'), final.get('error'))}")
+            a.problem(
+                f"{eid}: expected completed with {want!r}, got {final and (final['event'], final.get('result'), final.get('error'))}"
+            )
         else:
             a.completed += 1
             seqs = {r["seq"] for r in cluster.logs.by_eid.get(eid, [])}
@@ -601,7 +671,9 @@ def audit(cluster: Cluster, expected: dict[str, Any], book_executions: Iterable[
             for entry in by_key.get(key, []):
                 if rec.get("result") != next_value(entry["i"], entry["x"]):
                     a.result_mismatch += 1
-                    a.problem(f"{key}: journal has {rec.get('result')!r}, the call returned another value")
+                    a.problem(
+                        f"{key}: journal has {rec.get('result')!r}, the call returned another value"
+                    )
         for key in {c["key"] for c in calls if c["eid"] == eid}:
             if key not in journaled:
                 a.unjournaled_calls += 1
@@ -631,11 +703,16 @@ def resume_samples(
         for eid, last_seq in victims.items():
             partition = cluster.sent[eid][0].partition if cluster.sent.get(eid) else None
             t_assign = min(
-                (t for t, w, parts in assigned if t > killed_at and w != worker_id and partition in parts),
+                (
+                    t
+                    for t, w, parts in assigned
+                    if t > killed_at and w != worker_id and partition in parts
+                ),
                 default=None,
             )
             resumed = [
-                _ts(e["at"]) for e in cluster.events.by_eid.get(eid, [])
+                _ts(e["at"])
+                for e in cluster.events.by_eid.get(eid, [])
                 if e["event"] == "resumed" and e["worker"] != worker_id and _ts(e["at"]) > killed_at
             ]
             records = [(_ts(r["at"]), r["seq"]) for r in cluster.logs.by_eid.get(eid, [])]
@@ -645,7 +722,8 @@ def resume_samples(
                 continue  # it had finished (only re-announced), or was handed over before the kill
             out.append(
                 ResumeSample(
-                    eid, worker_id,
+                    eid,
+                    worker_id,
                     None if t_assign is None else t_assign - killed_at,
                     min(resumed) - killed_at if resumed else None,
                     min(after) - killed_at,
@@ -661,7 +739,9 @@ def _ts(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
-_ASSIGNED = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) INFO jarvis\.worker assigned \[(.*)\]$", re.M)
+_ASSIGNED = re.compile(
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) INFO jarvis\.worker assigned \[(.*)\]$", re.M
+)
 
 
 def _assignments(cluster: Cluster) -> list[tuple[float, str, set[int]]]:

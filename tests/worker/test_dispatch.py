@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from jarvis.contract.messages import LifecycleEvent, StartCommand
+from jarvis.errors import ControlMessageError
 from jarvis.worker.dispatch import Absorb, DeadLetter, Reject, Run, Stop, decide
 
 
@@ -53,9 +54,18 @@ def test_a_valid_start_is_admitted_and_run() -> None:
     assert [c.execution_id for c in admission.asked] == ["exec-1"]
 
 
-def test_a_start_without_a_key_is_accepted() -> None:
-    # The parser only compares the key when there is one.
-    assert isinstance(decide(start("exec-1"), None, set(), Admission()), Run)
+def test_a_start_without_a_key_is_a_dead_letter_naming_the_key() -> None:
+    # The key is the execution id on every topic: a keyless start would lose its ordering.
+    decision = decide(start("exec-1"), None, set(), Admission())
+    assert isinstance(decision, DeadLetter) and decision.field == "key"
+
+
+def test_a_failing_check_makes_a_dead_letter_with_its_field() -> None:
+    def refuse(_command: object) -> None:
+        raise ControlMessageError("bucket not allowed", field="program.ref")
+
+    decision = decide(start("exec-1"), b"exec-1", set(), Admission(), refuse)
+    assert decision == DeadLetter("bucket not allowed", "program.ref")
 
 
 def test_a_rejected_start_gives_the_admission_rejection_itself() -> None:
