@@ -221,7 +221,19 @@ class FencedBooks:
 
     def call(self, book: str, procedure: str, args: list[Any], kwargs: dict[str, Any], **kw: Any) -> Any:
         self.lease.check()  # raises Stopped("handoff"): the call is not made, not journaled
-        return self.books.call(book, procedure, args, kwargs, **kw)
+        inner = kw.get("should_stop")
+        lease = self.lease
+
+        def should_stop() -> bool | str | None:
+            # Before every attempt and while waiting between them, not only before the first
+            # (fault-suite fix, tests/fault/test_service_outages.py, Redis outage): a call
+            # retrying through an outage outlived its lease; a live worker took the execution
+            # over and journaled that very call; the old owner's next attempt then called
+            # the Book again for a journaled effect.
+            lease.check()
+            return inner() if inner is not None else None
+
+        return self.books.call(book, procedure, args, kwargs, **{**kw, "should_stop": should_stop})
 
 
 class Output(Protocol):

@@ -149,6 +149,7 @@ class Worker:
         self._paused = False
         self._assigned: set[tuple[str, int]] = set()
         self._last_commit = 0.0
+        self._last_load = -1
         self._finished_since_commit = 0
         self.processed = 0  # control messages fully handled (for drain mode and metrics)
         self.consumer = Consumer(consumer_config(settings))
@@ -198,7 +199,10 @@ class Worker:
                 self._flow()
                 self.health.turned()
                 self._maybe_collect_journals()
-                self.hooks.load(len(self.executions), self.concurrency)
+                load = len(self.executions)
+                if load != self._last_load:  # hooks hear changes, not every turn of the loop
+                    self._last_load = load
+                    self.hooks.load(load, self.concurrency)
                 if (
                     idle_exit_s is not None
                     and not len(self.executions)
@@ -255,7 +259,7 @@ class Worker:
             command = decision.command
             run = self.executions.new(command, topic, partition, offset)
             run.outbox.event(
-                LifecycleEvent(
+                LifecycleEvent.model_construct(  # our own values: no validation needed
                     execution_id=command.execution_id, event="accepted", worker=self.settings.worker_id,
                     labels=command.labels,
                 )

@@ -29,10 +29,10 @@ class Outbox:
     def __init__(self, publisher: KafkaPublisher, hooks: WorkerHooks | None = None) -> None:
         self.publisher = publisher
         self.hooks = hooks
-        # A plain lock, and an Event only once somebody waits: one Outbox per execution, and
-        # a Condition's construction alone was a few percent of the worker's CPU.
+        # Plain locks only: one Outbox per execution, and constructing a Condition (or an
+        # Event, which holds one) was a few percent of the worker's CPU.
         self._lock = threading.Lock()
-        self._idle: threading.Event | None = None
+        self._waiters: list[threading.Lock] = []  # each held until nothing is in flight
         self.pending = 0
         self.failures = 0
         self.last_error: KafkaError | None = None
@@ -46,8 +46,9 @@ class Outbox:
                 self.last_error = err
             if self.pending > 0:
                 return
-            if self._idle is not None:
-                self._idle.set()
+            for waiter in self._waiters:
+                waiter.release()
+            self._waiters = []
             callbacks, self._drained = self._drained, []
             ok = self.failures == 0
         for callback in callbacks:
@@ -66,8 +67,6 @@ class Outbox:
     def _sent(self) -> None:
         with self._lock:
             self.pending += 1
-            if self._idle is not None:
-                self._idle.clear()
 
     # Sink protocol
     def log(self, execution_id: str, record: dict[str, Any]) -> None:
@@ -85,11 +84,13 @@ class Outbox:
         with self._lock:
             if self.pending <= 0:
                 return self.failures == 0
-            if self._idle is None:
-                self._idle = threading.Event()
-            idle = self._idle
-        idle.wait(timeout_s)
+            waiter = threading.Lock()  # a plain lock as a one-shot signal: cheaper than an Event
+            waiter.acquire()
+            self._waiters.append(waiter)
+        waiter.acquire(timeout=timeout_s)
         with self._lock:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
             return self.pending <= 0 and self.failures == 0
 
     def reset_failures(self) -> int:
