@@ -1,0 +1,503 @@
+"""Executions finish their offsets past failures (DESIGN.md §2 "an offset").
+
+Output that cannot be delivered is produced again until it lands (or the execution is let
+go, for its next owner to re-announce); a bug of ours around the host fails the execution
+with an ``InternalError`` event and its offset moves on; a stop consumed before the start
+prevents it, journaled under the lease. Executions is built with fakes (no broker, Redis
+or sandbox) and its private steps are called directly; delivery callbacks fire by hand.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from confluent_kafka import KafkaError
+
+from jarvis.contract.messages import LifecycleEvent, ProgramSpec, StartCommand
+from jarvis.errors import Stopped
+from jarvis.execution.runner import Outcome
+from jarvis.journal import Journal
+from jarvis.journal.durability import DIRECT
+from jarvis.settings import Settings
+from jarvis.worker import executions as executions_module
+from jarvis.worker.executions import Executions, Running
+from jarvis.worker.hooks import HookList
+from jarvis.worker.lease import Lease, OutputFence
+from jarvis.worker.outbox import Outbox
+
+HANG_S = 10.0  # only a hang detector
+TOPIC = "spy_control"
+OnDelivery = Callable[[KafkaError | None, Any], None]
+TIMED_OUT = KafkaError(KafkaError._MSG_TIMED_OUT, "timed out")
+
+
+class FakePublisher:
+    """Keeps each delivery callback (from any thread); the test fires them by hand."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Any]] = []
+        self.callbacks: list[OnDelivery] = []
+        self.changed = threading.Condition()
+
+    def _add(self, kind: str, item: Any, on_delivery: OnDelivery) -> None:
+        with self.changed:
+            self.sent.append((kind, item))
+            self.callbacks.append(on_delivery)
+            self.changed.notify_all()
+
+    def log(self, execution_id: str, record: dict[str, Any], on_delivery: OnDelivery) -> None:
+        self._add("log", (execution_id, record), on_delivery)
+
+    def event(self, event: LifecycleEvent, on_delivery: OnDelivery) -> None:
+        self._add("event", event, on_delivery)
+
+    def fire(self, index: int, err: KafkaError | None = None) -> None:
+        self.callbacks[index](err, None)
+
+    def wait_sent(self, count: int) -> None:
+        with self.changed:
+            assert self.changed.wait_for(lambda: len(self.sent) >= count, HANG_S), (
+                f"never sent {count}"
+            )
+
+    def events(self) -> list[LifecycleEvent]:
+        return [item for kind, item in self.sent if kind == "event"]
+
+
+class Finished:
+    """The ``finished`` callback: which runs told the loop their offset is done."""
+
+    def __init__(self) -> None:
+        self.runs: list[Running] = []
+        self.changed = threading.Condition()
+
+    def __call__(self, run: Running) -> None:
+        with self.changed:
+            self.runs.append(run)
+            self.changed.notify_all()
+
+    def wait(self, count: int = 1) -> None:
+        with self.changed:
+            assert self.changed.wait_for(lambda: len(self.runs) >= count, HANG_S), (
+                "offset never finished"
+            )
+
+
+class FakeLeases:
+    def __init__(self, make: Callable[[str], Lease] | None = None) -> None:
+        self.make = make
+        self.acquired: list[Lease] = []
+        self.released: list[Lease] = []
+
+    def acquire(self, execution_id: str) -> Lease | None:
+        assert self.make is not None
+        lease = self.make(execution_id)
+        self.acquired.append(lease)
+        return lease
+
+    def release(self, lease: Lease) -> None:
+        self.released.append(lease)
+
+
+class FakeStops:
+    def __init__(self) -> None:
+        self.cleared: list[str] = []
+
+    def clear(self, execution_id: str) -> None:
+        self.cleared.append(execution_id)
+
+
+class FakeBooks:
+    def procedures(self, names: list[str]) -> dict[str, Any]:
+        return {}
+
+
+def lease(
+    eid: str, token: int = 42, valid_s: float = 60.0, stop: dict[str, Any] | None = None
+) -> Lease:
+    return Lease(
+        execution_id=eid,
+        token=token,
+        value=orjson.dumps({"worker": "w-1", "token": token}),
+        ttl_s=15.0,
+        valid_until=time.monotonic() + valid_s,
+        stop_flag=None if stop is None else orjson.dumps(stop),
+    )
+
+
+def start(eid: str) -> StartCommand:
+    return StartCommand(execution_id=eid, program=ProgramSpec(source="result = 1"))
+
+
+@pytest.fixture(autouse=True)
+def no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JARVIS_CONFIG", "/dev/null")
+    for name in list(os.environ):
+        if name.startswith("JARVIS_") and name != "JARVIS_CONFIG":
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(executions_module, "backoff", lambda attempt: 0.0)
+
+
+@pytest.fixture
+def publisher() -> FakePublisher:
+    return FakePublisher()
+
+
+@pytest.fixture
+def finished() -> Finished:
+    return Finished()
+
+
+@pytest.fixture
+def stops() -> FakeStops:
+    return FakeStops()
+
+
+@pytest.fixture
+def make(
+    tmp_path: Path, publisher: FakePublisher, finished: Finished, stops: FakeStops
+) -> Callable[..., Executions]:
+    def build(leases: FakeLeases | None = None) -> Executions:
+        settings = Settings(_env_file=None, checkpoint_dir=tmp_path, worker_id="w-1")  # type: ignore[call-arg]
+        return Executions(
+            settings,
+            publisher,
+            leases or FakeLeases(),
+            stops,
+            None,
+            FakeBooks(),
+            None,  # type: ignore[arg-type]
+            HookList([]),
+            DIRECT,
+            finished,
+            threads=1,
+            ready_capacity=4,
+        )
+
+    return build
+
+
+def completed(eid: str) -> LifecycleEvent:
+    return LifecycleEvent(
+        execution_id=eid, event="completed", worker="w-1", result=1, result_type="int"
+    )
+
+
+# --- output that cannot be delivered ---------------------------------------------------------
+
+
+def test_terminal_event_produced_again_until_delivered_then_offset_finished(
+    make: Callable[..., Executions], publisher: FakePublisher, finished: Finished
+) -> None:
+    ex = make()
+    run = ex.new(start("e-1"), TOPIC, 0, 3)
+    event = completed("e-1")
+
+    assert ex._deliver(run, event) is False  # never holds the execution thread
+    assert publisher.events() == [event]
+    publisher.fire(0, TIMED_OUT)
+    publisher.wait_sent(2)  # produced again (on a Timer thread)
+    assert finished.runs == []
+    assert "e-1" in ex
+    publisher.fire(1, TIMED_OUT)
+    publisher.wait_sent(3)
+    assert finished.runs == []
+
+    publisher.fire(2)
+    finished.wait()
+    assert finished.runs == [run]
+    assert publisher.events() == [event, event, event]
+    assert "e-1" not in ex
+    assert run.outbox.failures == 0
+
+
+def test_failed_log_record_at_delivery_still_ends_in_a_finished_offset(
+    make: Callable[..., Executions], publisher: FakePublisher, finished: Finished
+) -> None:
+    ex = make()
+    run = ex.new(start("e-2"), TOPIC, 0, 4)
+    run.outbox.log("e-2", {"seq": 1, "msg": "hello"})
+    ex._deliver(run, completed("e-2"))
+    publisher.fire(1)  # the event lands
+    assert finished.runs == []
+    publisher.fire(0, TIMED_OUT)  # the log record does not: the outbox drains with a failure
+    publisher.wait_sent(3)
+    assert publisher.sent[2][0] == "event"
+    assert finished.runs == []
+    publisher.fire(2)
+    finished.wait()
+    assert finished.runs == [run]
+
+
+@pytest.mark.parametrize("how", ["handed off", "worker shutting down"])
+def test_leaving_execution_with_undelivered_output_dropped_without_finishing(
+    make: Callable[..., Executions],
+    publisher: FakePublisher,
+    finished: Finished,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    def no_retry(attempt: int) -> float:
+        raise AssertionError("a leaving execution's output must not be produced again here")
+
+    ex = make()
+    run = ex.new(start("e-3"), TOPIC, 0, 5)
+    ex._deliver(run, completed("e-3"))
+    if how == "handed off":
+        run.leaving = True
+    else:
+        ex.shutdown.set()
+    monkeypatch.setattr(executions_module, "backoff", no_retry)
+    publisher.fire(0, TIMED_OUT)  # drained() runs here, on this thread
+    assert finished.runs == []  # its next owner re-announces it; the offset stays uncommitted
+    assert "e-3" not in ex
+    assert len(publisher.sent) == 1
+
+
+def test_let_go_while_retrying_delivery(
+    make: Callable[..., Executions], publisher: FakePublisher, finished: Finished
+) -> None:
+    ex = make()
+    run = ex.new(start("e-4"), TOPIC, 0, 6)
+    ex._deliver(run, completed("e-4"))
+    publisher.fire(0, TIMED_OUT)
+    publisher.wait_sent(2)
+    run.leaving = True  # the partition was revoked meanwhile
+    publisher.fire(1, TIMED_OUT)
+    assert finished.runs == []
+    assert "e-4" not in ex
+
+
+def test_output_fence_writes_no_end_when_output_failed(
+    tmp_path: Path, publisher: FakePublisher
+) -> None:
+    outbox = Outbox(publisher)  # type: ignore[arg-type]
+    fence = OutputFence(lease("e-5"), outbox, lambda: False)
+    journal = Journal.open(tmp_path, "e-5", fence=fence)
+    journal.append({"t": "start"})
+    outbox.log("e-5", {"seq": 1})
+    publisher.fire(0, TIMED_OUT)
+
+    with pytest.raises(Stopped) as info:
+        journal.append({"t": "end", "event": {"event": "completed"}})
+    assert info.value.mode == "handoff"
+    journal.close()
+    assert Journal.open(tmp_path, "e-5").end is None  # redone by replay, which re-emits the log
+
+
+def test_output_fence_writes_end_once_output_delivered(
+    tmp_path: Path, publisher: FakePublisher
+) -> None:
+    outbox = Outbox(publisher)  # type: ignore[arg-type]
+    fence = OutputFence(lease("e-6", token=7), outbox, lambda: False)
+    journal = Journal.open(tmp_path, "e-6", fence=fence)
+    outbox.log("e-6", {"seq": 1})
+    publisher.fire(0)
+    journal.append({"t": "end", "event": {"event": "completed"}})
+    journal.close()
+    end = Journal.open(tmp_path, "e-6").end
+    assert end is not None and end["k"] == 7
+
+
+def test_output_lost_execution_is_redone_here_then_offset_finished(
+    make: Callable[..., Executions],
+    publisher: FakePublisher,
+    finished: Finished,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """run_execution hands off (its fence found failed output) while nobody asked for a
+    hand-off: the execution is leased again and re-run (replay re-produces its output)."""
+    calls: list[int] = []
+
+    def fake_run(
+        command: StartCommand, source: str, config: Any, sink: Outbox, on_host: Any = None
+    ) -> Outcome:
+        calls.append(sink.failures)
+        if len(calls) == 1:
+            sink.log(command.execution_id, {"seq": 1})
+            publisher.fire(len(publisher.sent) - 1, TIMED_OUT)
+            return Outcome(
+                LifecycleEvent.model_construct(execution_id="e-7", event="stopped"), handoff=True
+            )
+        return Outcome(completed(command.execution_id))
+
+    monkeypatch.setattr(executions_module, "run_execution", fake_run)
+    monkeypatch.setattr(executions_module.time, "sleep", lambda s: None)
+    leases = FakeLeases(lambda eid: lease(eid))
+    ex = make(leases)
+    run = ex.new(start("e-7"), TOPIC, 0, 8)
+
+    ex._execute(run)
+    assert calls == [0, 0]  # re-run, with the failures forgotten (their content is produced again)
+    assert len(leases.acquired) == 2
+    assert leases.released == leases.acquired
+    assert finished.runs == []
+    assert publisher.events()[-1].event == "completed"
+    publisher.fire(len(publisher.sent) - 1)
+    finished.wait()
+    assert finished.runs == [run]
+
+
+# --- an unexpected exception around the host ------------------------------------------------
+
+
+def assert_internal_error_and_finished(
+    ex: Executions, run: Running, publisher: FakePublisher, finished: Finished
+) -> None:
+    assert ex._run_leased(run, lease(run.execution_id)) is False
+    events = publisher.events()
+    assert len(events) == 1
+    event = events[0]
+    assert event.event == "failed"
+    assert event.error is not None and event.error.type == "InternalError"
+    assert "a bug of ours" not in event.error.message  # host detail stays in the worker's log
+    assert finished.runs == []  # not before the event is on the broker
+    publisher.fire(0)
+    finished.wait()
+    assert finished.runs == [run]
+    assert run.execution_id not in ex
+
+
+def test_exception_preparing_the_run_fails_it_and_finishes_offset(
+    make: Callable[..., Executions],
+    publisher: FakePublisher,
+    finished: Finished,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(self: Executions, command: StartCommand) -> Any:
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(Executions, "config", broken)
+    ex = make()
+    assert_internal_error_and_finished(ex, ex.new(start("e-8"), TOPIC, 0, 9), publisher, finished)
+
+
+def test_exception_from_run_execution_fails_it_and_finishes_offset(
+    make: Callable[..., Executions],
+    publisher: FakePublisher,
+    finished: Finished,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[Any] = []
+
+    def broken(
+        command: StartCommand, source: str, config: Any, sink: Any, on_host: Any = None
+    ) -> Outcome:
+        seen.append(config)
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(executions_module, "run_execution", broken)
+    ex = make()
+    assert_internal_error_and_finished(ex, ex.new(start("e-9"), TOPIC, 0, 10), publisher, finished)
+    assert len(seen) == 1  # it did get as far as running
+
+
+def test_exception_escaping_an_execution_finishes_offset_and_thread_survives(
+    make: Callable[..., Executions], finished: Finished
+) -> None:
+    class BrokenLeases(FakeLeases):
+        def acquire(self, execution_id: str) -> Lease | None:
+            raise RuntimeError("a bug of ours")
+
+    ex = make(BrokenLeases())
+    first = ex.new(start("e-10"), TOPIC, 0, 11)
+    second = ex.new(start("e-11"), TOPIC, 0, 12)
+    ex.queue(first)
+    ex.queue(second)
+    ex.start()
+    try:
+        finished.wait(2)  # the one thread handled both: it survived the first
+    finally:
+        ex.close()
+    assert finished.runs == [first, second]
+    assert len(ex) == 0
+
+
+# --- a stop before its start takes the lease --------------------------------------------------
+
+CANCEL_AT_5 = {"mode": "cancel", "partition": 0, "offset": 5}
+
+
+def test_cancel_before_start_journaled_under_the_lease(
+    tmp_path: Path, make: Callable[..., Executions], publisher: FakePublisher, finished: Finished
+) -> None:
+    ex = make()
+    run = ex.new(start("e-12"), TOPIC, 0, 9)
+    held = lease("e-12", token=17, stop=CANCEL_AT_5)
+
+    assert ex._stop_prevents_start(run, held) is True
+    end = Journal.open(tmp_path, "e-12").end
+    assert end is not None
+    assert end["k"] == 17
+    assert end["event"]["event"] == "stopped"
+    assert end["event"]["stop_mode"] == "cancel"
+    [event] = publisher.events()
+    assert event.event == "stopped" and event.stop_mode == "cancel"
+
+
+def test_cancel_before_start_via_run_leased_never_runs_and_finishes_offset(
+    tmp_path: Path,
+    make: Callable[..., Executions],
+    publisher: FakePublisher,
+    finished: Finished,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ran: list[str] = []
+    monkeypatch.setattr(
+        executions_module, "run_execution", lambda command, *a, **k: ran.append("ran")
+    )
+    ex = make()
+    run = ex.new(start("e-13"), TOPIC, 0, 9)
+
+    assert ex._run_leased(run, lease("e-13", stop=CANCEL_AT_5)) is False
+    assert ran == []
+    [event] = publisher.events()
+    assert event.event == "stopped" and event.stop_mode == "cancel"
+    assert finished.runs == []
+    publisher.fire(0)
+    finished.wait()
+    assert finished.runs == [run]
+    end = Journal.open(tmp_path, "e-13").end
+    assert end is not None and end["event"]["stop_mode"] == "cancel"
+
+
+def test_suspend_before_any_start_is_consumed_without_a_journal_end(
+    tmp_path: Path, make: Callable[..., Executions], publisher: FakePublisher, stops: FakeStops
+) -> None:
+    ex = make()
+    run = ex.new(start("e-14"), TOPIC, 0, 9)
+    assert (
+        ex._stop_prevents_start(run, lease("e-14", stop={**CANCEL_AT_5, "mode": "suspend"})) is True
+    )
+    assert stops.cleared == ["e-14"]
+    assert Journal.open(tmp_path, "e-14").end is None
+    [event] = publisher.events()
+    assert event.event == "stopped" and event.stop_mode == "suspend"
+
+
+def test_cancel_before_start_with_expired_lease_journals_nothing(
+    tmp_path: Path, make: Callable[..., Executions], publisher: FakePublisher
+) -> None:
+    ex = make()
+    run = ex.new(start("e-15"), TOPIC, 0, 9)
+    expired = lease("e-15", valid_s=-1.0, stop=CANCEL_AT_5)
+
+    with pytest.raises(Stopped) as info:
+        ex._stop_prevents_start(run, expired)
+    assert info.value.mode == "handoff"
+    assert expired.lost
+    journal = Journal.open(tmp_path, "e-15")
+    assert journal.end is None
+    assert journal.records == []
+    assert publisher.sent == []
