@@ -21,7 +21,6 @@ the lease, finds the journal's end and re-announces the outcome.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import threading
 import time
@@ -32,15 +31,16 @@ import redis
 
 from jarvis.artifacts import ArtifactStore
 from jarvis.books import BookRegistry
-from jarvis.contract.messages import LifecycleEvent, StartCommand
-from jarvis.errors import InternalError, JarvisError, JournalError
+from jarvis.contract.messages import LifecycleEvent, LimitOverrides, StartCommand
+from jarvis.errors import InternalError, JarvisError, JournalError, Stopped
 from jarvis.execution.config import RunConfig, effective_limits, sandbox_run_settings
-from jarvis.execution.host import ExecutionHost
+from jarvis.execution.host import BookCaller, ExecutionHost, LogPolicy
 from jarvis.execution.runner import error_info, run_execution
-from jarvis.journal import Journal
+from jarvis.journal import Fence, Journal
 from jarvis.journal.durability import Durability
 from jarvis.sandbox import SandboxPool
 from jarvis.settings import Settings
+from jarvis.spy import Limits
 from jarvis.worker.hooks import WorkerHooks
 from jarvis.worker.lease import FencedBooks, Lease, Leases, OutputFence
 from jarvis.worker.outbox import Outbox
@@ -111,6 +111,7 @@ class Executions:
         self.finished = finished
         self.ready: ReadyQueue[Running] = ReadyQueue(ready_capacity)
         self.running: dict[str, Running] = {}
+        self._limits: dict[LimitOverrides, tuple[Limits, LogPolicy]] = {}
         self._lock = threading.Lock()  # guards self.running and each Running's host/stop
         self.shutdown = threading.Event()
         self._threads = [
@@ -288,13 +289,14 @@ class Executions:
         command = run.command
         event: LifecycleEvent
         try:
-            if not run.takeover and self._stop_prevents_start(run, lease):
-                return self._deliver(run, None)
+            if not run.takeover:
+                stopped = self._stop_prevents_start(run, lease)
+                if stopped is not None:
+                    return self._deliver(run, stopped)
             source = self._program_source(command)
             fence = OutputFence(lease, run.outbox, lambda: self._leaving(run))
-            config = dataclasses.replace(self.config(command), fence=fence)
-            if config.books is not None:  # no Book call once the lease may be gone (lease.py)
-                config = dataclasses.replace(config, books=FencedBooks(config.books, lease))
+            # No Book call once the lease may be gone (lease.py: FencedBooks).
+            config = self.config(command, fence=fence, books=FencedBooks(self.books, lease))
             outcome = run_execution(command, source, config, run.outbox, on_host=lambda h: self._attach(run, h))
             if outcome.handoff:
                 if not self._leaving(run):
@@ -308,6 +310,10 @@ class Executions:
             # DEBUG: at a thousand executions a second, a line each is a log nobody reads
             # (the outcome is on spy_events; failures of ours are logged where they happen).
             log.debug("execution %s %s%s", eid, event.event, " (re-announced)" if outcome.reannounced else "")
+        except Stopped:
+            # The lease lapsed before the run began (while preventing a stopped start, or
+            # fetching the program): not an outcome. Take the lease again, or let it go.
+            return not self._leaving(run)
         except JarvisError as exc:
             event = self._failed(command, exc)
         except Exception:  # a bug of ours: the execution fails, its offset moves on
@@ -377,21 +383,22 @@ class Executions:
             log.error("cannot take over %s: its journal's start command is unreadable: %s", eid, exc)
             return None
 
-    def _stop_prevents_start(self, run: Running, lease: Lease) -> bool:
+    def _stop_prevents_start(self, run: Running, lease: Lease) -> LifecycleEvent | None:
         """A stop consumed before this start: cancel prevents it (journaled, under the lease);
-        suspend before any start is consumed by it. True when the start must not run."""
+        suspend before any start is consumed by it. The ``stopped`` event to deliver when the
+        start must not run (delivered like any terminal event: retried until it lands), else None."""
         assert run.command is not None
         flag = flag_from(lease.stop_flag)  # read with the lease, in the same round trip
         if flag is None:
-            return False
+            return None
         eid = run.execution_id
         journal = Journal.open(self.settings.checkpoint_dir, eid, fence=lease, durability=self.durability)
         try:
             if journal.end is not None:
-                return False  # finished: run_execution re-announces the outcome
+                return None  # finished: run_execution re-announces the outcome
             if flag.mode == "suspend" and journal.start is not None:
                 self.stops.clear(eid)  # a start after a suspend resumes the execution
-                return False
+                return None
             event = LifecycleEvent(
                 execution_id=eid, event="stopped", worker=self.settings.worker_id,
                 stop_mode=flag.mode, log_records=0, labels=run.command.labels,  # type: ignore[arg-type]
@@ -402,21 +409,28 @@ class Executions:
                 self.stops.clear(eid)  # a suspend before any start is consumed by that start
         finally:
             journal.close()
-        run.outbox.event(event)
         self.hooks.finished(eid, "stopped", 0.0)
         log.info("start of %s prevented by an earlier stop (%s)", eid, flag.mode)
-        return True
+        return event
 
-    def config(self, command: StartCommand) -> RunConfig:
-        limits, log_policy = effective_limits(command.options.limits, self.settings)
+    def config(
+        self, command: StartCommand, fence: Fence | None = None, books: BookCaller | None = None
+    ) -> RunConfig:
+        requested = command.options.limits
+        limits = self._limits.get(requested)
+        if limits is None:  # a handful of distinct limit requests in practice: computed once each
+            limits = effective_limits(requested, self.settings)
+            if len(self._limits) < 1024:
+                self._limits[requested] = limits
         return RunConfig(
             journal_root=self.settings.checkpoint_dir,
             worker_id=self.settings.worker_id,
             artifacts=self.artifacts,
-            books=self.books,
+            books=books or self.books,
+            fence=fence,
             procedures=self.books.procedures(command.books),
-            limits=limits,
-            log_policy=log_policy,
+            limits=limits[0],
+            log_policy=limits[1],
             max_program_bytes=self.settings.max_program_bytes,
             storage_deadline_s=self.settings.artifact_deadline_s,
             sandboxes=self.sandboxes,

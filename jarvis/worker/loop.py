@@ -259,7 +259,7 @@ class Worker:
             command = decision.command
             run = self.executions.new(command, topic, partition, offset)
             run.outbox.event(
-                LifecycleEvent.model_construct(  # our own values: no validation needed
+                LifecycleEvent(
                     execution_id=command.execution_id, event="accepted", worker=self.settings.worker_id,
                     labels=command.labels,
                 )

@@ -436,14 +436,15 @@ def test_cancel_before_start_journaled_under_the_lease(
     run = ex.new(start("e-12"), TOPIC, 0, 9)
     held = lease("e-12", token=17, stop=CANCEL_AT_5)
 
-    assert ex._stop_prevents_start(run, held) is True
+    event = ex._stop_prevents_start(run, held)
     end = Journal.open(tmp_path, "e-12").end
     assert end is not None
     assert end["k"] == 17
     assert end["event"]["event"] == "stopped"
     assert end["event"]["stop_mode"] == "cancel"
-    [event] = publisher.events()
-    assert event.event == "stopped" and event.stop_mode == "cancel"
+    # The event is returned for _deliver (retried until delivered), not published here.
+    assert event is not None and event.event == "stopped" and event.stop_mode == "cancel"
+    assert publisher.events() == []
 
 
 def test_cancel_before_start_via_run_leased_never_runs_and_finishes_offset(
@@ -477,13 +478,10 @@ def test_suspend_before_any_start_is_consumed_without_a_journal_end(
 ) -> None:
     ex = make()
     run = ex.new(start("e-14"), TOPIC, 0, 9)
-    assert (
-        ex._stop_prevents_start(run, lease("e-14", stop={**CANCEL_AT_5, "mode": "suspend"})) is True
-    )
+    event = ex._stop_prevents_start(run, lease("e-14", stop={**CANCEL_AT_5, "mode": "suspend"}))
     assert stops.cleared == ["e-14"]
     assert Journal.open(tmp_path, "e-14").end is None
-    [event] = publisher.events()
-    assert event.event == "stopped" and event.stop_mode == "suspend"
+    assert event is not None and event.event == "stopped" and event.stop_mode == "suspend"
 
 
 def test_cancel_before_start_with_expired_lease_journals_nothing(
@@ -501,3 +499,45 @@ def test_cancel_before_start_with_expired_lease_journals_nothing(
     assert journal.end is None
     assert journal.records == []
     assert publisher.sent == []
+
+
+def test_stopped_event_of_a_prevented_start_is_produced_again_when_its_delivery_fails(
+    make: Callable[..., Executions], publisher: FakePublisher, finished: Finished
+) -> None:
+    """_run_leased calls _deliver(run, None) after _stop_prevents_start sent the stopped
+    event itself; a failed delivery retries _deliver(run, None, 1), which produces nothing,
+    finds the outbox clean and finishes the offset: the stopped event is lost for good
+    (lifecycle events: at least once) and the offset is committed without it."""
+    ex = make()
+    run = ex.new(start("e-b1"), "spy_control", 0, 9)
+    assert ex._run_leased(run, lease("e-b1", stop=CANCEL_AT_5)) is False
+    publisher.fire(0, TIMED_OUT)
+    with publisher.changed:
+        publisher.changed.wait_for(lambda: len(publisher.sent) >= 2 or bool(finished.runs), 10.0)
+    assert len(publisher.events()) == 2, "the stopped event was never produced again"
+    assert publisher.events()[1].event == "stopped"
+    assert finished.runs == []  # not before the stopped event is delivered
+
+
+def test_prevented_start_with_a_lapsed_lease_is_retried_not_failed(
+    tmp_path: Path, make: Callable[..., Executions], publisher: FakePublisher
+) -> None:
+    """_stop_prevents_start raises Stopped("handoff") when the lease lapsed before the end is
+    journaled; Stopped is a JarvisError, so _run_leased publishes a terminal `failed` event
+    (error type "Stopped", "execution stopped (handoff)": the internal mode leaks) and finishes
+    the offset, with no journal end. Any later run of the start (a redelivery after a crash
+    before the commit) journals `stopped`: two different terminal outcomes. Expected: treat it
+    as a lost lease (return True: take the lease again and journal the stop)."""
+    ex = make()
+    run = ex.new(start("e-b2"), "spy_control", 0, 9)
+    again = ex._run_leased(run, lease("e-b2", valid_s=-1.0, stop=CANCEL_AT_5))
+    assert [e.event for e in publisher.events()] == [], [
+        (e.event, e.error and e.error.type) for e in publisher.events()
+    ]
+    assert again is True
+    assert Journal.open(tmp_path, "e-b2").end is None
+
+
+@pytest.fixture(autouse=True)
+def _uses(no_backoff: None) -> None:
+    return None
