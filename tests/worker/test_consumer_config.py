@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
@@ -11,14 +10,6 @@ from jarvis.settings import Settings
 from jarvis.worker.loop import consumer_config
 
 CLASSIC_ONLY = ("session.timeout.ms", "heartbeat.interval.ms", "partition.assignment.strategy")
-
-
-@pytest.fixture(autouse=True)
-def no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("JARVIS_CONFIG", "/dev/null")
-    for name in list(os.environ):
-        if name.startswith("JARVIS_") and name != "JARVIS_CONFIG":
-            monkeypatch.delenv(name)
 
 
 def settings(**overrides: Any) -> Settings:

@@ -9,7 +9,6 @@ or sandbox) and its private steps are called directly; delivery callbacks fire b
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -134,14 +133,6 @@ def lease(
 
 def start(eid: str) -> StartCommand:
     return StartCommand(execution_id=eid, program=ProgramSpec(source="result = 1"))
-
-
-@pytest.fixture(autouse=True)
-def no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("JARVIS_CONFIG", "/dev/null")
-    for name in list(os.environ):
-        if name.startswith("JARVIS_") and name != "JARVIS_CONFIG":
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture(autouse=True)

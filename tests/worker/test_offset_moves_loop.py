@@ -10,7 +10,6 @@ the loop at a time, with a fake monotonic clock (no sleeping).
 from __future__ import annotations
 
 import logging
-import os
 import queue
 from collections.abc import Callable
 from typing import Any
@@ -97,14 +96,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture(autouse=True)
-def no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("JARVIS_CONFIG", "/dev/null")
-    for name in list(os.environ):
-        if name.startswith("JARVIS_") and name != "JARVIS_CONFIG":
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture
