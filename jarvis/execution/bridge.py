@@ -65,9 +65,6 @@ class SandboxBridge:
                         "filename": self.command.program.filename,
                         "inputs": self.command.inputs,
                         "books": self.command.books,
-                        # The whole command: a live worker that takes over this execution
-                        # after its pod died resumes it from here (worker/executions.py).
-                        "command": self.command.model_dump(mode="json", exclude_defaults=True),
                         "at": datetime.now(UTC).isoformat(),
                     },
                     # Not synced: a start lost in a crash is written again by the re-run;

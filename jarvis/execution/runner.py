@@ -144,7 +144,7 @@ def run_execution(
 
     try:
         journal = Journal.open(config.journal_root, eid, fence=config.fence, durability=config.durability)
-        journal.take_over()
+        journal.take_over(None if journal.records else command.model_dump(mode="json", exclude_defaults=True))
     except JournalError as exc:
         return Outcome(event("failed", error=error_info(exc)))
     except Stopped:  # the lease was lost before we even started

@@ -162,6 +162,11 @@ class Journal:
         return [r for r in self.records if r["t"] == "effect"]
 
     @property
+    def command(self) -> dict[str, Any] | None:
+        """The start command the first writer marked (``take_over(command)``), if any."""
+        return next((r["command"] for r in self.records if r["t"] == "fence" and "command" in r), None)
+
+    @property
     def end(self) -> dict[str, Any] | None:
         return next((r for r in reversed(self.records) if r["t"] == "end"), None)
 
@@ -225,7 +230,7 @@ class Journal:
             ) from exc
         self.records.append(record)
 
-    def take_over(self) -> None:
+    def take_over(self, command: dict[str, Any] | None = None) -> None:
         """Mark this writer's fencing token in the journal, then re-read it.
 
         From this record on, anything a previous owner still appends carries a lower
@@ -235,8 +240,13 @@ class Journal:
         if self.fence is None:
             return
         # Not synced: nothing outside the pod depends on the mark until the next durable
-        # record (an effect, the end), and that sync covers it.
-        self.append({"t": "fence"}, lazy=True)
+        # record (an effect, the end), and that sync covers it. The first mark of a new
+        # journal carries the start command (``command``): a live worker that takes the
+        # execution over after this pod died resumes it from here, even before its start.
+        mark: dict[str, Any] = {"t": "fence"}
+        if command is not None and not self.records:
+            mark["command"] = command
+        self.append(mark, lazy=True)
         if self._fh is not None and os.fstat(self._fh.fileno()).st_size == self._size_at_open + self._written:
             # Nobody else wrote since we read (the common case, and always for a new
             # journal): what we hold is what is on disk, no need to read it again.

@@ -363,22 +363,23 @@ class Executions:
         return False
 
     def _resumable(self, run: Running, lease: Lease) -> StartCommand | None:
-        """A take-over's start command, from its journal; None when there is nothing to
-        resume here (no journal start, already ended: the partition's owner handles it)."""
+        """A take-over's start command, from its journal (its first writer's fence mark); None
+        when there is nothing to resume here (never started, already ended: the partition's
+        owner handles it)."""
         eid = run.execution_id
         try:
             journal = Journal.open(self.settings.checkpoint_dir, eid)
         except JournalError as exc:
             log.warning("cannot take over %s: %s", eid, exc)
             return None
-        start, end = journal.start, journal.end
+        command, end = journal.command, journal.end
         journal.close()
-        if start is None or end is not None or "command" not in start:
+        if command is None or end is not None:
             with contextlib.suppress(redis.RedisError):
                 self.leases.forget(eid)
             return None
         try:
-            return StartCommand.model_validate(start["command"])
+            return StartCommand.model_validate(command)
         except ValueError as exc:
             log.error("cannot take over %s: its journal's start command is unreadable: %s", eid, exc)
             return None

@@ -213,7 +213,8 @@ def test_a_frozen_worker_process_cannot_write_after_another_took_over(cluster: C
         # The frozen worker's leases lapse; the other worker takes its executions over (the
         # group would only evict the frozen member at its session timeout).
         for eid in victims:
-            wait_for(lambda eid=eid: any(e["event"] == "resumed" and e["worker"] == other.worker_id
+            # "started" when it froze between taking its lease and journaling its start.
+            wait_for(lambda eid=eid: any(e["event"] in ("resumed", "started") and e["worker"] == other.worker_id
                                          for e in cluster.events_of(eid)), 150, f"{eid} resumed elsewhere")
     finally:
         victim.signal(signal.SIGCONT)

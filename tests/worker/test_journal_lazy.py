@@ -175,3 +175,21 @@ def test_appends_after_a_reread_are_tracked(
     assert reads.count == 0
     assert [r["t"] for r in journal.records] == ["start", "effect", "fence", "effect", "fence"]
     journal.close()
+
+
+def test_the_first_fence_mark_of_a_new_journal_carries_the_start_command(tmp_path: Path) -> None:
+    class Fence:
+        token = 3
+
+        def check(self) -> None:
+            pass
+
+    first = Journal.open(tmp_path, "cmd", fence=Fence())
+    first.take_over({"execution_id": "cmd", "program": {"source": "result = 1"}})
+    first.close()
+    again = Journal.open(tmp_path, "cmd", fence=Fence())
+    again.take_over({"execution_id": "cmd", "program": {"source": "other"}})  # not a new journal
+    again.close()
+    journal = Journal.open(tmp_path, "cmd")
+    assert journal.command == {"execution_id": "cmd", "program": {"source": "result = 1"}}
+    assert [("command" in r) for r in journal.records] == [True, False]
