@@ -20,7 +20,7 @@ from confluent_kafka import KafkaError, Message
 
 from jarvis.contract.messages import LifecycleEvent
 from jarvis.worker.hooks import WorkerHooks
-from jarvis.worker.publisher import KafkaPublisher
+from jarvis.worker.publisher import SIZE_ERRORS, KafkaPublisher
 
 
 class Outbox:
@@ -38,7 +38,14 @@ class Outbox:
         self.last_error: KafkaError | None = None
         self._drained: list[Callable[[bool], None]] = []
 
-    def _delivered(self, err: KafkaError | None, _msg: Message) -> None:
+    def _delivered(self, err: KafkaError | None, msg: Message | None) -> None:
+        if (
+            err is not None
+            and msg is not None
+            and err.code() in SIZE_ERRORS
+            and self.publisher.resend_smaller(msg, self._delivered)
+        ):
+            return  # still in flight, smaller
         with self._lock:
             self.pending -= 1
             if err is not None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
+import orjson
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from jarvis.contract.messages import LifecycleEvent
@@ -215,6 +216,25 @@ class KafkaPublisher:
             log.error("%s for %s not sent: %s", what, key, err)
             done(err, None)
 
+    def resend_smaller(self, msg: Message, on_delivery: Delivered) -> bool:
+        """Produce a log record refused as too large again, shrunk to its identity and a
+        clipped value; False when ``msg`` is not one (the caller counts a failure)."""
+        topic, key, value = msg.topic(), msg.key(), msg.value()
+        if topic != self.settings.logs_topic or key is None or value is None:
+            return False
+        try:
+            record = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return False
+        if not isinstance(record, dict):
+            return False
+        self.shrunk += 1
+        log.error("log record %s of %r refused as too large; sending it clipped", record.get("seq"), key)
+        err = self._produce(topic, key, encode_record(record, 4096), on_delivery=on_delivery)
+        if err is not None:
+            on_delivery(err, None)  # type: ignore[arg-type]
+        return True
+
     def _budget(self, key: str) -> int:
         return self.settings.max_event_bytes - len(key.encode()) - deadletter.RECORD_OVERHEAD
 
@@ -223,6 +243,14 @@ class KafkaPublisher:
     ) -> None:
         budget = self._budget(execution_id)
         data = encode_record(record, budget)
+        if on_delivery is not None:
+            # The hot path (hundreds of thousands a second at level full): the caller's own
+            # callback, no closure per record. A size refusal at delivery comes back to the
+            # caller, which asks ``resend_smaller`` (the Outbox does).
+            err = self._produce(self.settings.logs_topic, execution_id, data, on_delivery=on_delivery)
+            if err is not None:
+                on_delivery(err, None)  # type: ignore[arg-type]
+            return
         self._output(
             self.settings.logs_topic,
             execution_id,
