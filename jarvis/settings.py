@@ -75,30 +75,41 @@ class Settings(BaseSettings):
         default=Path(".jarvis/checkpoints"),
         description="Checkpoint volume: one journal directory per execution (EFS in production).",
     )
-    worker_id: str = Field(default_factory=_default_worker_id, description="Name of this worker in events.")
+    worker_id: str = Field(
+        default_factory=_default_worker_id, description="Name of this worker in events."
+    )
     max_concurrency: int | None = Field(
-        default=None, ge=1, le=256,
+        default=None,
+        ge=1,
+        le=256,
         description="Programs run at once per worker (one sandbox process each). Unset: two per CPU "
-        "the pod may use (its cgroup quota, else its CPU affinity); see README \"Sizing\".",
+        'the pod may use (its cgroup quota, else its CPU affinity); see README "Sizing".',
     )
     execution_threads: int | None = Field(
-        default=None, ge=1, le=1024,
+        default=None,
+        ge=1,
+        le=1024,
         description="Executions in flight per worker (running a program, or around one: lease, "
         "journal, waiting for delivery). Unset: 3 x max_concurrency, at least 8.",
     )
     ready_queue_size: int | None = Field(
-        default=None, ge=1, le=100_000,
+        default=None,
+        ge=1,
+        le=100_000,
         description="Admitted starts waiting for a thread; partitions pause when it is full. "
         "Unset: 2 x max_concurrency, at least 16.",
     )
     poll_timeout_s: float = Field(default=0.2, gt=0, description="Consumer poll timeout.")
     commit_interval_s: float = Field(
-        default=0.2, gt=0,
+        default=0.2,
+        gt=0,
         description="Finished offsets are committed at most this often (and at every rebalance "
         "and shutdown): one commit serves every execution finished meanwhile.",
     )
     session_timeout_s: float = Field(
-        default=10.0, ge=1, le=3600,
+        default=10.0,
+        ge=1,
+        le=3600,
         description="Kafka consumer session timeout (classic protocol): how long the group waits "
         "for a silent worker before giving its partitions away. Take-over of running executions "
         "does not wait for it (JARVIS_LEASE_TTL_S does).",
@@ -138,12 +149,14 @@ class Settings(BaseSettings):
         description="How often a worker collects old journals (-ish: jittered by load).",
     )
     lease_ttl_s: float = Field(
-        default=3.0, gt=1,
+        default=3.0,
+        gt=1,
         description="Lease on a running execution; renewed every third of it. A crashed pod's "
         "running executions are resumed by a live worker once it lapses (take-over).",
     )
     takeover_interval_s: float = Field(
-        default=0.5, gt=0,
+        default=0.5,
+        gt=0,
         description="How often a worker looks for lapsed leases to take over.",
     )
     journal_sync: Literal["group", "fsync"] = Field(
@@ -152,7 +165,8 @@ class Settings(BaseSettings):
         "execution waiting; Linux) or fsync (one per journal).",
     )
     dead_letter_attempts: int = Field(
-        default=5, ge=1,
+        default=5,
+        ge=1,
         description="Tries to deliver a dead letter before the worker gives up on it (logging it "
         "whole at ERROR) and moves the offset on: a partition never waits for it for good.",
     )

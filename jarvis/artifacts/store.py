@@ -61,7 +61,9 @@ class S3ArtifactStore:
             "s3",
             endpoint_url=endpoint_url or None,
             region_name=region,
-            config=Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=30),
+            config=Config(
+                retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=30
+            ),
         )
 
     def key(self, execution_id: str, name: str) -> str:
@@ -72,7 +74,9 @@ class S3ArtifactStore:
         try:
             self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
         except Exception as exc:  # botocore raises many types; all mean "not stored"
-            raise ArtifactError(f"cannot upload artifact {name!r} to s3://{self.bucket}/{key}: {exc}") from exc
+            raise ArtifactError(
+                f"cannot upload artifact {name!r} to s3://{self.bucket}/{key}: {exc}"
+            ) from exc
         return StoredArtifact(name=name, uri=f"s3://{self.bucket}/{key}", size=len(data))
 
     def get(self, uri: str) -> bytes:

@@ -58,7 +58,9 @@ class Procedure:
         self.fn = fn
         self.name = _check_name("procedure", name or str(getattr(fn, "__name__", fn)))
         if timeout_s is not None and timeout_s <= 0:
-            raise ValueError(f"{self.qualname}: timeout_s must be positive or None, not {timeout_s}")
+            raise ValueError(
+                f"{self.qualname}: timeout_s must be positive or None, not {timeout_s}"
+            )
         self.timeout_s = timeout_s
         self.retry = retry
         self.description = description if description is not None else _first_paragraph(fn.__doc__)
@@ -76,7 +78,9 @@ class Procedure:
             inspect.Parameter.POSITIONAL_ONLY,
             inspect.Parameter.POSITIONAL_OR_KEYWORD,
         ):
-            raise TypeError(f"{self.qualname}: the first parameter must be the context (ctx: BookContext)")
+            raise TypeError(
+                f"{self.qualname}: the first parameter must be the context (ctx: BookContext)"
+            )
         self._params: dict[str, TypeAdapter[Any]] = {}
         for p in params[1:]:
             if p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):

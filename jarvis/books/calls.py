@@ -115,21 +115,45 @@ def run_call(
             config=config,
             logger=logging.LoggerAdapter(
                 logger,
-                {"execution_id": execution_id, "idempotency_key": idempotency_key, "attempt": attempt},
+                {
+                    "execution_id": execution_id,
+                    "idempotency_key": idempotency_key,
+                    "attempt": attempt,
+                },
             ),
         )
         started = time.monotonic()
         try:
             result = _attempt(proc, ctx, bound, should_stop)
         except _Abandoned as stop:
-            report(Attempt(proc.book, proc.name, attempt, "error", "Stopped",
-                           f"execution stopping ({stop.mode})", 0.0, time.monotonic() - started))
+            report(
+                Attempt(
+                    proc.book,
+                    proc.name,
+                    attempt,
+                    "error",
+                    "Stopped",
+                    f"execution stopping ({stop.mode})",
+                    0.0,
+                    time.monotonic() - started,
+                )
+            )
             raise Stopped(stop.mode) from None
         except ProgramError as exc:
             # A procedure may raise a SPy exception on purpose (ProgramError("ValueError", ...)):
             # it reaches the program as is, like an argument error, and is never retried.
-            report(Attempt(proc.book, proc.name, attempt, "error", exc.spy_type, exc.message, 0.0,
-                           time.monotonic() - started))
+            report(
+                Attempt(
+                    proc.book,
+                    proc.name,
+                    attempt,
+                    "error",
+                    exc.spy_type,
+                    exc.message,
+                    0.0,
+                    time.monotonic() - started,
+                )
+            )
             raise
         except Exception as exc:
             duration = time.monotonic() - started
@@ -137,12 +161,23 @@ def run_call(
             delay = policy.delay_s(attempt, exc) if retry else 0.0
             kind = type(exc).__name__
             message = str(exc) or repr(exc)
-            report(Attempt(proc.book, proc.name, attempt, "retry" if retry else "error",
-                           kind, message, delay, duration))
+            report(
+                Attempt(
+                    proc.book,
+                    proc.name,
+                    attempt,
+                    "retry" if retry else "error",
+                    kind,
+                    message,
+                    delay,
+                    duration,
+                )
+            )
             if not retry:
                 times = "attempt" if attempt == 1 else "attempts"
                 raise ProgramError(
-                    "BookError", f"{proc.qualname} failed after {attempt} {times}: {kind}: {message}"
+                    "BookError",
+                    f"{proc.qualname} failed after {attempt} {times}: {kind}: {message}",
                 ) from exc
             _wait(delay, sleep, should_stop)
             continue

@@ -56,12 +56,14 @@ class HttpConfig(BaseSettings):
         description="Comma-separated URL prefixes or host globs a program may call; empty = none.",
     )
     timeout_s: float = Field(
-        default=10.0, gt=0,
+        default=10.0,
+        gt=0,
         description="Connect/read/write timeout of one request; below the procedures' 30 s "
         "attempt budget so the HTTP client, not the abandoned thread, ends a slow request.",
     )
     max_response_bytes: int = Field(
-        default=1024 * 1024, gt=0,
+        default=1024 * 1024,
+        gt=0,
         description="Largest response body accepted: results are journaled and logged, so a "
         "huge body would bloat both. Larger responses fail (not retried).",
     )
@@ -264,7 +266,9 @@ def _raise_for_status(resp: httpx.Response, method: str, url: str, text: str) ->
     if status < 400:
         return
     snippet = text[:200] + ("..." if len(text) > 200 else "")
-    message = f"{method} {url} -> {status} {resp.reason_phrase}" + (f": {snippet}" if snippet else "")
+    message = f"{method} {url} -> {status} {resp.reason_phrase}" + (
+        f": {snippet}" if snippet else ""
+    )
     if status in (429, 503) or status >= 500:
         raise Unavailable(message, retry_after_s=_retry_after(resp.headers.get("retry-after")))
     if status == 408:

@@ -41,15 +41,21 @@ class KvConfig(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="JARVIS_BOOK_KV_", extra="ignore", frozen=True)
 
-    redis_url: str = Field(default="redis://127.0.0.1:16379/0", description="Redis holding the values.")
-    prefix: str = Field(default="jarvis:kv:", description="Prepended to every key, to share a Redis.")
+    redis_url: str = Field(
+        default="redis://127.0.0.1:16379/0", description="Redis holding the values."
+    )
+    prefix: str = Field(
+        default="jarvis:kv:", description="Prepended to every key, to share a Redis."
+    )
     idempotency_ttl_s: int = Field(
-        default=7 * 24 * 3600, gt=0,
+        default=7 * 24 * 3600,
+        gt=0,
         description="How long incr remembers a result per idempotency key: longer than an "
         "execution can plausibly stay suspended before it resumes and re-runs the call.",
     )
     socket_timeout_s: float = Field(
-        default=5.0, gt=0,
+        default=5.0,
+        gt=0,
         description="Connect and read timeout; a stalled Redis fails the attempt (retried) "
         "well before the procedure's 10 s attempt budget.",
     )
@@ -77,7 +83,9 @@ return tostring(value)
 # result on a repeat. (INCRBY's own reply to Lua is a double, so a counter beyond 2**53 may
 # round on its first increment; use it for counts, not for 64-bit ids.)
 
-book = Book("kv", description="JSON key-value store on Redis; incr is idempotent per call.", config=KvConfig)
+book = Book(
+    "kv", description="JSON key-value store on Redis; incr is idempotent per call.", config=KvConfig
+)
 
 
 @functools.lru_cache(maxsize=8)
@@ -112,7 +120,9 @@ def get(ctx: BookContext[KvConfig], key: Key, default: JsonValue = None) -> Json
     try:
         value: JsonValue = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise NonRetryable(f"the value under {key!r} is not JSON (written outside the kv Book?)") from exc
+        raise NonRetryable(
+            f"the value under {key!r} is not JSON (written outside the kv Book?)"
+        ) from exc
     return value
 
 

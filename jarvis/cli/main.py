@@ -29,7 +29,11 @@ app.add_typer(contract_app, name="contract")
 
 InputOpt = Annotated[
     list[str] | None,
-    typer.Option("--input", "-i", help="k=v; v is parsed as JSON when it is valid JSON, else taken as a string."),
+    typer.Option(
+        "--input",
+        "-i",
+        help="k=v; v is parsed as JSON when it is valid JSON, else taken as a string.",
+    ),
 ]
 
 
@@ -59,10 +63,19 @@ def _exit_code(event: LifecycleEvent) -> int:
 def run(
     program: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="SPy program file.")],
     input: InputOpt = None,
-    json: Annotated[bool, typer.Option("--json", help="JSON lines instead of readable lines.")] = False,
-    directory: Annotated[Path, typer.Option("--dir", help="Journals and artifacts go here.")] = Path(".jarvis/local"),
-    execution_id: Annotated[str | None, typer.Option("--id", help="Execution id (default: generated); reuse one to resume.")] = None,
-    book: Annotated[list[str] | None, typer.Option("--book", help="A Book the program may call (repeat).")] = None,
+    json: Annotated[
+        bool, typer.Option("--json", help="JSON lines instead of readable lines.")
+    ] = False,
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Journals and artifacts go here.")
+    ] = Path(".jarvis/local"),
+    execution_id: Annotated[
+        str | None,
+        typer.Option("--id", help="Execution id (default: generated); reuse one to resume."),
+    ] = None,
+    book: Annotated[
+        list[str] | None, typer.Option("--book", help="A Book the program may call (repeat).")
+    ] = None,
     log_level: Annotated[str, typer.Option(help="full | statements | effects")] = "full",
 ) -> None:
     """Run a program here, with no services: journal and artifacts under --dir, logs to stdout."""
@@ -77,8 +90,11 @@ def run(
     eid = execution_id or f"local-{uuid.uuid4().hex[:12]}"
     try:
         command = StartCommand(
-            execution_id=eid, program=ProgramSpec(source=program.read_text(), filename=program.name),
-            inputs=parse_inputs(input), books=book or [], options={"log_level": log_level},  # type: ignore[arg-type]
+            execution_id=eid,
+            program=ProgramSpec(source=program.read_text(), filename=program.name),
+            inputs=parse_inputs(input),
+            books=book or [],
+            options={"log_level": log_level},  # type: ignore[arg-type]
         )
     except ValueError as exc:
         _fail(str(exc))
@@ -90,11 +106,16 @@ def run(
         _fail(str(exc))
     limits, log_policy = effective_limits(command.options.limits, settings)
     config = RunConfig(
-        journal_root=directory / "journals", worker_id="local",
+        journal_root=directory / "journals",
+        worker_id="local",
         artifacts=LocalArtifactStore(directory / "artifacts"),
-        books=registry, procedures=registry.procedures(command.books),
-        limits=limits, log_policy=log_policy, max_program_bytes=settings.max_program_bytes,
-        storage_deadline_s=settings.artifact_deadline_s, sandboxes=SandboxPool(1),
+        books=registry,
+        procedures=registry.procedures(command.books),
+        limits=limits,
+        log_policy=log_policy,
+        max_program_bytes=settings.max_program_bytes,
+        storage_deadline_s=settings.artifact_deadline_s,
+        sandboxes=SandboxPool(1),
         **sandbox_run_settings(settings),  # type: ignore[arg-type]
     )
     sink = ConsoleSink(json_lines=json)
@@ -111,7 +132,9 @@ def run(
 def worker(
     drain: Annotated[
         float | None,
-        typer.Option(help="Exit after this many idle seconds with nothing running (batch/test mode)."),
+        typer.Option(
+            help="Exit after this many idle seconds with nothing running (batch/test mode)."
+        ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="Python logging level.")] = "INFO",
 ) -> None:
@@ -120,7 +143,8 @@ def worker(
     from jarvis.worker.loop import Worker
 
     logging.basicConfig(
-        level=log_level.upper(), stream=sys.stderr,
+        level=log_level.upper(),
+        stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     try:
@@ -141,12 +165,20 @@ def worker(
 def submit(
     program: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="SPy program file.")],
     input: InputOpt = None,
-    execution_id: Annotated[str | None, typer.Option("--id", help="Execution id (default: generated).")] = None,
-    book: Annotated[list[str] | None, typer.Option("--book", help="A Book the program may call (repeat).")] = None,
-    follow: Annotated[bool, typer.Option("--follow", "-f", help="Stream logs and lifecycle until the end.")] = False,
+    execution_id: Annotated[
+        str | None, typer.Option("--id", help="Execution id (default: generated).")
+    ] = None,
+    book: Annotated[
+        list[str] | None, typer.Option("--book", help="A Book the program may call (repeat).")
+    ] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Stream logs and lifecycle until the end.")
+    ] = False,
     json: Annotated[bool, typer.Option("--json", help="With --follow: JSON lines.")] = False,
     log_level: Annotated[str, typer.Option(help="full | statements | effects")] = "full",
-    timeout: Annotated[float | None, typer.Option(help="With --follow: give up after this many seconds.")] = None,
+    timeout: Annotated[
+        float | None, typer.Option(help="With --follow: give up after this many seconds.")
+    ] = None,
 ) -> None:
     """Publish a start command for PROGRAM; with --follow, exit non-zero unless it completes."""
     from jarvis.cli.render import ConsoleSink
@@ -156,8 +188,11 @@ def submit(
     try:
         client = JarvisClient()
         eid = client.start(
-            path=program, inputs=parse_inputs(input), execution_id=execution_id,
-            books=book, log_level=log_level,
+            path=program,
+            inputs=parse_inputs(input),
+            execution_id=execution_id,
+            books=book,
+            log_level=log_level,
         )
     except JarvisError as exc:
         _fail(str(exc))
@@ -180,7 +215,9 @@ def submit(
 @app.command()
 def stop(
     execution_id: Annotated[str, typer.Argument(help="Execution to stop.")],
-    mode: Annotated[str, typer.Option(help="cancel (terminal) | suspend (resumable by a later start)")] = "cancel",
+    mode: Annotated[
+        str, typer.Option(help="cancel (terminal) | suspend (resumable by a later start)")
+    ] = "cancel",
     reason: Annotated[str | None, typer.Option(help="Free text kept with the stop.")] = None,
 ) -> None:
     """Publish a stop command."""
@@ -216,7 +253,9 @@ app.add_typer(journals_app, name="journals")
 
 @journals_app.command("gc")
 def journals_gc(
-    older_than_days: Annotated[float | None, typer.Option(help="Default: JARVIS_JOURNAL_RETENTION_S.")] = None,
+    older_than_days: Annotated[
+        float | None, typer.Option(help="Default: JARVIS_JOURNAL_RETENTION_S.")
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would go.")] = False,
 ) -> None:
     """Remove finished executions' journals older than the retention (never unfinished ones)."""
@@ -233,7 +272,9 @@ def journals_gc(
 
 @contract_app.command("export")
 def contract_export(
-    check: Annotated[bool, typer.Option("--check", help="Only report drift; exit 1 if any.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only report drift; exit 1 if any.")
+    ] = False,
 ) -> None:
     """Write topics/schemas/*.schema.json from the pydantic models."""
     from jarvis.contract import schemas

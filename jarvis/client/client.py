@@ -70,7 +70,10 @@ class JarvisClient:
                 program=ProgramSpec(source=source, ref=ref, filename=filename),
                 inputs=dict(inputs or {}),
                 books=list(books or []),
-                options=ExecutionOptions(log_level=log_level, limits=LimitOverrides(**(limits or {}))),  # type: ignore[arg-type]
+                options=ExecutionOptions(
+                    log_level=log_level,  # type: ignore[arg-type]
+                    limits=LimitOverrides(**(limits or {})),  # type: ignore[arg-type]
+                ),
                 labels=dict(labels or {}),
             )
         except ValidationError as exc:
@@ -93,7 +96,9 @@ class JarvisClient:
     def _send(self, key: bytes | str | None, value: bytes | None) -> None:
         errors: list[KafkaError] = []
         self._producer.produce(
-            self.settings.control_topic, key=key, value=value,
+            self.settings.control_topic,
+            key=key,
+            value=value,
             on_delivery=lambda err, _m: errors.append(err) if err else None,
         )
         if self._producer.flush(30) > 0:
@@ -135,7 +140,9 @@ class JarvisClient:
             while True:
                 now = time.monotonic()
                 if deadline is not None and now > deadline:
-                    raise TimeoutError(f"execution {execution_id} did not finish within {timeout_s} s")
+                    raise TimeoutError(
+                        f"execution {execution_id} did not finish within {timeout_s} s"
+                    )
                 if held and (running or now > hold_until):
                     yield from held
                     held.clear()
@@ -172,7 +179,9 @@ class JarvisClient:
         finally:
             consumer.close()
 
-    def wait(self, execution_id: str, timeout_s: float | None = None, since: datetime | None = None) -> LifecycleEvent:
+    def wait(
+        self, execution_id: str, timeout_s: float | None = None, since: datetime | None = None
+    ) -> LifecycleEvent:
         """Block until the execution's terminal event and return it."""
         for update in self.follow(execution_id, since=since, timeout_s=timeout_s, logs=False):
             if isinstance(update, LifecycleEvent) and update.terminal:
@@ -198,7 +207,10 @@ class JarvisClient:
             wanted += [TopicPartition(topic, p, ts) for p in meta.partitions]
         resolved = consumer.offsets_for_times(wanted, timeout=10)
         consumer.assign(
-            [TopicPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else OFFSET_END) for tp in resolved]
+            [
+                TopicPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else OFFSET_END)
+                for tp in resolved
+            ]
         )
         return consumer
 

@@ -5,4 +5,12 @@ from jarvis.execution.host import LogPolicy
 from jarvis.execution.runner import Outcome, run_execution
 from jarvis.execution.sinks import ListSink, Sink
 
-__all__ = ["ListSink", "LogPolicy", "Outcome", "RunConfig", "Sink", "effective_limits", "run_execution"]
+__all__ = [
+    "ListSink",
+    "LogPolicy",
+    "Outcome",
+    "RunConfig",
+    "Sink",
+    "effective_limits",
+    "run_execution",
+]

@@ -33,7 +33,9 @@ class RunConfig:
     sandbox_policy: SandboxPolicy = field(default_factory=SandboxPolicy)
     max_sandbox_crashes: int = 2  # sandbox deaths after which the execution fails for good
     max_inline_result_bytes: int = 256 * 1024  # larger results are stored as result.json
-    durability: Durability = DIRECT  # how journal appends become durable (group commit in the worker)
+    durability: Durability = (
+        DIRECT  # how journal appends become durable (group commit in the worker)
+    )
 
 
 def _capped(requested: float | None, default: float, cap: float) -> float:

@@ -42,7 +42,13 @@ _SCALARS = (int, float, bool, type(None))
 _SCALAR_NAMES: dict[type, str] = {str: "str", bool: "bool", int: "int", type(None): "NoneType"}
 _INT64 = 2**63
 _MAX_BOOK_RESULT_BYTES = 256 * 1024 * 1024
-_CODE_NAMES = {1: "str", 2: "bool", 3: "int", 4: "NoneType", 5: "str"}  # jarvis.sandbox.child's codes
+_CODE_NAMES = {
+    1: "str",
+    2: "bool",
+    3: "int",
+    4: "NoneType",
+    5: "str",
+}  # jarvis.sandbox.child's codes
 _STR_BLOB = 5  # a long string, in a blob
 _NO_BLOBS: list[bytes] = []
 _BRANCH = 16
@@ -65,6 +71,7 @@ class _Clock:
             self.ms = ms
             self.text = datetime.fromtimestamp(ms / 1000, UTC).isoformat()
         return self.text
+
 
 _sysrandom = random.SystemRandom()
 
@@ -137,7 +144,9 @@ class ExecutionHost:
         self._recorded = journal.effects
         self.replaying = bool(self._recorded)
         self.artifacts: list[ArtifactRef] = []
-        self._attempts: list[dict[str, Any]] | None = None  # failed attempts of the Book call in progress
+        self._attempts: list[dict[str, Any]] | None = (
+            None  # failed attempts of the Book call in progress
+        )
         # Set from another thread (the worker's stop watcher); read at every check().
         self.stop_requested: str | None = None
         # A host-side failure the program must not be able to swallow or rewrap.
@@ -169,10 +178,14 @@ class ExecutionHost:
             data, type_name = value, "dict"
         else:
             data, type_name = render_value(value)
-        self._record(kind, site.line, site.col, site.end_line, site.end_col, site.source, data, type_name)
+        self._record(
+            kind, site.line, site.col, site.end_line, site.end_col, site.source, data, type_name
+        )
 
     def sandbox_records(
-        self, recs: list[Any], sites: dict[int, tuple[str, int, int, int, int, str]],
+        self,
+        recs: list[Any],
+        sites: dict[int, tuple[str, int, int, int, int, str]],
         blobs: list[bytes] = _NO_BLOBS,
     ) -> None:
         """A batch of records rendered in the sandbox: flat ``site, value, code`` triples
@@ -216,7 +229,9 @@ class ExecutionHost:
                 type_name = code
                 if code.startswith("="):  # a big value, as JSON in a blob
                     self.seq, self.budget_left = seq, left
-                    self._record_json(kind, line, col, end_line, end_col, source, blobs[data], code[1:])
+                    self._record_json(
+                        kind, line, col, end_line, end_col, source, blobs[data], code[1:]
+                    )
                     seq, left = self.seq, self.budget_left
                     continue
             else:
@@ -227,16 +242,36 @@ class ExecutionHost:
                 self.seq, self.budget_left = seq, left
                 too_large = type_name.startswith("!")
                 self._record(
-                    kind, line, col, end_line, end_col, source, data,
-                    type_name[1:] if too_large else type_name, self._sandbox_ms, too_large,
+                    kind,
+                    line,
+                    col,
+                    end_line,
+                    end_col,
+                    source,
+                    data,
+                    type_name[1:] if too_large else type_name,
+                    self._sandbox_ms,
+                    too_large,
                 )
                 seq, left = self.seq, self.budget_left
                 continue
-            sink_log(eid, {
-                "version": 1, "execution_id": eid, "seq": seq, "kind": kind, "line": line,
-                "col": col, "end_line": end_line, "end_col": end_col, "source": source,
-                "value": data, "type": type_name, "at": at,
-            })
+            sink_log(
+                eid,
+                {
+                    "version": 1,
+                    "execution_id": eid,
+                    "seq": seq,
+                    "kind": kind,
+                    "line": line,
+                    "col": col,
+                    "end_line": end_line,
+                    "end_col": end_col,
+                    "source": source,
+                    "value": data,
+                    "type": type_name,
+                    "at": at,
+                },
+            )
             seq += 1
             left -= 1
         self.seq, self.budget_left = seq, left
@@ -266,7 +301,11 @@ class ExecutionHost:
             if self.fault is not None:
                 self.fault("effect_returned", seq)
             self._journal(
-                {**record, "error": {"type": exc.spy_type, "message": exc.message}, "meta": self._error_meta()}
+                {
+                    **record,
+                    "error": {"type": exc.spy_type, "message": exc.message},
+                    "meta": self._error_meta(),
+                }
             )
             if self.fault is not None:
                 self.fault("effect_journaled", seq)
@@ -317,8 +356,17 @@ class ExecutionHost:
                 raise
 
     def _record(
-        self, kind: str, line: int, col: int, end_line: int, end_col: int, source: str,
-        data: Any, type_name: str, at_ms: int | None = None, too_large: bool = False,
+        self,
+        kind: str,
+        line: int,
+        col: int,
+        end_line: int,
+        end_col: int,
+        source: str,
+        data: Any,
+        type_name: str,
+        at_ms: int | None = None,
+        too_large: bool = False,
         json_text: bytes | None = None,
     ) -> None:
         record: dict[str, Any] = {
@@ -355,22 +403,53 @@ class ExecutionHost:
         if self.budget_left == 0:
             self.budget_left = -1  # say it once
             self._record(
-                "budget", line, col, end_line, end_col, source,
+                "budget",
+                line,
+                col,
+                end_line,
+                end_col,
+                source,
                 f"record budget of {self.policy.max_records} reached: continuing at level effects",
                 "str",
             )
 
     def _record_json(
-        self, kind: str, line: int, col: int, end_line: int, end_col: int, source: str,
-        text: bytes, type_name: str,
+        self,
+        kind: str,
+        line: int,
+        col: int,
+        end_line: int,
+        end_col: int,
+        source: str,
+        text: bytes,
+        type_name: str,
     ) -> None:
         """A record whose value came as JSON text (a big value, from the sandbox)."""
         if len(text) <= self.policy.max_value_bytes:
-            self._record(kind, line, col, end_line, end_col, source, orjson.loads(text), type_name,
-                         self._sandbox_ms)
+            self._record(
+                kind,
+                line,
+                col,
+                end_line,
+                end_col,
+                source,
+                orjson.loads(text),
+                type_name,
+                self._sandbox_ms,
+            )
             return
-        self._record(kind, line, col, end_line, end_col, source, None, type_name, self._sandbox_ms,
-                     json_text=text)
+        self._record(
+            kind,
+            line,
+            col,
+            end_line,
+            end_col,
+            source,
+            None,
+            type_name,
+            self._sandbox_ms,
+            json_text=text,
+        )
 
     def _maybe_truncate(self, record: dict[str, Any], data: Any, text: bytes | None = None) -> None:
         if text is None:
@@ -386,17 +465,26 @@ class ExecutionHost:
             record["value_ref"] = None
         else:
             try:
-                stored = self.artifact_store.put(self.execution_id, f"log-values/{record['seq']}.json", text)
+                stored = self.artifact_store.put(
+                    self.execution_id, f"log-values/{record['seq']}.json", text
+                )
                 record["value_ref"] = stored.uri
             except JarvisError as exc:
-                log.warning("%s: could not store oversized log value #%d: %s", self.execution_id, record["seq"], exc)
+                log.warning(
+                    "%s: could not store oversized log value #%d: %s",
+                    self.execution_id,
+                    record["seq"],
+                    exc,
+                )
                 record["value_ref"] = None
         record["value"] = text[:limit].decode("utf-8", "ignore")
         record["truncated"] = True
 
     def _artifact(self, args: tuple[Any, ...], idempotency_key: str) -> tuple[Any, dict[str, Any]]:
         name, content = args
-        data = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else bytes(content)
+        data = (
+            content.encode("utf-8", "surrogatepass") if isinstance(content, str) else bytes(content)
+        )
         # An object-store outage is waited out (and said so in the log) rather than failing
         # the execution, up to a deadline; a stop still interrupts the wait.
         self._durable()
@@ -410,10 +498,21 @@ class ExecutionHost:
                 if time.monotonic() + delay > deadline:
                     self.fatal = exc
                     raise
-                log.warning("%s: object storage unavailable, retrying in %.1fs: %s", self.execution_id, delay, exc)
+                log.warning(
+                    "%s: object storage unavailable, retrying in %.1fs: %s",
+                    self.execution_id,
+                    delay,
+                    exc,
+                )
                 self._record(
-                    "storage_wait", 0, 0, 0, 0, f"artifact({name!r})",
-                    {"error": str(exc), "retry_in_s": delay}, "dict",
+                    "storage_wait",
+                    0,
+                    0,
+                    0,
+                    0,
+                    f"artifact({name!r})",
+                    {"error": str(exc), "retry_in_s": delay},
+                    "dict",
                 )
                 self._sleep_until(time.time() + delay)
                 delay = min(delay * 2, 30.0)
@@ -422,7 +521,10 @@ class ExecutionHost:
     def _book(self, args: tuple[Any, ...], idempotency_key: str) -> tuple[Any, dict[str, Any]]:
         book, procedure, call_args, call_kwargs = args
         if self.books is None:
-            raise ProgramError("NameError", f"no Books are available to this program (asked for {book}.{procedure})")
+            raise ProgramError(
+                "NameError",
+                f"no Books are available to this program (asked for {book}.{procedure})",
+            )
 
         attempts: list[dict[str, Any]] = []
         self._attempts = attempts
@@ -430,23 +532,40 @@ class ExecutionHost:
         def on_attempt(attempt: Any) -> None:
             if getattr(attempt, "outcome", "ok") == "ok":
                 return
-            info = {k: getattr(attempt, k, None) for k in (
-                "book", "procedure", "attempt", "outcome", "error_type", "message", "delay_s")}
+            info = {
+                k: getattr(attempt, k, None)
+                for k in (
+                    "book",
+                    "procedure",
+                    "attempt",
+                    "outcome",
+                    "error_type",
+                    "message",
+                    "delay_s",
+                )
+            }
             attempts.append(info)
             self._attempt_record(info)
 
         self._durable()
         result = self.books.call(
-            book, procedure, list(call_args), dict(call_kwargs),
-            execution_id=self.execution_id, idempotency_key=idempotency_key,
-            on_attempt=on_attempt, should_stop=lambda: self.stop_requested,
+            book,
+            procedure,
+            list(call_args),
+            dict(call_kwargs),
+            execution_id=self.execution_id,
+            idempotency_key=idempotency_key,
+            on_attempt=on_attempt,
+            should_stop=lambda: self.stop_requested,
         )
         self._attempts = None
         try:
             # What the journal, the channel and the program can hold (a Book bug otherwise).
             result = plain(result, f"the result of {book}.{procedure}()", _MAX_BOOK_RESULT_BYTES)
         except (TypeError, ValueError) as exc:
-            raise ProgramError("BookError", f"{book}.{procedure} returned an unusable value: {exc}") from None
+            raise ProgramError(
+                "BookError", f"{book}.{procedure} returned an unusable value: {exc}"
+            ) from None
         return result, {"attempts": attempts} if attempts else {}
 
     def _error_meta(self) -> dict[str, Any]:
@@ -455,7 +574,9 @@ class ExecutionHost:
 
     def _attempt_record(self, info: dict[str, Any]) -> None:
         # Durations are left out: a record must be the same when replayed.
-        self._record("book_attempt", 0, 0, 0, 0, f"{info['book']}.{info['procedure']}", info, "dict")
+        self._record(
+            "book_attempt", 0, 0, 0, 0, f"{info['book']}.{info['procedure']}", info, "dict"
+        )
 
     def _after(self, name: str, result: Any, meta: dict[str, Any]) -> None:
         if name == "artifact":

@@ -60,7 +60,11 @@ class Outcome:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit:,} more characters]"
+    return (
+        text
+        if len(text) <= limit
+        else text[:limit] + f"... [{len(text) - limit:,} more characters]"
+    )
 
 
 def error_info(exc: BaseException) -> ErrorInfo:
@@ -70,7 +74,9 @@ def error_info(exc: BaseException) -> ErrorInfo:
         update={
             "message": _clip(info.message, MAX_ERROR_MESSAGE),
             "traceback": _clip(info.traceback or "", MAX_TRACEBACK),
-            "frames": info.frames[:50] + info.frames[-50:] if len(info.frames) > 100 else info.frames,
+            "frames": info.frames[:50] + info.frames[-50:]
+            if len(info.frames) > 100
+            else info.frames,
         }
     )
 
@@ -82,7 +88,11 @@ def _error_info(exc: BaseException) -> ErrorInfo:
             message=exc.message,
             line=exc.line,
             col=exc.col + 1,
-            frames=[TraceFrame(function="<module>", line=exc.line, col=exc.col + 1, source_line=exc.source_line)],
+            frames=[
+                TraceFrame(
+                    function="<module>", line=exc.line, col=exc.col + 1, source_line=exc.source_line
+                )
+            ],
             traceback=exc.render(),
         )
     if isinstance(exc, SpyRuntimeError):
@@ -92,13 +102,16 @@ def _error_info(exc: BaseException) -> ErrorInfo:
             line=exc.line,
             col=None if exc.col is None else exc.col + 1,
             frames=[
-                TraceFrame(function=f.function, line=f.line, col=f.col + 1, source_line=f.source_line)
+                TraceFrame(
+                    function=f.function, line=f.line, col=f.col + 1, source_line=f.source_line
+                )
                 for f in exc.frames
             ],
             traceback=exc.render(),
         )
-    return ErrorInfo(type=type(exc).__name__, message=str(exc), traceback=f"{type(exc).__name__}: {exc}")
-
+    return ErrorInfo(
+        type=type(exc).__name__, message=str(exc), traceback=f"{type(exc).__name__}: {exc}"
+    )
 
 
 def rebuild_error(data: dict[str, Any]) -> JarvisError:
@@ -106,10 +119,16 @@ def rebuild_error(data: dict[str, Any]) -> JarvisError:
     try:
         if data.get("cls") == "SpySyntaxError":
             return SpySyntaxError(
-                str(data["message"]), int(data["line"]), int(data["col"]), str(data.get("source_line") or ""),
-                data.get("hint") if isinstance(data.get("hint"), str) else None, str(data.get("filename")),
+                str(data["message"]),
+                int(data["line"]),
+                int(data["col"]),
+                str(data.get("source_line") or ""),
+                data.get("hint") if isinstance(data.get("hint"), str) else None,
+                str(data.get("filename")),
             )
-        frames = [SpyFrame(str(f[0]), int(f[1]), int(f[2]), str(f[3])) for f in data.get("frames", [])]
+        frames = [
+            SpyFrame(str(f[0]), int(f[1]), int(f[2]), str(f[3])) for f in data.get("frames", [])
+        ]
         cls = LimitExceeded if data.get("cls") == "LimitExceeded" else SpyRuntimeError
         return cls(str(data["spy_type"]), str(data["message"]), frames, str(data.get("filename")))
     except (KeyError, IndexError, TypeError, ValueError):
@@ -139,12 +158,20 @@ def run_execution(
         # Validated even though the values are ours: pydantic's model_construct is ~20x
         # slower here (244 µs against 13 µs with the dump, measured), not faster.
         return LifecycleEvent(
-            execution_id=eid, event=kind, worker=worker_id, labels=command.labels, **fields  # type: ignore[arg-type]
+            execution_id=eid,
+            event=kind,  # type: ignore[arg-type]
+            worker=worker_id,
+            labels=command.labels,
+            **fields,
         )
 
     try:
-        journal = Journal.open(config.journal_root, eid, fence=config.fence, durability=config.durability)
-        journal.take_over(None if journal.records else command.model_dump(mode="json", exclude_defaults=True))
+        journal = Journal.open(
+            config.journal_root, eid, fence=config.fence, durability=config.durability
+        )
+        journal.take_over(
+            None if journal.records else command.model_dump(mode="json", exclude_defaults=True)
+        )
     except JournalError as exc:
         return Outcome(event("failed", error=error_info(exc)))
     except Stopped:  # the lease was lost before we even started
@@ -156,7 +183,9 @@ def run_execution(
         return Outcome(event("stopped", stop_mode="suspend"), handoff=True)
     except Exception:
         log.exception("execution %s: internal error (a Jarvis bug, not the program's)", eid)
-        err = InternalError("Jarvis failed while running this execution; the worker's log has the details")
+        err = InternalError(
+            "Jarvis failed while running this execution; the worker's log has the details"
+        )
         ev = event("failed", error=error_info(err))
         with contextlib.suppress(Exception):
             journal.append({"t": "end", "event": ev.model_dump(mode="json")})
@@ -194,7 +223,10 @@ def _spec(command: StartCommand, source: str, config: RunConfig, inputs: object)
 
 def _max_frame_bytes(config: RunConfig) -> int:
     limits = config.limits
-    return 2 * max(limits.max_memory_bytes, limits.max_stored_log_bytes, limits.max_result_bytes) + 2**20
+    return (
+        2 * max(limits.max_memory_bytes, limits.max_stored_log_bytes, limits.max_result_bytes)
+        + 2**20
+    )
 
 
 def _run(
@@ -225,28 +257,44 @@ def _run(
     if len(crashes) >= limit:
         # Crashed K times already (on any pod): never a poison message that kills pod after pod.
         last = crashes[-1]
-        err: JarvisError = SandboxCrashed(str(last.get("cause")), len(crashes), limit, last.get("peak_rss"))
+        err: JarvisError = SandboxCrashed(
+            str(last.get("cause")), len(crashes), limit, last.get("peak_rss")
+        )
         return finish(event("failed", error=error_info(err), log_records=0))
 
-    if len(source) * 4 > config.max_program_bytes and len(source.encode("utf-8", "surrogatepass")) > config.max_program_bytes:
+    if (
+        len(source) * 4 > config.max_program_bytes
+        and len(source.encode("utf-8", "surrogatepass")) > config.max_program_bytes
+    ):
         err = LimitExceeded(
             "LimitExceeded",
             f"the program is more than {config.max_program_bytes:,} bytes (max_program_bytes)",
-            [], command.program.filename,
+            [],
+            command.program.filename,
         )
         return finish(event("rejected", error=error_info(err), log_records=0))
     try:
         inputs = plain(command.inputs, "inputs", 2 * config.limits.max_memory_bytes)
     except (TypeError, ValueError) as exc:
-        err = SpyRuntimeError("TypeError" if isinstance(exc, TypeError) else "ValueError", str(exc), [], command.program.filename)
+        err = SpyRuntimeError(
+            "TypeError" if isinstance(exc, TypeError) else "ValueError",
+            str(exc),
+            [],
+            command.program.filename,
+        )
         return finish(event("rejected", error=error_info(err), log_records=0))
 
     pool = config.sandboxes or default_pool()
     spec = _spec(command, source, config, inputs)
     while True:
         host = ExecutionHost(
-            eid, journal, sink, config.artifacts,
-            books=config.books, log_policy=config.log_policy, fault=config.fault,
+            eid,
+            journal,
+            sink,
+            config.artifacts,
+            books=config.books,
+            log_policy=config.log_policy,
+            fault=config.fault,
             storage_deadline_s=config.storage_deadline_s,
             max_stored_log_bytes=config.limits.max_stored_log_bytes,
         )
@@ -259,9 +307,18 @@ def _run(
         attempt = len(crashes) + 1
         log.warning(
             "execution %s: sandbox died (%s) on attempt %d of %d (peak RSS %s)",
-            eid, end.cause, attempt, limit, end.peak_rss_bytes,
+            eid,
+            end.cause,
+            attempt,
+            limit,
+            end.peak_rss_bytes,
         )
-        record = {"t": "crash", "cause": end.cause, "attempt": attempt, "peak_rss": end.peak_rss_bytes}
+        record = {
+            "t": "crash",
+            "cause": end.cause,
+            "attempt": attempt,
+            "peak_rss": end.peak_rss_bytes,
+        }
         try:
             journal.append(record)
         except JournalError as exc:
@@ -271,8 +328,11 @@ def _run(
             err = SandboxCrashed(str(end.cause), attempt, limit, end.peak_rss_bytes)
             return finish(
                 event(
-                    "failed", program_digest=bridge.digest, error=error_info(err),
-                    log_records=host.seq, artifacts=host.artifacts,
+                    "failed",
+                    program_digest=bridge.digest,
+                    error=error_info(err),
+                    log_records=host.seq,
+                    artifacts=host.artifacts,
                 )
             )
         # Retry by replay in a fresh sandbox: journaled effects are answered, not repeated.
@@ -292,7 +352,9 @@ def _outcome(
     done: dict[str, Any] = {"log_records": host.seq, "artifacts": host.artifacts}
     status = end.status
     if status == "rejected":
-        return finish(event("rejected", error=error_info(rebuild_error(end.data["error"])), log_records=0))
+        return finish(
+            event("rejected", error=error_info(rebuild_error(end.data["error"])), log_records=0)
+        )
     stopped_mode: str | None = None
     if bridge.stopped is not None:
         stopped_mode = bridge.stopped.mode
@@ -316,20 +378,33 @@ def _outcome(
             return Outcome(ev, handoff=True, duration_s=outcome.duration_s)
         return outcome
     if status == "error":
-        return finish(event("failed", program_digest=digest, error=error_info(rebuild_error(end.data["error"])), **done))
+        return finish(
+            event(
+                "failed",
+                program_digest=digest,
+                error=error_info(rebuild_error(end.data["error"])),
+                **done,
+            )
+        )
     if status == "completed":
         return finish(_completed(end.data, host, config, event, digest, done))
     if status == "internal":
         log.error("execution %s: internal error in its sandbox:\n%s", eid, end.data.get("detail"))
     elif status in ("host", "aborted"):
         log.error("execution %s: the sandbox reported a host failure the worker did not see", eid)
-    err = InternalError("Jarvis failed while running this execution; the worker's log has the details")
+    err = InternalError(
+        "Jarvis failed while running this execution; the worker's log has the details"
+    )
     return finish(event("failed", program_digest=digest, error=error_info(err), **done))
 
 
 def _completed(
-    data: dict[str, Any], host: ExecutionHost, config: RunConfig, event: Callable[..., LifecycleEvent],
-    digest: str | None, done: dict[str, Any],
+    data: dict[str, Any],
+    host: ExecutionHost,
+    config: RunConfig,
+    event: Callable[..., LifecycleEvent],
+    digest: str | None,
+    done: dict[str, Any],
 ) -> LifecycleEvent:
     type_name = str(data.get("type"))
     body = data.get("result_json")  # a big result came as JSON text
@@ -339,12 +414,25 @@ def _completed(
         value = data.get("result")
         body = orjson.dumps(value)
     if len(body) <= config.max_inline_result_bytes:
-        return event("completed", program_digest=digest, result=value, result_type=type_name,
-                     result_bytes=len(body), **done)
+        return event(
+            "completed",
+            program_digest=digest,
+            result=value,
+            result_type=type_name,
+            result_bytes=len(body),
+            **done,
+        )
     # Too big for an event (and Kafka's max.message.bytes): stored, and referenced.
     try:
         stored = config.artifacts.put(host.execution_id, "result.json", body)
     except JarvisError as exc:
         return event("failed", program_digest=digest, error=error_info(exc), **done)
-    return event("completed", program_digest=digest, result=None, result_type=type_name,
-                 result_ref=stored.uri, result_bytes=len(body), **done)
+    return event(
+        "completed",
+        program_digest=digest,
+        result=None,
+        result_type=type_name,
+        result_ref=stored.uri,
+        result_bytes=len(body),
+        **done,
+    )

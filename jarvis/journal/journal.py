@@ -101,10 +101,16 @@ class Journal:
 
     @classmethod
     def open(
-        cls, root: Path, execution_id: str, fence: Fence | None = None, durability: Durability = DIRECT
+        cls,
+        root: Path,
+        execution_id: str,
+        fence: Fence | None = None,
+        durability: Durability = DIRECT,
     ) -> Journal:
         directory = root / execution_id
-        journal = cls(execution_id=execution_id, directory=directory, fence=fence, durability=durability)
+        journal = cls(
+            execution_id=execution_id, directory=directory, fence=fence, durability=durability
+        )
         journal.records = journal._read()
         return journal
 
@@ -164,7 +170,9 @@ class Journal:
     @property
     def command(self) -> dict[str, Any] | None:
         """The start command the first writer marked (``take_over(command)``), if any."""
-        return next((r["command"] for r in self.records if r["t"] == "fence" and "command" in r), None)
+        return next(
+            (r["command"] for r in self.records if r["t"] == "fence" and "command" in r), None
+        )
 
     @property
     def end(self) -> dict[str, Any] | None:
@@ -216,7 +224,7 @@ class Journal:
             line = _encode(record)
             data = memoryview(line)
             while data:  # a raw write may be short (a full disk fills up mid-record)
-                data = data[self._fh.write(data):]
+                data = data[self._fh.write(data) :]
             self._written += len(line)
             if sync and not lazy:
                 self._make_durable()
@@ -247,7 +255,10 @@ class Journal:
         if command is not None and not self.records:
             mark["command"] = command
         self.append(mark, lazy=True)
-        if self._fh is not None and os.fstat(self._fh.fileno()).st_size == self._size_at_open + self._written:
+        if (
+            self._fh is not None
+            and os.fstat(self._fh.fileno()).st_size == self._size_at_open + self._written
+        ):
             # Nobody else wrote since we read (the common case, and always for a new
             # journal): what we hold is what is on disk, no need to read it again.
             return
@@ -268,7 +279,9 @@ class Journal:
     def _make_durable(self) -> None:
         # The directory of a journal this writer created is made durable with its first sync
         # (a crash before then loses only records nothing outside the pod depended on).
-        self.durability.sync(self._fh.fileno(), str(self.directory.parent) if self._new_dir else None)
+        self.durability.sync(
+            self._fh.fileno(), str(self.directory.parent) if self._new_dir else None
+        )
         self._new_dir = False
         self.dirty = False
 

@@ -19,7 +19,9 @@ from jarvis.journal.journal import JOURNAL_FILE, Journal
 log = logging.getLogger("jarvis.journal")
 
 
-def collect(root: Path, older_than_s: float, now: float | None = None, dry_run: bool = False) -> list[str]:
+def collect(
+    root: Path, older_than_s: float, now: float | None = None, dry_run: bool = False
+) -> list[str]:
     """Remove journals that ended and were last written more than ``older_than_s`` ago.
 
     Returns the execution ids removed (or that would be, with ``dry_run``).

@@ -71,7 +71,9 @@ def load_specs(settings: Settings, path: Path | None = None) -> list[TopicSpec]:
     return specs
 
 
-def apply(settings: Settings, specs: list[TopicSpec] | None = None, timeout_s: float = 30.0) -> list[TopicReport]:
+def apply(
+    settings: Settings, specs: list[TopicSpec] | None = None, timeout_s: float = 30.0
+) -> list[TopicReport]:
     specs = specs if specs is not None else load_specs(settings)
     admin = AdminClient(base_config(settings))
     existing = admin.list_topics(timeout=timeout_s).topics
@@ -123,9 +125,7 @@ def apply(settings: Settings, specs: list[TopicSpec] | None = None, timeout_s: f
                 got = actual[key].value if key in actual else None
                 if got != want:
                     problems.append(f"{key}={got}, declared {want}")
-            reports.append(
-                TopicReport(s.name, "drift" if problems else "ok", "; ".join(problems))
-            )
+            reports.append(TopicReport(s.name, "drift" if problems else "ok", "; ".join(problems)))
     return reports
 
 

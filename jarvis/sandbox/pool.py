@@ -220,7 +220,12 @@ class SandboxPool:
         try:
             with self._lock:
                 self._busy -= 1
-                if reusable and not sandbox.dead and not self._closed and len(self._idle) < self.size:
+                if (
+                    reusable
+                    and not sandbox.dead
+                    and not self._closed
+                    and len(self._idle) < self.size
+                ):
                     self._idle.append(sandbox)
                     return
             self.retire(sandbox, reason or "retired")

@@ -115,9 +115,7 @@ def clinic(
 def must_be_str(fname: str, param: str, value: object) -> None:
     """``fname() argument 'param' must be str, not int`` (a ``str`` parameter's check)."""
     if type(value) is not str:
-        raise TypeError(
-            f"{fname}() argument '{param}' must be str, not {_type_name(value)}"
-        )
+        raise TypeError(f"{fname}() argument '{param}' must be str, not {_type_name(value)}")
 
 
 def _type_name(value: object) -> str:

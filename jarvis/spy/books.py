@@ -127,9 +127,13 @@ def make_book_caller(
         site = proc._site or dynamic_site(program, sys._getframe(2))
         # The one guarded converter (crossing.py): sizes, depth and shared substructure are
         # budgeted; what cannot cross is a TypeError/ValueError at the call.
-        data_args: list[Any] = plain(list(args), "Book arguments", MAX_BOOK_ARGUMENT_BYTES, check_now)  # type: ignore[assignment]
+        data_args: list[Any] = plain(
+            list(args), "Book arguments", MAX_BOOK_ARGUMENT_BYTES, check_now
+        )  # type: ignore[assignment]
         data_kwargs: dict[str, Any] = (
-            plain(dict(kwargs), "Book arguments", MAX_BOOK_ARGUMENT_BYTES, check_now) if kwargs else {}  # type: ignore[assignment]
+            plain(dict(kwargs), "Book arguments", MAX_BOOK_ARGUMENT_BYTES, check_now)
+            if kwargs
+            else {}  # type: ignore[assignment]
         )
         record: dict[str, object] = {
             "book": proc._book,

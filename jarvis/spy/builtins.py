@@ -495,12 +495,16 @@ class Environment:
             try:
                 name.encode("utf-8")
             except UnicodeEncodeError:
-                raise ValueError("artifact() name must be valid UTF-8 (no lone surrogates)") from None
-            if len(name.encode("utf-8", "surrogatepass")) > MAX_ARTIFACT_NAME_BYTES:
                 raise ValueError(
-                    f"artifact() name is longer than {MAX_ARTIFACT_NAME_BYTES} bytes"
-                )
-            size = len(text) if type(text) is bytes or text.isascii() else len(text.encode("utf-8", "surrogatepass"))  # type: ignore[union-attr]
+                    "artifact() name must be valid UTF-8 (no lone surrogates)"
+                ) from None
+            if len(name.encode("utf-8", "surrogatepass")) > MAX_ARTIFACT_NAME_BYTES:
+                raise ValueError(f"artifact() name is longer than {MAX_ARTIFACT_NAME_BYTES} bytes")
+            size = (
+                len(text)
+                if type(text) is bytes or text.isascii()
+                else len(text.encode("utf-8", "surrogatepass"))  # type: ignore[union-attr]
+            )
             env.artifacts_left -= 1
             if env.artifacts_left < 0:
                 raise env.meter.limit(
@@ -595,16 +599,16 @@ class Environment:
             if name == "keys":
                 return mark_method(functools.partial(_view, DictKeys, obj, "dict.keys"), name, obj)
             if name == "items":
-                return mark_method(functools.partial(_view, DictItems, obj, "dict.items"), name, obj)
+                return mark_method(
+                    functools.partial(_view, DictItems, obj, "dict.items"), name, obj
+                )
             if name == "update":
                 return mark_method(functools.partial(self.dict_update, obj), "update", obj)
         if t is list or t is tuple:
             return mark_method(functools.partial(self.seq_method, obj, name, method), name, obj)
         if t in SET_TYPES or t is DictKeys or t is DictItems:
             qualname = f"{spy_type_name(obj)}.{name}"
-            return mark_method(
-                functools.partial(self.set_method, qualname, method), name, obj
-            )
+            return mark_method(functools.partial(self.set_method, qualname, method), name, obj)
         return mark_method(functools.partial(self.text_method, obj, name, method), name, obj)
 
     def set_method(
@@ -719,7 +723,9 @@ class Environment:
             must_be_str(name, "errors", errors)
             encoding, errors = _codec(encoding, errors)
             args, kwargs = (encoding, errors), {}
-            size = encoded_size(s, encoding, errors) if name == "encode" else decoded_size(s, errors)
+            size = (
+                encoded_size(s, encoding, errors) if name == "encode" else decoded_size(s, errors)
+            )
         elif name == "hex":
             size = n * 3
         if size is not None:

@@ -409,5 +409,3 @@ def _repr(value: object, active: set[int], b: _Budget | None) -> str:
     if name is not None:  # namespaces: <module 'math'>, Books: <book 'kv'>
         return name(value)  # type: ignore[no-any-return]
     return f"<{t.__name__} object>"
-
-

@@ -18,7 +18,11 @@ MAX_REASON = 2000
 
 
 def clip(text: str, limit: int = MAX_REASON) -> str:
-    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit:,} more characters]"
+    return (
+        text
+        if len(text) <= limit
+        else text[:limit] + f"... [{len(text) - limit:,} more characters]"
+    )
 
 
 def rejected(command: StartCommand, worker_id: str, error_type: str, message: str) -> Reject:
@@ -26,7 +30,10 @@ def rejected(command: StartCommand, worker_id: str, error_type: str, message: st
     return Reject(
         command,
         LifecycleEvent(
-            execution_id=command.execution_id, event="rejected", worker=worker_id, log_records=0,
+            execution_id=command.execution_id,
+            event="rejected",
+            worker=worker_id,
+            log_records=0,
             error=ErrorInfo(type=error_type, message=message, traceback=f"{error_type}: {message}"),
             labels=command.labels,
         ),

@@ -70,7 +70,9 @@ def in_cluster_patcher() -> Callable[[int], None] | None:
     try:
         from kubernetes import client, config
     except ImportError:
-        log.warning("running in Kubernetes but the `kubernetes` package is missing: pod-deletion-cost off")
+        log.warning(
+            "running in Kubernetes but the `kubernetes` package is missing: pod-deletion-cost off"
+        )
         return None
     config.load_incluster_config()  # type: ignore[no-untyped-call]
     api: Any = client.CoreV1Api()
@@ -78,6 +80,8 @@ def in_cluster_patcher() -> Callable[[int], None] | None:
     pod = os.environ.get("POD_NAME") or os.environ["HOSTNAME"]
 
     def patch(value: int) -> None:
-        api.patch_namespaced_pod(pod, namespace, {"metadata": {"annotations": {ANNOTATION: str(value)}}})
+        api.patch_namespaced_pod(
+            pod, namespace, {"metadata": {"annotations": {ANNOTATION: str(value)}}}
+        )
 
     return patch

@@ -62,7 +62,11 @@ Check = Callable[[StartCommand], None]
 
 
 def decide(
-    value: bytes | None, key: bytes | None, running: Container[str], admit: Admit, check: Check | None = None
+    value: bytes | None,
+    key: bytes | None,
+    running: Container[str],
+    admit: Admit,
+    check: Check | None = None,
 ) -> Decision:
     """The decision for one control message. ``running``: execution ids this worker holds
     (queued or running); ``admit``: the admission check; ``check``: what makes a start a

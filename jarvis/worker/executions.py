@@ -115,7 +115,8 @@ class Executions:
         self._lock = threading.Lock()  # guards self.running and each Running's host/stop
         self.shutdown = threading.Event()
         self._threads = [
-            threading.Thread(target=self._serve, name=f"jarvis-exec-{i}", daemon=True) for i in range(threads)
+            threading.Thread(target=self._serve, name=f"jarvis-exec-{i}", daemon=True)
+            for i in range(threads)
         ]
 
     def start(self) -> None:
@@ -142,7 +143,14 @@ class Executions:
 
     def new(self, command: StartCommand, topic: str, partition: int, offset: int) -> Running:
         """A start the loop admitted: in the table, not yet queued (see ``queue``)."""
-        run = Running(command.execution_id, command, Outbox(self.publisher, self.hooks), topic, partition, offset)
+        run = Running(
+            command.execution_id,
+            command,
+            Outbox(self.publisher, self.hooks),
+            topic,
+            partition,
+            offset,
+        )
         with self._lock:
             self.running[run.execution_id] = run
         return run
@@ -248,7 +256,8 @@ class Executions:
             failed = run.outbox.reset_failures()
             log.warning(
                 "execution %s %s; resuming it from its journal once it is ours again",
-                run.execution_id, f"lost {failed} output message(s)" if failed else "lost its lease",
+                run.execution_id,
+                f"lost {failed} output message(s)" if failed else "lost its lease",
             )
             with self._lock:
                 run.host = None
@@ -297,7 +306,9 @@ class Executions:
             fence = OutputFence(lease, run.outbox, lambda: self._leaving(run))
             # No Book call once the lease may be gone (lease.py: FencedBooks).
             config = self.config(command, fence=fence, books=FencedBooks(self.books, lease))
-            outcome = run_execution(command, source, config, run.outbox, on_host=lambda h: self._attach(run, h))
+            outcome = run_execution(
+                command, source, config, run.outbox, on_host=lambda h: self._attach(run, h)
+            )
             if outcome.handoff:
                 if not self._leaving(run):
                     return True  # nobody asked for a hand-off: the lease lapsed or output was lost
@@ -309,7 +320,12 @@ class Executions:
             self.hooks.finished(eid, event.event, outcome.duration_s)
             # DEBUG: at a thousand executions a second, a line each is a log nobody reads
             # (the outcome is on spy_events; failures of ours are logged where they happen).
-            log.debug("execution %s %s%s", eid, event.event, " (re-announced)" if outcome.reannounced else "")
+            log.debug(
+                "execution %s %s%s",
+                eid,
+                event.event,
+                " (re-announced)" if outcome.reannounced else "",
+            )
         except Stopped:
             # The lease lapsed before the run began (while preventing a stopped start, or
             # fetching the program): not an outcome. Take the lease again, or let it go.
@@ -319,15 +335,21 @@ class Executions:
         except Exception:  # a bug of ours: the execution fails, its offset moves on
             log.exception("execution %s: internal error around the host", eid)
             event = self._failed(
-                command, InternalError("Jarvis failed while running this execution; the worker's log has the details")
+                command,
+                InternalError(
+                    "Jarvis failed while running this execution; the worker's log has the details"
+                ),
             )
         return self._deliver(run, event)
 
     def _failed(self, command: StartCommand, exc: BaseException) -> LifecycleEvent:
         self.hooks.finished(command.execution_id, "failed", 0.0)
         return LifecycleEvent(
-            execution_id=command.execution_id, event="failed", worker=self.settings.worker_id,
-            error=error_info(exc), labels=command.labels,
+            execution_id=command.execution_id,
+            event="failed",
+            worker=self.settings.worker_id,
+            error=error_info(exc),
+            labels=command.labels,
         )
 
     def _deliver(self, run: Running, event: LifecycleEvent | None, attempt: int = 0) -> bool:
@@ -347,12 +369,17 @@ class Executions:
                     self.finished(run)
                 return
             if self._leaving(run):
-                log.warning("leaving with output of %s undelivered; its offset stays uncommitted", run.execution_id)
+                log.warning(
+                    "leaving with output of %s undelivered; its offset stays uncommitted",
+                    run.execution_id,
+                )
                 self._forget(run)
                 return
             log.error(
                 "output of %s not delivered (%s); producing its terminal event again (try %d)",
-                run.execution_id, run.outbox.last_error, attempt + 1,
+                run.execution_id,
+                run.outbox.last_error,
+                attempt + 1,
             )
             run.outbox.reset_failures()
             retry = threading.Timer(backoff(attempt + 1), self._deliver, (run, event, attempt + 1))
@@ -381,7 +408,9 @@ class Executions:
         try:
             return StartCommand.model_validate(command)
         except ValueError as exc:
-            log.error("cannot take over %s: its journal's start command is unreadable: %s", eid, exc)
+            log.error(
+                "cannot take over %s: its journal's start command is unreadable: %s", eid, exc
+            )
             return None
 
     def _stop_prevents_start(self, run: Running, lease: Lease) -> LifecycleEvent | None:
@@ -393,7 +422,9 @@ class Executions:
         if flag is None:
             return None
         eid = run.execution_id
-        journal = Journal.open(self.settings.checkpoint_dir, eid, fence=lease, durability=self.durability)
+        journal = Journal.open(
+            self.settings.checkpoint_dir, eid, fence=lease, durability=self.durability
+        )
         try:
             if journal.end is not None:
                 return None  # finished: run_execution re-announces the outcome
@@ -401,8 +432,12 @@ class Executions:
                 self.stops.clear(eid)  # a start after a suspend resumes the execution
                 return None
             event = LifecycleEvent(
-                execution_id=eid, event="stopped", worker=self.settings.worker_id,
-                stop_mode=flag.mode, log_records=0, labels=run.command.labels,  # type: ignore[arg-type]
+                execution_id=eid,
+                event="stopped",
+                worker=self.settings.worker_id,
+                stop_mode=flag.mode,  # type: ignore[arg-type]
+                log_records=0,
+                labels=run.command.labels,
             )
             if flag.mode == "cancel":
                 journal.append({"t": "end", "event": event.model_dump(mode="json")})
@@ -462,7 +497,9 @@ class Executions:
 class Takeover(threading.Thread):
     """Finds executions whose lease lapsed (their pod died or froze) and queues them here."""
 
-    def __init__(self, leases: Leases, executions: Executions, interval_s: float, room: Callable[[], int]) -> None:
+    def __init__(
+        self, leases: Leases, executions: Executions, interval_s: float, room: Callable[[], int]
+    ) -> None:
         super().__init__(name="jarvis-takeover", daemon=True)
         self.leases = leases
         self.executions = executions

@@ -34,19 +34,43 @@ Check = Callable[[], None]
 class Metrics(WorkerHooks):
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.accepted_total = Counter("jarvis_executions_accepted_total", "Start commands accepted.", registry=self.registry)
-        self.finished_total = Counter(
-            "jarvis_executions_finished_total", "Executions that reached an outcome.", ["outcome"], registry=self.registry
+        self.accepted_total = Counter(
+            "jarvis_executions_accepted_total", "Start commands accepted.", registry=self.registry
         )
-        self.handoffs_total = Counter("jarvis_executions_handed_off_total", "Executions handed to another worker.", registry=self.registry)
-        self.dead_letters_total = Counter("jarvis_dead_letters_total", "Control messages dead-lettered.", registry=self.registry)
-        self.rebalances_total = Counter("jarvis_rebalances_total", "Partition assignments changed.", registry=self.registry)
-        self.running = Gauge("jarvis_executions_running", "Executions running on this worker.", registry=self.registry)
-        self.capacity = Gauge("jarvis_executions_capacity", "max_concurrency of this worker.", registry=self.registry)
-        self.assigned = Gauge("jarvis_partitions_assigned", "Control partitions owned.", registry=self.registry)
+        self.finished_total = Counter(
+            "jarvis_executions_finished_total",
+            "Executions that reached an outcome.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.handoffs_total = Counter(
+            "jarvis_executions_handed_off_total",
+            "Executions handed to another worker.",
+            registry=self.registry,
+        )
+        self.dead_letters_total = Counter(
+            "jarvis_dead_letters_total", "Control messages dead-lettered.", registry=self.registry
+        )
+        self.rebalances_total = Counter(
+            "jarvis_rebalances_total", "Partition assignments changed.", registry=self.registry
+        )
+        self.running = Gauge(
+            "jarvis_executions_running",
+            "Executions running on this worker.",
+            registry=self.registry,
+        )
+        self.capacity = Gauge(
+            "jarvis_executions_capacity", "max_concurrency of this worker.", registry=self.registry
+        )
+        self.assigned = Gauge(
+            "jarvis_partitions_assigned", "Control partitions owned.", registry=self.registry
+        )
         self.duration = Histogram(
-            "jarvis_execution_duration_seconds", "Wall time of executions on this worker.", ["outcome"],
-            buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800), registry=self.registry,
+            "jarvis_execution_duration_seconds",
+            "Wall time of executions on this worker.",
+            ["outcome"],
+            buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800),
+            registry=self.registry,
         )
 
     def accepted(self, execution_id: str) -> None:
@@ -72,7 +96,13 @@ class Metrics(WorkerHooks):
 
 
 class Health:
-    def __init__(self, checks: dict[str, Check], metrics: Metrics, cache_s: float = 2.0, live_after_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        checks: dict[str, Check],
+        metrics: Metrics,
+        cache_s: float = 2.0,
+        live_after_s: float = 60.0,
+    ) -> None:
         self.checks = checks
         self.metrics = metrics
         self.cache_s = cache_s
@@ -122,7 +152,9 @@ class Health:
                 else:
                     self._send(404, b"not found\n")
 
-            def _send(self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8") -> None:
+            def _send(
+                self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8"
+            ) -> None:
                 self.send_response(code)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
@@ -133,7 +165,9 @@ class Health:
                 pass  # probes every few seconds would drown the worker's log
 
         self.server = ThreadingHTTPServer((host, port), Handler)
-        threading.Thread(target=self.server.serve_forever, name="jarvis-health", daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, name="jarvis-health", daemon=True
+        ).start()
         return int(self.server.server_address[1])
 
     def close(self) -> None:

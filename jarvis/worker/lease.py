@@ -89,7 +89,11 @@ class Leases:
     (``registry_key``), so that live workers can find the ones a crashed pod left to lapse."""
 
     def __init__(
-        self, client: redis.Redis[bytes], worker_id: str, ttl_s: float = 15.0, registry: str = "jarvis:leases"
+        self,
+        client: redis.Redis[bytes],
+        worker_id: str,
+        ttl_s: float = 15.0,
+        registry: str = "jarvis:leases",
     ) -> None:
         self.redis = client
         self.worker_id = worker_id
@@ -107,15 +111,24 @@ class Leases:
         token, value, stop = self._call(
             self._acquire,
             [
-                f"jarvis:lease:{execution_id}", self.registry, f"jarvis:fence:{execution_id}",
+                f"jarvis:lease:{execution_id}",
+                self.registry,
+                f"jarvis:fence:{execution_id}",
                 f"jarvis:stop:{execution_id}",
             ],
-            [orjson.dumps(self.worker_id), int(self.ttl_s * 1000), _lapse_at_ms(self.ttl_s), execution_id],
+            [
+                orjson.dumps(self.worker_id),
+                int(self.ttl_s * 1000),
+                _lapse_at_ms(self.ttl_s),
+                execution_id,
+            ],
         )
         if not token:
             return None
         # Count validity from *before* the request: the lease can only expire later than that.
-        lease = Lease(execution_id, int(token), bytes(value), self.ttl_s, started + self.ttl_s * 0.8)
+        lease = Lease(
+            execution_id, int(token), bytes(value), self.ttl_s, started + self.ttl_s * 0.8
+        )
         lease.stop_flag = stop if isinstance(stop, bytes) else None
         with self._lock:
             self.held[execution_id] = lease
@@ -138,7 +151,9 @@ class Leases:
             self.held.pop(lease.execution_id, None)
         try:
             self._call(
-                self._release, [f"jarvis:lease:{lease.execution_id}", self.registry], [lease.value, lease.execution_id]
+                self._release,
+                [f"jarvis:lease:{lease.execution_id}", self.registry],
+                [lease.value, lease.execution_id],
             )
         except redis.RedisError as exc:  # it expires by itself
             log.warning("could not release lease of %s: %s", lease.execution_id, exc)
@@ -219,7 +234,9 @@ class FencedBooks:
         self.books = books
         self.lease = lease
 
-    def call(self, book: str, procedure: str, args: list[Any], kwargs: dict[str, Any], **kw: Any) -> Any:
+    def call(
+        self, book: str, procedure: str, args: list[Any], kwargs: dict[str, Any], **kw: Any
+    ) -> Any:
         self.lease.check()  # raises Stopped("handoff"): the call is not made, not journaled
         inner = kw.get("should_stop")
         lease = self.lease

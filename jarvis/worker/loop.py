@@ -109,7 +109,9 @@ class Worker:
         redis_client: redis.Redis[bytes] | None = None,
     ) -> None:
         self.settings = settings
-        self.concurrency = settings.max_concurrency or sizing.default_concurrency(sizing.available_cpus())
+        self.concurrency = settings.max_concurrency or sizing.default_concurrency(
+            sizing.available_cpus()
+        )
         self.publisher = KafkaPublisher(settings)
         self.artifacts = artifacts or S3ArtifactStore(
             settings.s3_bucket, settings.s3_prefix, settings.s3_endpoint_url, settings.s3_region
@@ -117,7 +119,9 @@ class Worker:
         self.books = books or load_books(settings)
         self.redis = redis_client or redis.Redis.from_url(settings.redis_url, socket_timeout=5)
         self.stops = StopFlags(self.redis)
-        self.leases = Leases(self.redis, settings.worker_id, settings.lease_ttl_s, registry_key(settings.group_id))
+        self.leases = Leases(
+            self.redis, settings.worker_id, settings.lease_ttl_s, registry_key(settings.group_id)
+        )
         self.lease_keeper = LeaseKeeper(self.leases)
         self.metrics = Metrics()
         hooks: list[WorkerHooks] = [self.metrics]
@@ -126,22 +130,37 @@ class Worker:
             hooks.append(DeletionCost(patcher))
         self.hooks = HookList(hooks)
         self._admin = AdminClient(base_config(settings))
-        self.health = Health(checks(settings, self._admin, self.redis, self.artifacts), self.metrics)
+        self.health = Health(
+            checks(settings, self._admin, self.redis, self.artifacts), self.metrics
+        )
         self.health_port: int | None = None
         self._next_gc = time.monotonic() + 60.0  # not while the worker is starting
         self.offsets = OffsetTracker()
         self._done: queue.Queue[Running | tuple[str, int, int] | Later] = queue.Queue()
-        self._later: list[Later] = []  # messages to handle again (Redis down, dead letter undelivered)
+        self._later: list[
+            Later
+        ] = []  # messages to handle again (Redis down, dead letter undelivered)
         # One warm sandbox process per execution slot (DESIGN.md §1b): programs never run here.
         self.sandboxes = SandboxPool(self.concurrency)
         self.executions = Executions(
-            settings, self.publisher, self.leases, self.stops, self.sandboxes, self.books, self.artifacts,
-            self.hooks, durability(settings.journal_sync), self._done.put,
+            settings,
+            self.publisher,
+            self.leases,
+            self.stops,
+            self.sandboxes,
+            self.books,
+            self.artifacts,
+            self.hooks,
+            durability(settings.journal_sync),
+            self._done.put,
             threads=settings.execution_threads or sizing.default_threads(self.concurrency),
-            ready_capacity=settings.ready_queue_size or sizing.default_ready_capacity(self.concurrency),
+            ready_capacity=settings.ready_queue_size
+            or sizing.default_ready_capacity(self.concurrency),
         )
         self.takeover = Takeover(
-            self.leases, self.executions, settings.takeover_interval_s,
+            self.leases,
+            self.executions,
+            settings.takeover_interval_s,
             room=lambda: self.executions.ready.capacity - len(self.executions.ready),
         )
         self.stop_scanner = StopScanner(settings, self._on_stop)
@@ -154,7 +173,10 @@ class Worker:
         self.processed = 0  # control messages fully handled (for drain mode and metrics)
         self.consumer = Consumer(consumer_config(settings))
         self.watcher = StopWatcher(
-            self.stops, self.executions.ids, self.executions.deliver_stop, settings.stop_check_interval_s
+            self.stops,
+            self.executions.ids,
+            self.executions.deliver_stop,
+            settings.stop_check_interval_s,
         )
 
     # --- public ---
@@ -179,13 +201,18 @@ class Worker:
         self.stop_scanner.start()
         self.takeover.start()
         if self.settings.health_port >= 0:
-            self.health_port = self.health.serve(self.settings.health_host, self.settings.health_port)
+            self.health_port = self.health.serve(
+                self.settings.health_host, self.settings.health_port
+            )
             # With JARVIS_HEALTH_PORT=0 the port is only known here: say it, so probes
             # (and the fault tests) can find /readyz.
             log.info("health on port %d", self.health_port)
         last_activity = time.monotonic()
         log.info(
-            "worker %s consuming %s (%d sandboxes)", self.settings.worker_id, self.settings.control_topic, self.concurrency
+            "worker %s consuming %s (%d sandboxes)",
+            self.settings.worker_id,
+            self.settings.control_topic,
+            self.concurrency,
         )
         try:
             while not self._shutdown.is_set():
@@ -235,14 +262,20 @@ class Worker:
         self.offsets.take(topic, partition, offset)
         try:
             decision = decide(
-                msg.value(), msg.key(), self.executions,
+                msg.value(),
+                msg.key(),
+                self.executions,
                 lambda command: admit(command, self.books, self.settings.worker_id),
                 lambda command: check_program_ref(command.program.ref, self.settings),
             )
             self._carry_out(decision, msg)
         except Exception:  # a bug of ours: never kill the loop, never leave the offset stuck
             log.exception("internal error handling %s[%d]@%d", topic, partition, offset)
-            self._dead_letter(msg, "the worker failed handling this message (an internal error; see its log)", None)
+            self._dead_letter(
+                msg,
+                "the worker failed handling this message (an internal error; see its log)",
+                None,
+            )
 
     def _carry_out(self, decision: Decision, msg: Message) -> None:
         topic, partition, offset = coordinates(msg)
@@ -260,7 +293,9 @@ class Worker:
             run = self.executions.new(command, topic, partition, offset)
             run.outbox.event(
                 LifecycleEvent(
-                    execution_id=command.execution_id, event="accepted", worker=self.settings.worker_id,
+                    execution_id=command.execution_id,
+                    event="accepted",
+                    worker=self.settings.worker_id,
                     labels=command.labels,
                 )
             )
@@ -278,9 +313,15 @@ class Worker:
             # while the worker stayed healthy.)
             log.error(
                 "cannot handle stop at %s[%d]@%d: Redis unavailable: %s (retrying in %.0f s)",
-                topic, partition, offset, exc, REDIS_RETRY_S,
+                topic,
+                partition,
+                offset,
+                exc,
+                REDIS_RETRY_S,
             )
-            self._later.append(Later(time.monotonic() + REDIS_RETRY_S, msg, lambda: self._stop(command, msg)))
+            self._later.append(
+                Later(time.monotonic() + REDIS_RETRY_S, msg, lambda: self._stop(command, msg))
+            )
             return
         self._finished(topic, partition, offset)
 
@@ -293,7 +334,11 @@ class Worker:
         topic, partition, offset = coordinates(msg)
         eid = decision.command.execution_id
         if attempt == 1:
-            log.info("start of %s rejected: %s", eid, decision.event.error.message if decision.event.error else "")
+            log.info(
+                "start of %s rejected: %s",
+                eid,
+                decision.event.error.message if decision.event.error else "",
+            )
             self.hooks.finished(eid, "rejected", 0.0)
 
         def delivered(err: KafkaError | None, _m: Message) -> None:
@@ -301,8 +346,13 @@ class Worker:
                 self._done.put((topic, partition, offset))
                 return
             log.error("could not deliver the rejection of %s (try %d): %s", eid, attempt, err)
-            self._done.put(Later(time.monotonic() + min(2.0, 0.1 * 2**attempt), msg,
-                                 lambda: self._reject(decision, msg, attempt + 1)))
+            self._done.put(
+                Later(
+                    time.monotonic() + min(2.0, 0.1 * 2**attempt),
+                    msg,
+                    lambda: self._reject(decision, msg, attempt + 1),
+                )
+            )
 
         self.publisher.event(decision.event, delivered)
 
@@ -310,7 +360,14 @@ class Worker:
         topic, partition, offset = coordinates(msg)
         if attempt == 1:
             self.hooks.dead_lettered(reason)
-            log.warning("dead-lettering %s[%d]@%d: %s%s", topic, partition, offset, f"{field}: " if field else "", reason)
+            log.warning(
+                "dead-lettering %s[%d]@%d: %s%s",
+                topic,
+                partition,
+                offset,
+                f"{field}: " if field else "",
+                reason,
+            )
 
         def delivered(err: KafkaError | None, _m: Message) -> None:
             if err is None:
@@ -321,13 +378,32 @@ class Worker:
                 # Never a partition stuck behind one message: say all there is to say, move on.
                 log.error(
                     "giving up dead-lettering %s[%d]@%d after %d tries (%s); key=%r value=%r reason=%s",
-                    topic, partition, offset, attempt, err, msg.key(), (msg.value() or b"")[:4096], reason,
+                    topic,
+                    partition,
+                    offset,
+                    attempt,
+                    err,
+                    msg.key(),
+                    (msg.value() or b"")[:4096],
+                    reason,
                 )
                 self._done.put((topic, partition, offset))
             else:
-                log.error("could not dead-letter %s[%d]@%d (try %d): %s", topic, partition, offset, attempt, err)
-                self._done.put(Later(time.monotonic() + step.delay_s, msg,
-                                     lambda: self._dead_letter(msg, reason, field, attempt + 1)))
+                log.error(
+                    "could not dead-letter %s[%d]@%d (try %d): %s",
+                    topic,
+                    partition,
+                    offset,
+                    attempt,
+                    err,
+                )
+                self._done.put(
+                    Later(
+                        time.monotonic() + step.delay_s,
+                        msg,
+                        lambda: self._dead_letter(msg, reason, field, attempt + 1),
+                    )
+                )
 
         self.publisher.dead_letter(msg, reason, field, delivered)
 
@@ -368,7 +444,9 @@ class Worker:
 
     def _commit(self, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and not commit_due(now, self._last_commit, self.settings.commit_interval_s, self._finished_since_commit):
+        if not force and not commit_due(
+            now, self._last_commit, self.settings.commit_interval_s, self._finished_since_commit
+        ):
             return
         points = self.offsets.commit_points()
         self._last_commit = now
@@ -414,11 +492,18 @@ class Worker:
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         lost = {(tp.topic, tp.partition) for tp in partitions}
-        left = self.executions.hand_off(lambda r: (r.topic, r.partition) in lost, self.settings.drain_grace_s)
+        left = self.executions.hand_off(
+            lambda r: (r.topic, r.partition) in lost, self.settings.drain_grace_s
+        )
         if left:
-            log.warning("executions still running after hand-off deadline: %s", [r.execution_id for r in left])
+            log.warning(
+                "executions still running after hand-off deadline: %s",
+                [r.execution_id for r in left],
+            )
         # Their next owner handles them: it consumes from the committed offset.
-        self._later = [item for item in self._later if (item.msg.topic(), item.msg.partition()) not in lost]
+        self._later = [
+            item for item in self._later if (item.msg.topic(), item.msg.partition()) not in lost
+        ]
         self._drain_done()
         self._commit(force=True)
         for t, p in lost:
@@ -435,8 +520,10 @@ class Worker:
         self._next_gc = now + self.settings.journal_gc_interval_s
         # Off the loop's thread: a big volume takes a while to scan.
         threading.Thread(
-            target=collect, args=(self.settings.checkpoint_dir, self.settings.journal_retention_s),
-            name="jarvis-journal-gc", daemon=True,
+            target=collect,
+            args=(self.settings.checkpoint_dir, self.settings.journal_retention_s),
+            name="jarvis-journal-gc",
+            daemon=True,
         ).start()
 
     # --- shutdown ---
@@ -445,7 +532,10 @@ class Worker:
         self.takeover.halt.set()
         left = self.executions.hand_off(lambda r: True, self.settings.drain_grace_s)
         if left:
-            log.warning("executions still running after hand-off deadline: %s", [r.execution_id for r in left])
+            log.warning(
+                "executions still running after hand-off deadline: %s",
+                [r.execution_id for r in left],
+            )
         self._drain_done()
         self._commit(force=True)
         self.publisher.flush(10)

@@ -229,7 +229,9 @@ class KafkaPublisher:
         if not isinstance(record, dict):
             return False
         self.shrunk += 1
-        log.error("log record %s of %r refused as too large; sending it clipped", record.get("seq"), key)
+        log.error(
+            "log record %s of %r refused as too large; sending it clipped", record.get("seq"), key
+        )
         err = self._produce(topic, key, encode_record(record, 4096), on_delivery=on_delivery)
         if err is not None:
             on_delivery(err, None)  # type: ignore[arg-type]
@@ -247,7 +249,9 @@ class KafkaPublisher:
             # The hot path (hundreds of thousands a second at level full): the caller's own
             # callback, no closure per record. A size refusal at delivery comes back to the
             # caller, which asks ``resend_smaller`` (the Outbox does).
-            err = self._produce(self.settings.logs_topic, execution_id, data, on_delivery=on_delivery)
+            err = self._produce(
+                self.settings.logs_topic, execution_id, data, on_delivery=on_delivery
+            )
             if err is not None:
                 on_delivery(err, None)  # type: ignore[arg-type]
             return

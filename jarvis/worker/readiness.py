@@ -37,4 +37,9 @@ def checks(
         if isinstance(artifacts, S3ArtifactStore):
             artifacts.client.head_bucket(Bucket=artifacts.bucket)
 
-    return {"kafka": kafka, "redis": redis_ping, "checkpoint_volume": volume, "object_store": object_store}
+    return {
+        "kafka": kafka,
+        "redis": redis_ping,
+        "checkpoint_volume": volume,
+        "object_store": object_store,
+    }

@@ -49,7 +49,9 @@ class StopFlags:
         if not execution_ids:
             return {}
         values = self.redis.mget([_key(e) for e in execution_ids])
-        return {e: f for e, v in zip(execution_ids, values, strict=True) if (f := _flag(v)) is not None}
+        return {
+            e: f for e, v in zip(execution_ids, values, strict=True) if (f := _flag(v)) is not None
+        }
 
     def clear(self, execution_id: str) -> None:
         self.redis.delete(_key(execution_id))

@@ -26,7 +26,9 @@ log = logging.getLogger("jarvis.worker")
 
 
 class StopScanner(threading.Thread):
-    def __init__(self, settings: Settings, on_stop: Callable[[StopCommand, int, int], None]) -> None:
+    def __init__(
+        self, settings: Settings, on_stop: Callable[[StopCommand, int, int], None]
+    ) -> None:
         super().__init__(name="jarvis-stop-scanner", daemon=True)
         self.settings = settings
         self.on_stop = on_stop
@@ -80,6 +82,10 @@ class StopScanner(threading.Thread):
                     try:
                         self.on_stop(command, partition, offset)
                     except Exception as exc:  # Redis down: the main loop will retry later
-                        log.warning("stop scanner could not apply stop for %s: %s", command.execution_id, exc)
+                        log.warning(
+                            "stop scanner could not apply stop for %s: %s",
+                            command.execution_id,
+                            exc,
+                        )
         finally:
             consumer.close()
