@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from jarvis.errors import MAX_FIELD_CHARS, MAX_REASON_CHARS, clip
+from jarvis.worker.backoff import backoff
 
 ORIGINAL_PREFIX = "original."
 """Prefix of the original message's headers in a dead letter."""
@@ -153,4 +154,4 @@ def after_failure(attempt: int, max_attempts: int) -> RetryDeadLetter | GiveUp:
     (Size refusals never get here: the publisher resends those smaller by itself.)"""
     if attempt >= max_attempts:
         return GiveUp()
-    return RetryDeadLetter(delay_s=min(5.0, 0.2 * 2 ** min(attempt - 1, 10)))
+    return RetryDeadLetter(delay_s=backoff(attempt, 0.2, 5.0))

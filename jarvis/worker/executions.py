@@ -41,6 +41,7 @@ from jarvis.journal.durability import Durability
 from jarvis.sandbox import SandboxPool
 from jarvis.settings import Settings
 from jarvis.spy import Limits
+from jarvis.worker.backoff import backoff as retry_pause
 from jarvis.worker.hooks import WorkerHooks
 from jarvis.worker.lease import FencedBooks, Lease, Leases, OutputFence
 from jarvis.worker.outbox import Outbox
@@ -80,7 +81,7 @@ class Running:
 
 def backoff(attempt: int) -> float:
     """Pause before the ``attempt``-th retry (1-based): 50 ms doubling, at most RETRY_MAX_S."""
-    return float(min(RETRY_MAX_S, 0.05 * 2 ** min(attempt - 1, 10)))
+    return retry_pause(attempt, 0.05, RETRY_MAX_S)
 
 
 class Executions:
@@ -197,7 +198,8 @@ class Executions:
             runs = [r for r in self.running.values() if which(r)]
             for run in runs:
                 run.leaving = True
-        for run in self.ready.remove(lambda r: any(r is x for x in runs)):
+        chosen = {id(r) for r in runs}
+        for run in self.ready.remove(lambda r: id(r) in chosen):
             with self._lock:
                 self.running.pop(run.execution_id, None)
         for run in runs:

@@ -37,6 +37,7 @@ from jarvis.sandbox import SandboxPool
 from jarvis.settings import Settings
 from jarvis.worker import sizing
 from jarvis.worker.admission import admit, check_program_ref
+from jarvis.worker.backoff import backoff
 from jarvis.worker.deadletter import GiveUp, after_failure
 from jarvis.worker.deletion_cost import DeletionCost, in_cluster_patcher
 from jarvis.worker.dispatch import Absorb, DeadLetter, Decision, Reject, Run, Stop, decide
@@ -137,9 +138,8 @@ class Worker:
         self._next_gc = time.monotonic() + 60.0  # not while the worker is starting
         self.offsets = OffsetTracker()
         self._done: queue.Queue[Running | tuple[str, int, int] | Later] = queue.Queue()
-        self._later: list[
-            Later
-        ] = []  # messages to handle again (Redis down, dead letter undelivered)
+        # Messages to handle again (Redis down, a dead letter or rejection undelivered).
+        self._later: list[Later] = []
         # One warm sandbox process per execution slot (DESIGN.md §1b): programs never run here.
         self.sandboxes = SandboxPool(self.concurrency)
         self.executions = Executions(
@@ -348,7 +348,7 @@ class Worker:
             log.error("could not deliver the rejection of %s (try %d): %s", eid, attempt, err)
             self._done.put(
                 Later(
-                    time.monotonic() + min(2.0, 0.1 * 2**attempt),
+                    time.monotonic() + backoff(attempt, 0.2, 2.0),
                     msg,
                     lambda: self._reject(decision, msg, attempt + 1),
                 )

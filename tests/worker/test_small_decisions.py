@@ -90,3 +90,10 @@ def test_lapsed_to_take_when_everything_is_held_or_nothing_lapsed() -> None:
 def test_dead_letter_delay_stays_capped_past_a_thousand_attempts() -> None:
     # JARVIS_DEAD_LETTER_ATTEMPTS has no upper bound (ge=1): attempt 1025+ must still be 5 s.
     assert after_failure(1100, 10_000) == RetryDeadLetter(delay_s=5.0)
+
+
+def test_the_shared_retry_pause_doubles_is_capped_and_never_overflows() -> None:
+    from jarvis.worker.backoff import backoff as pause
+
+    assert [pause(a, 0.2, 2.0) for a in (1, 2, 3, 4, 5)] == [0.2, 0.4, 0.8, 1.6, 2.0]
+    assert pause(5000, 0.2, 2.0) == 2.0  # a rejection retried for hours: no OverflowError
