@@ -130,6 +130,15 @@ MAX_FIELD_CHARS = 200
 """A field path longer than this (deeply nested inputs, a huge dict key) is clipped."""
 
 
+def clip_counted(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, saying how many more there were."""
+    return (
+        text
+        if len(text) <= limit
+        else text[:limit] + f"... [{len(text) - limit:,} more characters]"
+    )
+
+
 def clip(text: str, limit: int) -> str:
     """``text`` on one line and at most ``limit`` characters, ending in an ellipsis if cut."""
     if "\n" in text or "\r" in text:

@@ -28,6 +28,7 @@ from jarvis.errors import (
     SpyRuntimeError,
     SpySyntaxError,
     Stopped,
+    clip_counted,
 )
 from jarvis.execution.bridge import SandboxBridge
 from jarvis.execution.config import RunConfig
@@ -59,21 +60,13 @@ class Outcome:
         return self.event.event == "stopped" and self.event.stop_mode == "suspend"
 
 
-def _clip(text: str, limit: int) -> str:
-    return (
-        text
-        if len(text) <= limit
-        else text[:limit] + f"... [{len(text) - limit:,} more characters]"
-    )
-
-
 def error_info(exc: BaseException) -> ErrorInfo:
     """Describe an execution error for a lifecycle event: SPy coordinates, no host frames."""
     info = _error_info(exc)
     return info.model_copy(
         update={
-            "message": _clip(info.message, MAX_ERROR_MESSAGE),
-            "traceback": _clip(info.traceback or "", MAX_TRACEBACK),
+            "message": clip_counted(info.message, MAX_ERROR_MESSAGE),
+            "traceback": clip_counted(info.traceback or "", MAX_TRACEBACK),
             "frames": info.frames[:50] + info.frames[-50:]
             if len(info.frames) > 100
             else info.frames,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from jarvis.books import BookRegistry
 from jarvis.contract.messages import ErrorInfo, LifecycleEvent, StartCommand
-from jarvis.errors import ControlMessageError, JarvisError
+from jarvis.errors import ControlMessageError, JarvisError, clip_counted
 from jarvis.settings import Settings
 from jarvis.worker.dispatch import Reject
 
@@ -18,11 +18,7 @@ MAX_REASON = 2000
 
 
 def clip(text: str, limit: int = MAX_REASON) -> str:
-    return (
-        text
-        if len(text) <= limit
-        else text[:limit] + f"... [{len(text) - limit:,} more characters]"
-    )
+    return clip_counted(text, limit)
 
 
 def rejected(command: StartCommand, worker_id: str, error_type: str, message: str) -> Reject:
