@@ -23,6 +23,7 @@ import redis
 
 from jarvis.errors import Stopped
 from jarvis.execution.host import BookCaller
+from jarvis.worker.stops import stop_key
 
 log = logging.getLogger("jarvis.worker")
 
@@ -75,6 +76,10 @@ class Lease:
             raise Stopped("handoff")
 
 
+def lease_key(execution_id: str) -> str:
+    return f"jarvis:lease:{execution_id}"
+
+
 def registry_key(group: str) -> str:
     """The sorted set of a deployment's held leases (one per consumer group)."""
     return f"jarvis:leases:{group}"
@@ -111,10 +116,10 @@ class Leases:
         token, value, stop = self._call(
             self._acquire,
             [
-                f"jarvis:lease:{execution_id}",
+                lease_key(execution_id),
                 self.registry,
                 f"jarvis:fence:{execution_id}",
-                f"jarvis:stop:{execution_id}",
+                stop_key(execution_id),
             ],
             [
                 orjson.dumps(self.worker_id),
@@ -143,7 +148,7 @@ class Leases:
             return script(keys=keys, args=args)
 
     def holder(self, execution_id: str) -> dict[str, object] | None:
-        raw = self.redis.get(f"jarvis:lease:{execution_id}")
+        raw = self.redis.get(lease_key(execution_id))
         return None if raw is None else dict(orjson.loads(raw))
 
     def release(self, lease: Lease) -> None:
@@ -152,7 +157,7 @@ class Leases:
         try:
             self._call(
                 self._release,
-                [f"jarvis:lease:{lease.execution_id}", self.registry],
+                [lease_key(lease.execution_id), self.registry],
                 [lease.value, lease.execution_id],
             )
         except redis.RedisError as exc:  # it expires by itself
@@ -180,7 +185,7 @@ class Leases:
             pipe = self.redis.pipeline(transaction=False)
             for lease in leases:
                 self._renew(
-                    keys=[f"jarvis:lease:{lease.execution_id}", self.registry],
+                    keys=[lease_key(lease.execution_id), self.registry],
                     args=[lease.value, int(lease.ttl_s * 1000), lapse_at, lease.execution_id],
                     client=pipe,
                 )

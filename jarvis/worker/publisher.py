@@ -48,8 +48,6 @@ SIZE_ERRORS = frozenset(
 PRODUCER_OVERHEAD_BYTES = 64 * 1024
 """Room above our own size budgets for librdkafka's framing of one message."""
 
-RETRY_MIN_S, RETRY_MAX_S = 0.5, 30.0
-"""Backoff of a dead letter whose delivery failed for another reason than its size."""
 
 SHRINK_ATTEMPTS = 4
 """A dead letter refused as too large is sent again at a quarter of the size, this often,

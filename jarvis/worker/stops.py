@@ -29,7 +29,7 @@ class StopFlag:
     offset: int
 
 
-def _key(execution_id: str) -> str:
+def stop_key(execution_id: str) -> str:
     return f"jarvis:stop:{execution_id}"
 
 
@@ -39,30 +39,24 @@ class StopFlags:
 
     def set(self, execution_id: str, mode: str, partition: int, offset: int) -> None:
         value = orjson.dumps({"mode": mode, "partition": partition, "offset": offset})
-        self.redis.set(_key(execution_id), value, ex=STOP_TTL_S)
-
-    def get(self, execution_id: str) -> StopFlag | None:
-        raw = self.redis.get(_key(execution_id))
-        return _flag(raw)
+        self.redis.set(stop_key(execution_id), value, ex=STOP_TTL_S)
 
     def get_many(self, execution_ids: list[str]) -> dict[str, StopFlag]:
         if not execution_ids:
             return {}
-        values = self.redis.mget([_key(e) for e in execution_ids])
+        values = self.redis.mget([stop_key(e) for e in execution_ids])
         return {
-            e: f for e, v in zip(execution_ids, values, strict=True) if (f := _flag(v)) is not None
+            e: f
+            for e, v in zip(execution_ids, values, strict=True)
+            if (f := flag_from(v)) is not None
         }
 
     def clear(self, execution_id: str) -> None:
-        self.redis.delete(_key(execution_id))
+        self.redis.delete(stop_key(execution_id))
 
 
 def flag_from(raw: object) -> StopFlag | None:
     """The stop flag in a raw Redis value (None: no flag)."""
-    return _flag(raw)
-
-
-def _flag(raw: object) -> StopFlag | None:
     if not isinstance(raw, bytes | str):
         return None
     data = orjson.loads(raw)
