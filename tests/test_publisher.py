@@ -389,3 +389,15 @@ def test_dead_letter_build_fits_any_budget(key_bytes: int) -> None:
             assert letter.size <= budget
         if budget == 1_000_000:
             assert letter.value == source.value and not letter.truncated
+
+
+def test_a_log_record_refused_at_produce_is_resent_clipped_for_an_outbox_too() -> None:
+    # The worker's path (an on_delivery callback, no closure per record) shrinks like the others.
+    pub, producer, _ = _publisher()
+    producer.max_bytes = 5_000
+    heard: list[Any] = []
+    pub.log("e-8", _record(4, 1, source="s" * 60_000), lambda err, m: heard.append(err))
+    assert pub.flush(1)
+    assert heard == [None]  # heard once, delivered
+    (sent,) = producer.sent
+    assert sent.size <= 5_000 and orjson.loads(sent.value or b"")["seq"] == 4

@@ -141,10 +141,10 @@ class KafkaPublisher:
             except (TypeError, ValueError) as exc:  # never for what we build; still not fatal
                 return KafkaError(KafkaError._INVALID_ARG, str(exc))
 
-    def _delivered(self, err: KafkaError | None, msg: Message) -> None:
+    def _delivered(self, err: KafkaError | None, msg: Message | None) -> None:
         if err is not None:
             self.failures += 1
-            log.error("delivery to %s failed: %s", msg.topic(), err)
+            log.error("delivery to %s failed: %s", msg.topic() if msg is not None else "?", err)
 
     def _later(self, delay_s: float, send: Callable[[], None]) -> None:
         with self._lock:
@@ -241,26 +241,36 @@ class KafkaPublisher:
     def log(
         self, execution_id: str, record: dict[str, Any], on_delivery: Delivered | None = None
     ) -> None:
-        budget = self._budget(execution_id)
-        data = encode_record(record, budget)
-        if on_delivery is not None:
-            # The hot path (hundreds of thousands a second at level full): the caller's own
-            # callback, no closure per record. A size refusal at delivery comes back to the
-            # caller, which asks ``resend_smaller`` (the Outbox does).
+        """One log record; ``on_delivery`` (the execution's Outbox) hears exactly once how it
+        ended, else failures are counted and logged here. One path for every caller, and no
+        closure per record on the hottest path (hundreds of thousands a second at level full):
+        a size refusal at produce is resent clipped here, one at delivery by the callback
+        (``resend_smaller``)."""
+        callback = on_delivery or self._log_delivered
+        topic = self.settings.logs_topic
+        data = encode_record(record, self._budget(execution_id))
+        err = self._produce(topic, execution_id, data, on_delivery=callback)
+        if err is not None and err.code() in SIZE_ERRORS:
+            self.shrunk += 1
+            log.error(
+                "log record %s of %r refused as too large (%s); sending it clipped",
+                record.get("seq"), execution_id, err,
+            )  # fmt: skip
             err = self._produce(
-                self.settings.logs_topic, execution_id, data, on_delivery=on_delivery
+                topic, execution_id, encode_record(record, 4096), on_delivery=callback
             )
-            if err is not None:
-                on_delivery(err, None)  # type: ignore[arg-type]
+        if err is not None:
+            callback(err, None)  # type: ignore[arg-type]
+
+    def _log_delivered(self, err: KafkaError | None, msg: Message | None) -> None:
+        if (
+            err is not None
+            and msg is not None
+            and err.code() in SIZE_ERRORS
+            and self.resend_smaller(msg, self._log_delivered)
+        ):
             return
-        self._output(
-            self.settings.logs_topic,
-            execution_id,
-            data,
-            f"log record {record.get('seq')}",
-            lambda: encode_record(record, 4096),
-            on_delivery,
-        )
+        self._delivered(err, msg)
 
     def event(self, event: LifecycleEvent, on_delivery: Delivered | None = None) -> None:
         budget = self._budget(event.execution_id)
