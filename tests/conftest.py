@@ -7,6 +7,7 @@ Each test gets fresh topic names and a fresh consumer group.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -21,7 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
 
-def wait_for(check: Callable[[], T], timeout_s: float = 30.0, what: str = "condition", interval_s: float = 0.05) -> T:
+def wait_for(
+    check: Callable[[], T],
+    timeout_s: float = 30.0,
+    what: str = "condition",
+    interval_s: float = 0.05,
+) -> T:
     """Poll ``check`` until it returns something truthy; fail the test at the deadline."""
     deadline = time.monotonic() + timeout_s
     last: T | None = None
@@ -44,10 +50,29 @@ def stack_env() -> dict[str, str]:
         for line in out.splitlines():
             key, _, value = line.removeprefix("export ").partition("=")
             os.environ[key] = value.strip("'\"")
-    keys = ("JARVIS_KAFKA_BOOTSTRAP", "JARVIS_REDIS_URL", "JARVIS_S3_ENDPOINT_URL", "JARVIS_S3_BUCKET")
+    keys = (
+        "JARVIS_KAFKA_BOOTSTRAP",
+        "JARVIS_REDIS_URL",
+        "JARVIS_S3_ENDPOINT_URL",
+        "JARVIS_S3_BUCKET",
+    )
     return {k: os.environ[k] for k in keys}
 
 
 def new_id(prefix: str) -> str:
     """A fresh execution id: Redis (stop flags) outlives a test run, so ids must not repeat."""
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def delete_topics(bootstrap: str, prefix: str) -> None:
+    """Best effort: delete every topic whose name starts with ``prefix``. Thousands of leftover
+    test partitions make every broker start slower (``scripts/stack up`` then times out)."""
+    from confluent_kafka.admin import AdminClient
+
+    with contextlib.suppress(Exception):
+        admin = AdminClient({"bootstrap.servers": bootstrap})
+        names = [t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix)]
+        if names:
+            for future in admin.delete_topics(names, operation_timeout=30).values():
+                with contextlib.suppress(Exception):
+                    future.result(30)

@@ -30,7 +30,6 @@ from typing import Any, TypeVar
 import orjson
 import redis
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient
 
 from jarvis.contract.messages import ProgramSpec, StartCommand, StopCommand, dump
 from jarvis.errors import JournalError
@@ -38,7 +37,7 @@ from jarvis.journal import Journal
 from jarvis.kafka.config import producer_config
 from jarvis.kafka.topics import apply
 from jarvis.settings import Settings
-from tests.conftest import wait_for
+from tests.conftest import delete_topics, wait_for
 from tests.fault.books import next_value
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -534,16 +533,7 @@ class Cluster:
         self.delete_topics()
 
     def delete_topics(self) -> None:
-        """Best effort: thousands of leftover partitions make every broker restart slower."""
-        s = self.settings
-        topics = [s.control_topic, s.events_topic, s.logs_topic, s.dlq_topic]
-        with contextlib.suppress(Exception):
-            futures = AdminClient({"bootstrap.servers": s.kafka_bootstrap}).delete_topics(
-                topics, operation_timeout=30
-            )
-            for future in futures.values():
-                with contextlib.suppress(Exception):
-                    future.result(30)
+        delete_topics(self.settings.kafka_bootstrap, f"f{self.uid}.")
 
 
 # --- checking the guarantees ---

@@ -16,13 +16,13 @@ from jarvis.contract.messages import LifecycleEvent
 from jarvis.kafka.topics import apply
 from jarvis.settings import Settings
 from jarvis.worker.loop import Worker
-from tests.conftest import wait_for
+from tests.conftest import delete_topics, wait_for
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def settings(stack_env: dict[str, str], tmp_path: Path) -> Settings:
+def settings(stack_env: dict[str, str], tmp_path: Path) -> Iterator[Settings]:
     """Settings with fresh topics, group and checkpoint directory for one test."""
     uid = uuid.uuid4().hex[:8]
     s = Settings(
@@ -42,7 +42,8 @@ def settings(stack_env: dict[str, str], tmp_path: Path) -> Settings:
         health_port=0,  # any free port: several workers share this host
     )
     apply(s)
-    return s
+    yield s
+    delete_topics(s.kafka_bootstrap, f"t{uid}.")
 
 
 class TopicReader:
@@ -87,14 +88,18 @@ class Harness:
     def start_worker(self, **overrides: Any) -> Worker:
         s = self.settings.model_copy(update=overrides) if overrides else self.settings
         worker = Worker(s)
-        thread = threading.Thread(target=worker.run, name=f"worker-{len(self.workers)}", daemon=True)
+        thread = threading.Thread(
+            target=worker.run, name=f"worker-{len(self.workers)}", daemon=True
+        )
         thread.start()
         self.workers.append((worker, thread))
         return worker
 
     def events_for(self, eid: str) -> list[LifecycleEvent]:
         return [
-            LifecycleEvent.model_validate(v) for v in self.events.values() if v["execution_id"] == eid
+            LifecycleEvent.model_validate(v)
+            for v in self.events.values()
+            if v["execution_id"] == eid
         ]
 
     def logs_for(self, eid: str) -> list[dict[str, Any]]:
@@ -139,5 +144,3 @@ def client(settings: Settings) -> Iterator[Any]:
     c = JarvisClient(settings)
     yield c
     c.close()
-
-
