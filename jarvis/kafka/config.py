@@ -12,7 +12,11 @@ PARTITIONER = "murmur2_random"
 
 
 def base_config(settings: Settings) -> dict[str, Any]:
-    return {"bootstrap.servers": settings.kafka_bootstrap, **settings.kafka_security}
+    return {
+        "bootstrap.servers": settings.kafka_bootstrap,
+        "socket.nagle.disable": True,
+        **settings.kafka_security,
+    }
 
 
 def producer_config(settings: Settings, **extra: Any) -> dict[str, Any]:
