@@ -240,7 +240,12 @@ def _run(
         # On failure the event still goes out; a later start re-runs the replay.
         with contextlib.suppress(JournalError):
             if durable:
-                journal.append({"t": "end", "event": ev.model_dump(mode="json")})
+                # With group commit the end is made durable with every other journal's
+                # before offsets are committed (Durability.defers_end), not one by one here.
+                journal.append(
+                    {"t": "end", "event": ev.model_dump(mode="json")},
+                    sync=not journal.durability.defers_end,
+                )
             else:
                 journal.sync()  # the event may depend on effects written since the last fsync
         return Outcome(ev, duration_s=time.monotonic() - started)

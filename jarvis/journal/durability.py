@@ -28,18 +28,35 @@ SyncMode = Literal["group", "fsync"]
 
 class Durability(Protocol):
     """Makes what was written to ``fd`` (and, if ``new_dir`` is given, that directory's new
-    entry) durable before returning; raises ``OSError`` when the volume cannot."""
+    entry) durable before returning; raises ``OSError`` when the volume cannot.
+
+    ``defers_end``: an execution's ``end`` record need not be synced when it is written;
+    the worker calls ``barrier(root)`` before it commits offsets, which makes every journal
+    under ``root`` durable at once. Until then a crash of the *machine* (not of the process:
+    the page cache survives that) can lose an end whose offset is not committed yet, and the
+    redelivered start re-runs the execution from its journal, whose effects were synced when
+    they were made: the same outcome, announced again, as after a crash just after the end.
+    """
+
+    defers_end: bool
 
     def sync(self, fd: int, new_dir: str | None) -> None: ...
+
+    def barrier(self, root: str) -> None: ...
 
 
 class FsyncEach:
     """One fsync per call (plus the directory of a journal created since the last one)."""
 
+    defers_end = False  # without syncfs there is no one call for every journal
+
     def sync(self, fd: int, new_dir: str | None) -> None:
         os.fsync(fd)
         if new_dir is not None:
             fsync_dir(new_dir)
+
+    def barrier(self, root: str) -> None:
+        """Nothing to do: every end was synced when it was written."""
 
 
 def fsync_dir(path: str) -> None:
@@ -89,6 +106,16 @@ class GroupCommit:
         self._running = False
         self._errors: dict[int, OSError] = {}  # round -> its failure (kept briefly)
         self.stats = GroupStats()
+
+    defers_end = True
+
+    def barrier(self, root: str) -> None:
+        """Make everything written under ``root`` so far durable (a round of its own)."""
+        fd = os.open(root, os.O_RDONLY)
+        try:
+            self.sync(fd, None)
+        finally:
+            os.close(fd)
 
     def sync(self, fd: int, new_dir: str | None) -> None:
         with self._cond:

@@ -142,6 +142,7 @@ class Worker:
         self._later: list[Later] = []
         # One warm sandbox process per execution slot (DESIGN.md §1b): programs never run here.
         self.sandboxes = SandboxPool(self.concurrency)
+        self.durability = durability(settings.journal_sync)
         self.executions = Executions(
             settings,
             self.publisher,
@@ -151,7 +152,7 @@ class Worker:
             self.books,
             self.artifacts,
             self.hooks,
-            durability(settings.journal_sync),
+            self.durability,
             self._done.put,
             threads=settings.execution_threads or sizing.default_threads(self.concurrency),
             ready_capacity=settings.ready_queue_size
@@ -454,6 +455,18 @@ class Worker:
         if not points:
             return
         offsets = [TopicPartition(t, p, o) for (t, p), o in points.items()]
+        try:
+            # The ends of the executions behind these offsets were written unsynced (group
+            # commit defers them): one syncfs makes them all durable before the offsets move.
+            self.durability.barrier(str(self.settings.checkpoint_dir))
+        except OSError as exc:
+            log.error(
+                "cannot make journals in %s durable (%s); offsets stay uncommitted until it can",
+                self.settings.checkpoint_dir,
+                exc.strerror or exc,
+            )
+            self._finished_since_commit = 1
+            return
         try:
             self.consumer.commit(offsets=offsets, asynchronous=False)
         except Exception as exc:  # KafkaException: retried at the next commit

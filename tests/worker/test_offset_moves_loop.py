@@ -84,10 +84,12 @@ class FakePublisher:
 class FakeConsumer:
     def __init__(self) -> None:
         self.commits: list[list[tuple[str, int, int]]] = []
+        self.calls: list[tuple[str, Any]] = []  # barriers and commits, in order
 
     def commit(self, offsets: list[Any], asynchronous: bool = True) -> None:
         assert asynchronous is False
         self.commits.append([(tp.topic, tp.partition, tp.offset) for tp in offsets])
+        self.calls.append(("commit", self.commits[-1]))
 
 
 class Clock:
@@ -103,6 +105,26 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
     monkeypatch.setattr(loop.time, "monotonic", fake)
     return fake
+
+
+class FakeDurability:
+    """Records barriers in the consumer's call log, so tests see them beside the commits."""
+
+    defers_end = True
+
+    def __init__(self, consumer: Any) -> None:
+        self.consumer = consumer
+        self.broken: OSError | None = None
+        self.barriers: list[str] = []
+
+    def sync(self, fd: int, new_dir: str | None) -> None:
+        raise AssertionError("the loop never syncs a journal itself")
+
+    def barrier(self, root: str) -> None:
+        if self.broken is not None:
+            raise self.broken
+        self.barriers.append(root)
+        self.consumer.calls.append(("barrier", root))
 
 
 def make_worker(
@@ -122,6 +144,7 @@ def make_worker(
     w._last_commit = 0.0
     w.consumer = FakeConsumer()  # type: ignore[assignment]
     w.executions = running  # type: ignore[assignment]  # decide only asks "is it running here?"
+    w.durability = FakeDurability(w.consumer)  # type: ignore[assignment]
     w.books = None  # type: ignore[assignment]  # admission is never reached by these messages
     return w
 
@@ -297,3 +320,40 @@ def test_internal_error_in_carry_out_dead_letters_and_next_messages_still_flow(
     clock.now += 1.0
     turn(w)
     assert commits(w) == [[(TOPIC, 0, 1)], [(TOPIC, 0, 3)]]
+
+
+# --- journals are made durable before offsets move (group commit defers the ends) ------------
+
+
+def test_every_commit_follows_a_barrier_over_the_checkpoint_directory(clock: Clock) -> None:
+    publisher = FakePublisher()
+    w = make_worker(publisher)
+    for offset in (0, 1):
+        w._handle(FakeMessage(offset, b"not json", key=f"e-{offset}".encode()))
+    publisher.deliver(0)
+    turn(w)
+    publisher.deliver(1)
+    clock.now += 1.0
+    turn(w)
+    root = str(w.settings.checkpoint_dir)
+    assert w.consumer.calls == [  # type: ignore[attr-defined]
+        ("barrier", root),
+        ("commit", [(TOPIC, 0, 1)]),
+        ("barrier", root),
+        ("commit", [(TOPIC, 0, 2)]),
+    ]
+
+
+def test_a_failed_barrier_holds_the_commit_until_the_volume_syncs_again(clock: Clock) -> None:
+    publisher = FakePublisher()
+    w = make_worker(publisher)
+    w._handle(FakeMessage(0, b"not json", key=b"e-0"))
+    publisher.deliver(0)
+    w.durability.broken = OSError(5, "Input/output error")  # type: ignore[attr-defined]
+    turn(w)
+    assert commits(w) == []  # an end that may not be durable never lets its offset move
+    assert w.offsets.in_flight() == 0  # finished all the same: only the commit waits
+    w.durability.broken = None  # type: ignore[attr-defined]
+    clock.now += 1.0
+    turn(w)
+    assert commits(w) == [[(TOPIC, 0, 1)]]
