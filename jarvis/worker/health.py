@@ -1,8 +1,12 @@
 """Liveness, readiness and Prometheus metrics over HTTP (no control API: that is Kafka's job).
 
 - ``/livez``: the consume loop turned recently (a wedged loop gets the pod restarted).
-- ``/readyz``: Kafka, Redis, the checkpoint volume and the object store all answer;
-  a failing check is named in the body. Checks are cached briefly so probes stay cheap.
+- ``/readyz``: Kafka, Redis, the checkpoint volume and the object store all answer; the
+  body gives each dependency's status. The checks run concurrently, each in a thread of its
+  own, and the answer never waits longer than ``deadline_s`` for them (a check that has not
+  answered by then counts as failing, and is not started again while it hangs), so a probe
+  with a timeout above that deadline never times out. Results are cached briefly so probes
+  stay cheap.
 - ``/metrics``: Prometheus text format.
 """
 
@@ -102,14 +106,17 @@ class Health:
         metrics: Metrics,
         cache_s: float = 2.0,
         live_after_s: float = 60.0,
+        deadline_s: float = 0.8,
     ) -> None:
         self.checks = checks
         self.metrics = metrics
         self.cache_s = cache_s
         self.live_after_s = live_after_s
+        self.deadline_s = deadline_s
         self.last_turn = time.monotonic()
         self._cached: tuple[float, dict[str, str]] = (0.0, {})
         self._lock = threading.Lock()
+        self._running: dict[str, threading.Thread] = {}  # checks still running, by name
         self.server: ThreadingHTTPServer | None = None
 
     def turned(self) -> None:
@@ -120,19 +127,57 @@ class Health:
         return time.monotonic() - self.last_turn < self.live_after_s
 
     def problems(self) -> dict[str, str]:
-        """Failing checks, name -> error; empty when ready."""
+        """Failing checks, name -> error; empty when ready. Returns within ``deadline_s``
+        (plus scheduling) whatever the checks do; concurrent callers share one evaluation."""
         with self._lock:
             at, cached = self._cached
             if time.monotonic() - at < self.cache_s:
                 return cached
-            failing = {}
+            results: dict[str, str | None] = {}
+            finished = {name: threading.Event() for name in self.checks}
             for name, check in self.checks.items():
-                try:
-                    check()
-                except Exception as exc:
-                    failing[name] = f"{type(exc).__name__}: {exc}"
+                if (thread := self._running.get(name)) is not None and thread.is_alive():
+                    continue  # still hanging since an earlier probe: don't pile threads up
+                thread = threading.Thread(
+                    target=self._run,
+                    args=(check, name, results, finished[name]),
+                    name=f"jarvis-health-{name}",
+                    daemon=True,
+                )
+                self._running[name] = thread
+                thread.start()
+            deadline = time.monotonic() + self.deadline_s
+            for event in finished.values():
+                event.wait(max(0.0, deadline - time.monotonic()))
+            failing = {}
+            for name in self.checks:
+                if not finished[name].is_set():
+                    failing[name] = f"no answer within {self.deadline_s:g} s"
+                elif (error := results.get(name)) is not None:
+                    failing[name] = error
             self._cached = (time.monotonic(), failing)
             return failing
+
+    @staticmethod
+    def _run(
+        check: Check, name: str, results: dict[str, str | None], done: threading.Event
+    ) -> None:
+        try:
+            check()
+        except Exception as exc:
+            results[name] = f"{type(exc).__name__}: {exc}"
+        else:
+            results[name] = None
+        done.set()
+
+    def report(self) -> tuple[bool, str]:
+        """Readiness and the body of ``/readyz``: one line per dependency."""
+        failing = self.problems()
+        lines = [
+            f"{name}: failing: {failing[name]}" if name in failing else f"{name}: ok"
+            for name in self.checks
+        ]
+        return not failing, "".join(line + "\n" for line in lines)
 
     def serve(self, host: str, port: int) -> int:
         """Serve in a daemon thread; returns the bound port (pass 0 for any free one)."""
@@ -144,9 +189,8 @@ class Health:
                     ok = health.live()
                     self._send(200 if ok else 503, b"ok\n" if ok else b"consume loop stalled\n")
                 elif self.path == "/readyz":
-                    failing = health.problems()
-                    body = "".join(f"{k}: {v}\n" for k, v in failing.items()) or "ok\n"
-                    self._send(503 if failing else 200, body.encode())
+                    ready, body = health.report()
+                    self._send(200 if ready else 503, body.encode())
                 elif self.path == "/metrics":
                     self._send(200, generate_latest(health.metrics.registry), CONTENT_TYPE_LATEST)
                 else:

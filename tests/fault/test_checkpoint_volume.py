@@ -93,7 +93,10 @@ def test_full_checkpoint_volume_fails_the_execution_and_the_worker_reports_not_r
 def _run(cluster: Cluster, volume: Path, tmpfs: bool) -> None:
     worker = cluster.start_worker()
     port = worker.health_port()
-    assert _get(port, "/readyz") == (200, "ok\n")
+    assert _get(port, "/readyz") == (
+        200,
+        "kafka: ok\nredis: ok\ncheckpoint_volume: ok\nobject_store: ok\n",
+    )
 
     done_before = new_id("before")
     cluster.start(done_before, inputs={"n": 3, "seed": 1})
@@ -124,7 +127,7 @@ def _run(cluster: Cluster, volume: Path, tmpfs: bool) -> None:
             lambda: (r := _get(port, "/readyz"))[0] == 503 and r, 15, "/readyz to report the volume"
         )
         print(f"/readyz {status}: {body.strip()}")
-        assert "checkpoint_volume" in body
+        assert "checkpoint_volume: failing: " in body and "kafka: ok" in body
         assert _get(port, "/livez")[0] == 200
         assert worker.alive()
 

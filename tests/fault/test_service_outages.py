@@ -96,7 +96,7 @@ def test_redis_outage_mid_run(cluster: Cluster) -> None:
         later = _submit(cluster, 2, 3, 0.0, "during-redis")
         # The workers notice (readiness names Redis)...
         for w in workers:
-            wait_for(lambda w=w: "redis:" in _readyz(w.health_port())[1], 20, f"{w.worker_id} not ready")
+            wait_for(lambda w=w: "redis: failing: " in _readyz(w.health_port())[1], 20, f"{w.worker_id} not ready")
         # ...and the outage outlasts the 3 s lease TTL, so every running lease lapses.
         wait_for(lambda: time.monotonic() - down_at > 5.0, 10, "outage longer than the lease TTL")
     finally:
