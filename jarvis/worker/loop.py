@@ -167,6 +167,7 @@ class Worker:
         self.stop_scanner = StopScanner(settings, self._on_stop)
         self._shutdown = threading.Event()
         self._paused = False
+        self._handed_off = False  # shutdown's hand-off is done (see _on_revoke)
         self._assigned: set[tuple[str, int]] = set()
         self._last_commit = 0.0
         self._last_load = -1
@@ -505,10 +506,11 @@ class Worker:
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         lost = {(tp.topic, tp.partition) for tp in partitions}
-        left = self.executions.hand_off(
-            lambda r: (r.topic, r.partition) in lost, self.settings.drain_grace_s
-        )
-        if left:
+        # consumer.close() revokes everything once more: shutdown has handed off and waited
+        # already, and a second wait of drain_grace_s would outlast the pod's grace period.
+        wait_s = 0.0 if self._handed_off else self.settings.drain_grace_s
+        left = self.executions.hand_off(lambda r: (r.topic, r.partition) in lost, wait_s)
+        if left and not self._handed_off:  # shutdown has said so already
             log.warning(
                 "executions still running after hand-off deadline: %s",
                 [r.execution_id for r in left],
@@ -544,6 +546,7 @@ class Worker:
     def _close(self) -> None:
         self.takeover.halt.set()
         left = self.executions.hand_off(lambda r: True, self.settings.drain_grace_s)
+        self._handed_off = True
         if left:
             log.warning(
                 "executions still running after hand-off deadline: %s",

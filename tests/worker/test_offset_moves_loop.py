@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from confluent_kafka import KafkaError
+from confluent_kafka import KafkaError, TopicPartition
 
 from jarvis.contract.messages import ProgramSpec, StartCommand
 from jarvis.settings import Settings
@@ -357,3 +357,35 @@ def test_a_failed_barrier_holds_the_commit_until_the_volume_syncs_again(clock: C
     clock.now += 1.0
     turn(w)
     assert commits(w) == [[(TOPIC, 0, 1)]]
+
+
+# --- shutdown: consumer.close() revokes again, and must not wait a second time ---------------
+
+
+class HandOffs:
+    """Executions that record every hand-off's wait."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def hand_off(self, which: Any, timeout_s: float) -> list[Any]:
+        self.waits.append(timeout_s)
+        return []
+
+
+def test_a_revoke_waits_for_the_hand_off_but_not_again_after_shutdown_handed_off(
+    clock: Clock,
+) -> None:
+    w = make_worker(FakePublisher(), drain_grace_s=20)
+    executions = HandOffs()
+    w.executions = executions  # type: ignore[assignment]
+    w.stop_scanner = type("Scanner", (), {"watch": lambda self, positions: None})()  # type: ignore[assignment]
+    w._paused = False
+    w._handed_off = False
+    w._on_revoke(w.consumer, [TopicPartition(TOPIC, 0)])  # type: ignore[arg-type]
+    assert executions.waits == [20]  # a rebalance: running executions get the drain grace
+    w._assigned = {(TOPIC, 0)}
+    w._handed_off = True  # what _close() sets once its own hand-off has waited
+    w._on_revoke(w.consumer, [TopicPartition(TOPIC, 0)])  # type: ignore[arg-type]
+    assert executions.waits == [20, 0.0]  # consumer.close()'s revoke: no second wait
+    assert w._assigned == set()
