@@ -3,6 +3,13 @@
 Every field reads ``JARVIS_<FIELD>`` from the environment or from the TOML/env file named
 by ``JARVIS_CONFIG`` (a ``.env`` file in the working directory is read too). Inside
 the code, pass the frozen ``Settings`` object, never raw env vars.
+
+Secrets come from files: ``JARVIS_<FIELD>_FILE`` names a file whose content is the value of
+``JARVIS_<FIELD>`` (one trailing newline dropped), for any field. That is how a Kubernetes
+Secret mounted as a volume reaches the worker without its value sitting in the pod's
+manifest or environment (``JARVIS_KAFKA_SASL_PASSWORD_FILE``, ``JARVIS_REDIS_URL_FILE``...).
+A file variable that names a missing, unreadable or empty file is an error naming the
+variable and the path, and so is setting both ``JARVIS_X`` and ``JARVIS_X_FILE``.
 """
 
 from __future__ import annotations
@@ -10,10 +17,90 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from jarvis.errors import JarvisError
+
+ENV_PREFIX = "JARVIS_"
+FILE_SUFFIX = "_FILE"
+
+
+class SettingsFileError(JarvisError):
+    """A ``JARVIS_<FIELD>_FILE`` variable that cannot give its setting a value."""
+
+    def __init__(self, variable: str, path: str, problem: str) -> None:
+        super().__init__(f"{variable}={path}: {problem}")
+        self.variable = variable
+        self.path = path
+
+
+class FileVariables(PydanticBaseSettingsSource):
+    """``JARVIS_<FIELD>_FILE=<path>``: the setting's value is that file's content.
+
+    Read for every field, so a mounted Secret can carry any of them; complex fields (dicts,
+    lists) hold JSON, as their environment variables do.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: dict[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.environ = {k.upper(): v for k, v in environ.items()}
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        variable = f"{ENV_PREFIX}{field_name.upper()}{FILE_SUFFIX}"
+        path = self.environ.get(variable)
+        if path is None:
+            return None, field_name, False
+        plain = f"{ENV_PREFIX}{field_name.upper()}"
+        if plain in self.environ:
+            raise SettingsFileError(variable, path, f"{plain} is set too; set only one of them")
+        return _read_secret_file(variable, path), field_name, self.field_is_complex(field)
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for field_name, field in self.settings_cls.model_fields.items():
+            value, key, is_complex = self.get_field_value(field, field_name)
+            if value is None:
+                continue
+            if is_complex:
+                try:
+                    value = self.decode_complex_value(field_name, field, value)
+                except ValueError as exc:
+                    variable = f"{ENV_PREFIX}{field_name.upper()}{FILE_SUFFIX}"
+                    raise SettingsFileError(
+                        variable, self.environ[variable], f"content is not JSON ({exc})"
+                    ) from None
+            values[key] = value
+        return values
+
+
+def _read_secret_file(variable: str, path: str) -> str:
+    if not path:
+        raise SettingsFileError(variable, path, "empty path")
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise SettingsFileError(variable, path, "no such file") from None
+    except IsADirectoryError:
+        raise SettingsFileError(variable, path, "is a directory, not a file") from None
+    except OSError as exc:
+        raise SettingsFileError(variable, path, f"cannot read it ({exc.strerror})") from None
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError:
+        raise SettingsFileError(variable, path, "content is not UTF-8 text") from None
+    # Secrets written with `echo` or kubectl end in a newline the value does not have.
+    text = text.removesuffix("\n").removesuffix("\r")
+    if not text:
+        raise SettingsFileError(variable, path, "file is empty")
+    return text
 
 
 def _default_worker_id() -> str:
@@ -29,6 +116,19 @@ class Settings(BaseSettings):
         frozen=True,
     )
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier wins: explicit arguments, the environment, files named by *_FILE, .env.
+        files = FileVariables(settings_cls, dict(os.environ))
+        return init_settings, env_settings, files, dotenv_settings, file_secret_settings
+
     # --- Kafka ---
     kafka_bootstrap: str = Field(
         default="127.0.0.1:19092", description="Kafka bootstrap servers (host:port,...)."
@@ -36,6 +136,19 @@ class Settings(BaseSettings):
     kafka_security: dict[str, str] = Field(
         default_factory=dict,
         description="Extra librdkafka settings (security.protocol, sasl.*), as a JSON object.",
+    )
+    kafka_sasl_username: str | None = Field(
+        default=None,
+        description="SASL username, merged into the librdkafka settings as sasl.username.",
+    )
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None,
+        description="SASL password, merged into the librdkafka settings as sasl.password "
+        "(give it as JARVIS_KAFKA_SASL_PASSWORD_FILE, a mounted Secret).",
+    )
+    kafka_ssl_key_password: SecretStr | None = Field(
+        default=None,
+        description="Password of the TLS client key (librdkafka ssl.key.password).",
     )
     control_topic: str = Field(
         default="spy_control", description="Topic the worker consumes commands from."
@@ -57,6 +170,10 @@ class Settings(BaseSettings):
     # --- Redis ---
     redis_url: str = Field(
         default="redis://127.0.0.1:16379/0", description="Redis for stop flags and live status."
+    )
+    redis_password: SecretStr | None = Field(
+        default=None,
+        description="Redis password (AUTH), used when JARVIS_REDIS_URL carries none.",
     )
 
     # --- object storage ---
@@ -173,8 +290,15 @@ class Settings(BaseSettings):
     drain_grace_s: float = Field(
         default=20.0,
         gt=0,
-        description="On SIGTERM, time allowed to suspend executions and flush before exiting; "
-        "keep it below the pod's terminationGracePeriodSeconds.",
+        description="On SIGTERM, time allowed to hand running executions off; the pod's "
+        "terminationGracePeriodSeconds must exceed it plus JARVIS_FLUSH_TIMEOUT_S (the chart "
+        "derives it).",
+    )
+    flush_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="On SIGTERM, after the hand-off and the last commit: how long the producer "
+        "may take to deliver what is still queued before the worker exits.",
     )
     max_program_bytes: int = Field(
         default=256 * 1024, gt=0, description="Largest program source accepted."

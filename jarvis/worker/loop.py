@@ -118,7 +118,14 @@ class Worker:
             settings.s3_bucket, settings.s3_prefix, settings.s3_endpoint_url, settings.s3_region
         )
         self.books = books or load_books(settings)
-        self.redis = redis_client or redis.Redis.from_url(settings.redis_url, socket_timeout=5)
+        self.redis = redis_client or redis.Redis.from_url(
+            settings.redis_url,
+            socket_timeout=5,
+            # A password in the URL wins (redis-py); this one serves URLs without.
+            password=(
+                settings.redis_password.get_secret_value() if settings.redis_password else None
+            ),
+        )
         self.stops = StopFlags(self.redis)
         self.leases = Leases(
             self.redis, settings.worker_id, settings.lease_ttl_s, registry_key(settings.group_id)
@@ -554,7 +561,7 @@ class Worker:
             )
         self._drain_done()
         self._commit(force=True)
-        self.publisher.flush(10)
+        self.publisher.flush(self.settings.flush_timeout_s)
         self.executions.close()
         self.publisher.stop_polling()
         self.watcher.halt.set()

@@ -1,0 +1,3 @@
+module jarvis.local/psa-check
+
+go 1.24
