@@ -12,6 +12,7 @@ topic again (a redelivery of everything) changes nothing.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -78,7 +79,9 @@ def _caught_up(cluster: Cluster, group: str) -> bool:
         parts = [TopicPartition(topic, p) for p in cluster.logs.partitions]
         committed = consumer.committed(parts, timeout=10)
         for tp in committed:
-            _low, high = consumer.get_watermark_offsets(TopicPartition(topic, tp.partition), timeout=10)
+            _low, high = consumer.get_watermark_offsets(
+                TopicPartition(topic, tp.partition), timeout=10
+            )
             if high > 0 and tp.offset < high:
                 return False
         return True
@@ -94,9 +97,7 @@ def _points(influx: Influx) -> dict[str, list[dict[str, Any]]]:
     return by_eid
 
 
-def _run_telegraf(
-    binary: Path, cluster: Cluster, influx: Influx, group: str, tmp: Path
-) -> None:
+def _run_telegraf(binary: Path, cluster: Cluster, influx: Influx, group: str, tmp: Path) -> None:
     telegraf = Telegraf(binary, _telegraf_env(cluster, influx, group), tmp / f"{group}.log")
     try:
 
@@ -104,7 +105,9 @@ def _run_telegraf(
             assert telegraf.alive(), f"telegraf exited:\n{telegraf.log()[-4000:]}"
             return _caught_up(cluster, group)
 
-        wait_for(done, 180, f"telegraf group {group} to commit the whole logs topic", interval_s=0.5)
+        wait_for(
+            done, 180, f"telegraf group {group} to commit the whole logs topic", interval_s=0.5
+        )
     finally:
         telegraf.stop()
     assert "E! " not in telegraf.log(), telegraf.log()[-4000:]
@@ -141,7 +144,10 @@ def test_influxdb_holds_exactly_the_distinct_records(
         ev = cluster.terminal(eid, timeout_s=90)
         assert ev["event"] == "completed", ev
     assert cluster.terminal(chain)["result"] == expected_total(7, CHAIN_N)
-    assert any(e["event"] == "resumed" and e["worker"] == survivor.worker_id for e in cluster.events_of(chain))
+    assert any(
+        e["event"] == "resumed" and e["worker"] == survivor.worker_id
+        for e in cluster.events_of(chain)
+    )
     cluster.stop_workers()
     cluster.logs.drain()
 
@@ -152,15 +158,17 @@ def test_influxdb_holds_exactly_the_distinct_records(
         eid, seq = rec["execution_id"], rec["seq"]
         copies[(eid, seq)] += 1
         first = emitted[eid].setdefault(seq, rec)
-        assert (first["ts"], first["value"], first["kind"]) == (rec["ts"], rec["value"], rec["kind"]), (
-            f"{eid} seq {seq} re-emitted differently: {first} vs {rec}"
-        )
+        assert (first["ts"], first["value"], first["kind"]) == (
+            rec["ts"],
+            rec["value"],
+            rec["kind"],
+        ), f"{eid} seq {seq} re-emitted differently: {first} vs {rec}"
     assert any(copies[(chain, s)] > 1 for s in emitted[chain]), "the kill re-emitted nothing"
     for eid in [chain, *tight, values]:
         seqs = sorted(emitted[eid])
         assert seqs == list(range(len(seqs))), f"{eid}: seqs with gaps"
         stamps = [emitted[eid][s]["ts"] for s in seqs]
-        assert all(x < y for x, y in zip(stamps, stamps[1:], strict=False)), f"{eid}: ts not increasing"
+        assert all(x < y for x, y in itertools.pairwise(stamps)), f"{eid}: ts not increasing"
     for eid in tight:  # thousands of records within each millisecond mark: `at` repeats
         assert len(emitted[eid]) > TIGHT_N
         ats = Counter(r["at"] for r in emitted[eid].values())
@@ -185,12 +193,14 @@ def test_influxdb_holds_exactly_the_distinct_records(
 
     check(points)
     # Values keep their exact JSON text (no float64 detour), strings stay quoted JSON.
-    texts = {p["source"].split(" =")[0]: p["value"] for p in points[values] if p["kind"] == "assign"}
+    texts = {
+        p["source"].split(" =")[0]: p["value"] for p in points[values] if p["kind"] == "assign"
+    }
     assert texts["big"] == "1152921504606846976" and texts["million"] == "1000000"
     assert texts["greeting"] == '"Hello, Ada! \u2713 \\"quoted\\""'
     assert texts["info"] == '{"a":1,"b":[1,2],"c":{"d":null}}' and texts["nothing"] == "null"
     # The count an operator would run (README, "Reading logs in InfluxDB").
-    counted = influx.rows(f"SELECT count(\"seq\") FROM \"spy_logs\" WHERE \"execution_id\" = '{chain}'")
+    counted = influx.rows(f'SELECT count("seq") FROM "spy_logs" WHERE "execution_id" = \'{chain}\'')
     assert counted[0]["count"] == len(emitted[chain])
 
     # Everything delivered again (a new group reads the topic from the start): same points.
