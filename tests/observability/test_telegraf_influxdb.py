@@ -90,11 +90,17 @@ def _caught_up(cluster: Cluster, group: str) -> bool:
 
 
 def _points(influx: Influx) -> dict[str, list[dict[str, Any]]]:
-    rows = influx.rows('SELECT "seq", "value", "type", "source", "line" FROM "spy_logs" GROUP BY *')
-    by_eid: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_eid[row["execution_id"]].append(row)
-    return by_eid
+    """Per execution, its points: the README's queries (section "Reading logs in InfluxDB")."""
+    eids = [
+        r["value"] for r in influx.rows('SHOW TAG VALUES FROM "spy_logs" WITH KEY = "execution_id"')
+    ]
+    return {
+        eid: influx.rows(
+            'SELECT "seq", "kind", "value", "type", "source", "line" FROM "spy_logs" '
+            f"WHERE \"execution_id\" = '{eid}'"
+        )
+        for eid in eids
+    }
 
 
 def _run_telegraf(binary: Path, cluster: Cluster, influx: Influx, group: str, tmp: Path) -> None:
