@@ -311,7 +311,20 @@ class LogRecord(_Message):
     value_ref: str | None = Field(
         default=None, description="URI of the whole value when truncated."
     )
-    at: datetime = Field(default_factory=utcnow)
+    at: datetime = Field(
+        default_factory=utcnow,
+        description="Wall time the record was made (millisecond marks; informative: not "
+        "unique, and a replayed record carries a new one). Use `ts` as a time-series key.",
+    )
+    ts: int | None = Field(
+        default=None,
+        ge=0,
+        description="Timestamp in nanoseconds since the Unix epoch, strictly increasing per "
+        "execution and the same in every replay or redelivery of the record: "
+        "max(previous ts + 1, anchor), the anchor being the latest journaled time (the "
+        "start, each effect, a sleep's wake-up) at or before the record. Absent only in "
+        "records from workers older than this field.",
+    )
 
 
 def dump(message: BaseModel) -> bytes:

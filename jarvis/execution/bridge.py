@@ -10,6 +10,7 @@ the sandbox is checked before use: it is untrusted input.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -56,19 +57,28 @@ class SandboxBridge:
             )
             raise Abort()
         if recorded is None:
+            ns = time.time_ns()
+            start = {
+                "t": "start",
+                "format": FORMAT_VERSION,
+                "digest": digest,
+                "filename": self.command.program.filename,
+                "inputs": self.command.inputs,
+                "books": self.command.books,
+                "at": datetime.fromtimestamp(ns // 10**9, UTC)
+                .replace(microsecond=ns // 1000 % 10**6)
+                .isoformat(),
+                # The first anchor of the log timestamps (host.anchor_ns), here and in replays.
+                "ns": ns,
+            }
             try:
                 self.journal.append(
-                    {
-                        "t": "start",
-                        "format": FORMAT_VERSION,
-                        "digest": digest,
-                        "filename": self.command.program.filename,
-                        "inputs": self.command.inputs,
-                        "books": self.command.books,
-                        "at": datetime.now(UTC).isoformat(),
-                    },
+                    start,
                     # Not synced: a start lost in a crash is written again by the re-run;
                     # the first effect's (or the end's) sync makes it durable with it.
+                    # (Only a machine crash loses it: a killed process's writes are in the
+                    # kernel already. Then the records logged before the first effect are
+                    # re-emitted with the new start's anchor: README, "Reading logs".)
                     lazy=True,
                 )
             except Stopped as exc:
@@ -77,6 +87,7 @@ class SandboxBridge:
             except JarvisError as exc:
                 self.host.fatal = exc
                 raise Abort() from None
+        self.host.anchor_at(start if recorded is None else recorded)
         self.resumed = recorded is not None
         self.sink.event(self.event("resumed" if self.resumed else "started", program_digest=digest))
 

@@ -1,5 +1,14 @@
 """The SPy host of one execution: journaled effects with replay, log records, stop checks.
 
+Log-record timestamps (``ts``, DESIGN.md §2) are a function of the journal and the
+record's position, never of the wall clock at emission: ``ts = max(previous ts + 1,
+anchor)`` in nanoseconds since the epoch, where the *anchor* is the latest journaled time
+at or before the record (the start record's ``ns``, then each effect record's ``ns``; a
+``sleep`` anchors at its journaled wake-up time). A replay answers effects from the journal,
+so it reproduces every anchor, hence every ``ts``; records after the last journaled effect
+depend only on that anchor and their order, so they are re-emitted with the same ``ts``
+too. ``at`` stays the informative wall time (millisecond marks from the sandbox).
+
 Effects follow DESIGN.md §1: the ``seq``-th effect is answered from the journal when the
 journal has it (replay), after checking the request matches; otherwise it runs live and
 its outcome (result, or the SPy error it raised) is appended and fsynced *before* the
@@ -17,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import orjson
@@ -52,6 +61,36 @@ _CODE_NAMES = {
 _STR_BLOB = 5  # a long string, in a blob
 _NO_BLOBS: list[bytes] = []
 _BRANCH = 16
+
+
+def anchor_ns(record: dict[str, Any]) -> int | None:
+    """The time a journal record (start or effect) anchors the log timestamps at, in ns.
+
+    ``ns`` when the record has it; a start journaled before ``ns`` existed anchors at its
+    ISO ``at`` (microseconds); an effect without ``ns`` (an older journal) anchors nowhere
+    (None: the previous anchor holds, and its live run had no ``ts`` to match). A ``sleep``
+    anchors at its wake-up time, the moment the program goes on.
+    """
+    ns = record.get("ns")
+    if type(ns) is not int:
+        ns = None
+        at = record.get("at") if record.get("t") == "start" else None
+        if isinstance(at, str):
+            try:
+                when = datetime.fromisoformat(at)
+            except ValueError:
+                when = None
+            if when is not None and when.tzinfo is not None:
+                ns = (when - _EPOCH) // timedelta(microseconds=1) * 1000
+    if record.get("name") == "sleep":
+        until = record.get("meta", {}).get("until")
+        if isinstance(until, int | float) and not isinstance(until, bool) and until == until:
+            wake = int(until * 1e9)
+            ns = wake if ns is None else max(ns, wake)
+    return ns
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class _Clock:
@@ -140,6 +179,10 @@ class ExecutionHost:
         self.seq = 0
         self.effect_seq = 0
         self._clock = _Clock()
+        # Log timestamps (module docstring): the anchor until the bridge reads or writes
+        # the journal's start record (``anchor_at``), and the last ``ts`` given out.
+        self.anchor = time.time_ns()
+        self.ts = -1
         self.budget_left = self.policy.max_records
         self._recorded = journal.effects
         self.replaying = bool(self._recorded)
@@ -205,6 +248,7 @@ class ExecutionHost:
         short = self.policy.max_value_bytes // 6
         names = _CODE_NAMES
         seq, left = self.seq, self.budget_left
+        anchor, last = self.anchor, self.ts  # no effect within a batch: one anchor for all
         at = clock.at(self._sandbox_ms)
         it = iter(recs)
         for sid, data, code in zip(it, it, it, strict=True):
@@ -228,18 +272,18 @@ class ExecutionHost:
             elif t is str:
                 type_name = code
                 if code.startswith("="):  # a big value, as JSON in a blob
-                    self.seq, self.budget_left = seq, left
+                    self.seq, self.budget_left, self.ts = seq, left, last
                     self._record_json(
                         kind, line, col, end_line, end_col, source, blobs[data], code[1:]
                     )
-                    seq, left = self.seq, self.budget_left
+                    seq, left, last = self.seq, self.budget_left, self.ts
                     continue
             else:
                 raise ValueError("malformed record")
             if code == _STR_BLOB:
                 data, type_name, t = blobs[data].decode("utf-8"), "str", str
             if t is not int or left <= 1:
-                self.seq, self.budget_left = seq, left
+                self.seq, self.budget_left, self.ts = seq, left, last
                 too_large = type_name.startswith("!")
                 self._record(
                     kind,
@@ -253,8 +297,11 @@ class ExecutionHost:
                     self._sandbox_ms,
                     too_large,
                 )
-                seq, left = self.seq, self.budget_left
+                seq, left, last = self.seq, self.budget_left, self.ts
                 continue
+            last += 1
+            if last < anchor:
+                last = anchor
             sink_log(
                 eid,
                 {
@@ -270,11 +317,12 @@ class ExecutionHost:
                     "value": data,
                     "type": type_name,
                     "at": at,
+                    "ts": last,
                 },
             )
             seq += 1
             left -= 1
-        self.seq, self.budget_left = seq, left
+        self.seq, self.budget_left, self.ts = seq, left, last
 
     def check(self) -> None:
         if self.stop_requested is not None:
@@ -293,6 +341,8 @@ class ExecutionHost:
         if self.fault is not None:
             self.fault("effect_started", seq)
         record: dict[str, Any] = {"t": "effect", "seq": seq, "name": name, "req": digest}
+        # Each journaled effect carries its time (ns since the epoch, taken when it is
+        # journaled): the anchor of the log timestamps after it, here and in any replay.
         try:
             result, meta = handler(args, f"{self.execution_id}:{seq}")
         except ProgramError as exc:
@@ -300,19 +350,22 @@ class ExecutionHost:
             # is an outcome too: journal it so a replay raises it without calling again.
             if self.fault is not None:
                 self.fault("effect_returned", seq)
-            self._journal(
-                {
-                    **record,
-                    "error": {"type": exc.spy_type, "message": exc.message},
-                    "meta": self._error_meta(),
-                }
-            )
+            failed = {
+                **record,
+                "error": {"type": exc.spy_type, "message": exc.message},
+                "meta": self._error_meta(),
+                "ns": time.time_ns(),
+            }
+            self._journal(failed)
+            self.anchor_at(failed)
             if self.fault is not None:
                 self.fault("effect_journaled", seq)
             raise
         if self.fault is not None:
             self.fault("effect_returned", seq)  # done outside, not yet durable: "in flight"
-        self._journal({**record, "result": result, "meta": meta})
+        done = {**record, "result": result, "meta": meta, "ns": time.time_ns()}
+        self._journal(done)
+        self.anchor_at(done)
         if self.fault is not None:
             self.fault("effect_journaled", seq)
         self._after(name, result, meta)
@@ -331,6 +384,7 @@ class ExecutionHost:
             self.replaying = False
         for info in rec.get("meta", {}).get("attempts", ()):
             self._attempt_record(info)  # the log replays what the live run logged
+        self.anchor_at(rec)  # as the live run did once the effect was journaled
         if "error" in rec:
             raise ProgramError(rec["error"]["type"], rec["error"]["message"])
         self._after(name, rec["result"], rec.get("meta", {}))
@@ -382,6 +436,7 @@ class ExecutionHost:
             "value": data,
             "type": type_name,
             "at": self._clock.now() if at_ms is None else self._clock.at(at_ms),
+            "ts": self._next_ts(),
         }
         t = type(data)
         if too_large:  # the sandbox could not even render it within the stored-log budget
@@ -412,6 +467,19 @@ class ExecutionHost:
                 f"record budget of {self.policy.max_records} reached: continuing at level effects",
                 "str",
             )
+
+    def _next_ts(self) -> int:
+        ts = self.ts + 1
+        if ts < self.anchor:
+            ts = self.anchor
+        self.ts = ts
+        return ts
+
+    def anchor_at(self, record: dict[str, Any]) -> None:
+        """Move the log timestamps' anchor to a journal record's time (start or effect)."""
+        ns = anchor_ns(record)
+        if ns is not None:
+            self.anchor = ns
 
     def _record_json(
         self,

@@ -191,6 +191,7 @@ RECORD_IDENTITY = (
     "end_col",
     "type",
     "at",
+    "ts",
 )
 
 

@@ -1,4 +1,4 @@
-"""Chart tests: a real Helm and Kubernetes' Pod Security evaluator, built by scripts/tools."""
+"""Chart tests: a real Helm and Kubernetes' Pod Security evaluator, built by scripts/tools/k8s."""
 
 from __future__ import annotations
 
@@ -19,13 +19,13 @@ KUBE_VERSIONS = ("1.29.0", "1.37.0")  # Chart.yaml kubeVersion: the oldest and n
 
 def _tool(name: str) -> Path:
     out = subprocess.run(
-        [str(ROOT / "scripts" / "tools"), name],
+        [str(ROOT / "scripts" / "tools" / "k8s"), name],
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
         timeout=1800,
     )
-    assert out.returncode == 0, f"scripts/tools {name} failed:\n{out.stderr}"
+    assert out.returncode == 0, f"scripts/tools/k8s {name} failed:\n{out.stderr}"
     path = Path(out.stdout.strip().splitlines()[-1])
     assert path.is_file(), path
     return path

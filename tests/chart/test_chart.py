@@ -98,7 +98,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     },
 }
 CASES = sorted(MATRIX)
-# A cold scripts/tools builds helm from source (about 9 minutes on 2 CPUs); cached after.
+# A cold scripts/tools/k8s builds helm from source (about 9 minutes on 2 CPUs); cached after.
 pytestmark = pytest.mark.timeout(1800)
 CRD_GROUPS = ("keda.sh/", "monitoring.coreos.com/")
 
