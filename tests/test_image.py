@@ -276,6 +276,31 @@ def test_the_chart_invocations_fit_the_entrypoint() -> None:
         assert not hasattr(command, "commands"), f"args {found}: names a group, not a command"
 
 
+def test_pin_base_image_rewrites_every_from_and_the_label(tmp_path: Path) -> None:
+    # A stand-in for crane (no registry here): the script's own rewriting is what is tested.
+    for name in ("Dockerfile", "scripts/pin-base-image", "scripts/lib.sh"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, tmp_path / name)
+    new = "sha256:" + "ab" * 32
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "crane").write_text(
+        f'#!/bin/sh\n[ "$1 $2" = "digest python:3.11-slim-bookworm" ] && echo {new}\n'
+    )
+    (bin_dir / "crane").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "JARVIS_VENV": sys.prefix}
+    script = [str(tmp_path / "scripts" / "pin-base-image")]
+    proc = subprocess.run(script, capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "Dockerfile").read_text()
+    froms = [i.args for i in parse_dockerfile(text) if i.keyword == "FROM"]
+    assert froms and all(f.startswith(f"python:3.11-slim-bookworm@{new} ") for f in froms)
+    assert f'base.digest="{new}"' in text
+    again = subprocess.run(script, capture_output=True, text=True, env=env, timeout=60)
+    assert again.returncode == 0 and "already pinned" in again.stderr
+    assert (tmp_path / "Dockerfile").read_text() == text
+
+
 # --- .dockerignore ---
 
 
