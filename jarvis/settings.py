@@ -163,8 +163,9 @@ class Settings(BaseSettings):
         default=1, ge=1, description="Replication factor `jarvis topics apply` uses for new topics."
     )
     topics_file: Path = Field(
-        default=Path(__file__).resolve().parents[1] / "topics" / "topics.toml",
-        description="Topic declarations applied by `jarvis topics apply`.",
+        default=Path(__file__).resolve().parent / "topics" / "topics.toml",
+        description="Topic declarations read by `jarvis topics apply` and `jarvis topics plan` "
+        "(default: the copy packaged with Jarvis, jarvis/topics/topics.toml).",
     )
 
     # --- Redis ---

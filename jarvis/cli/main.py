@@ -23,7 +23,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-topics_app = typer.Typer(help="Topics as code (topics/topics.toml).", no_args_is_help=True)
+topics_app = typer.Typer(
+    help="Topics as code (jarvis/topics/topics.toml, or JARVIS_TOPICS_FILE).", no_args_is_help=True
+)
 contract_app = typer.Typer(help="The message contract's JSON Schemas.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 app.add_typer(contract_app, name="contract")
@@ -254,6 +256,38 @@ def topics_apply() -> None:
         raise typer.Exit(1)
 
 
+@topics_app.command("plan")
+def topics_plan(
+    json: Annotated[bool, typer.Option("--json", help="One JSON object per topic.")] = False,
+) -> None:
+    """Print the topic declarations `apply` would make, without a broker."""
+    from jarvis.kafka.topics import load_specs
+    from jarvis.settings import Settings
+
+    settings = Settings()
+    try:
+        specs = load_specs(settings)
+    except JarvisError as exc:
+        _fail(str(exc))
+    typer.secho(f"topic declarations from {settings.topics_file}", err=True)
+    for s in specs:
+        if json:
+            line = {
+                "role": s.role,
+                "topic": s.name,
+                "partitions": s.partitions,
+                "replication": settings.topic_replication,
+                "config": s.config,
+            }
+            typer.echo(orjson.dumps(line, option=orjson.OPT_SORT_KEYS).decode())
+        else:
+            config = " ".join(f"{k}={v}" for k, v in s.config.items())
+            typer.echo(
+                f"{s.name:<20} {s.role:<8} partitions={s.partitions} "
+                f"replication={settings.topic_replication} {config}"
+            )
+
+
 journals_app = typer.Typer(help="Journals on the checkpoint volume.", no_args_is_help=True)
 app.add_typer(journals_app, name="journals")
 
@@ -282,16 +316,29 @@ def contract_export(
     check: Annotated[
         bool, typer.Option("--check", help="Only report drift; exit 1 if any.")
     ] = False,
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            file_okay=False,
+            help="Write (or check) here instead of the packaged jarvis/topics/schemas/.",
+        ),
+    ] = None,
 ) -> None:
-    """Write topics/schemas/*.schema.json from the pydantic models."""
+    """Write the contract's *.schema.json from the pydantic models (default: jarvis/topics/schemas)."""
     from jarvis.contract import schemas
 
+    target = directory or schemas.SCHEMA_DIR
     if check:
-        drifted = schemas.drift()
+        drifted = schemas.drift(target)
         for name in drifted:
-            typer.secho(f"{name} differs from the models", fg=typer.colors.YELLOW)
+            typer.secho(f"{target / name} differs from the models", fg=typer.colors.YELLOW)
         raise typer.Exit(1 if drifted else 0)
-    for path in schemas.export():
+    try:
+        written = schemas.export(target)
+    except OSError as exc:
+        _fail(f"cannot write the schemas to {target}: {exc}")
+    for path in written:
         typer.echo(f"wrote {path}")
 
 

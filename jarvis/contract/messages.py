@@ -1,6 +1,6 @@
 """The Kafka message contract: one pydantic model per message, the single source of truth.
 
-JSON Schemas in ``topics/schemas/`` are generated from these models
+JSON Schemas in ``jarvis/topics/schemas/`` are generated from these models
 (``jarvis contract export``); a test fails when they drift. Every message carries
 ``version``; unknown *newer* fields are ignored, so producers can add optional fields
 without breaking older workers. A version this code does not know is rejected.

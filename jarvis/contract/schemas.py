@@ -1,4 +1,8 @@
-"""JSON Schemas of the contract, generated from the models into ``topics/schemas/``."""
+"""JSON Schemas of the contract, generated from the models into ``jarvis/topics/schemas/``.
+
+The schemas are package data: they ship in the wheel, so an installed Jarvis can check them
+against its models (``jarvis contract export --check``) and hand them out.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from pydantic import TypeAdapter
 
 from jarvis.contract.messages import ControlCommand, LifecycleEvent, LogRecord
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "topics" / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "topics" / "schemas"
 
 
 def schemas() -> dict[str, dict[str, Any]]:

@@ -1,4 +1,7 @@
-"""Topics as code: read ``topics/topics.toml`` and make the cluster match, without data loss.
+"""Topics as code: read ``jarvis/topics/topics.toml`` and make the cluster match, without data loss.
+
+The declarations are package data (they ship in the wheel); ``JARVIS_TOPICS_FILE`` points
+at another file. ``load_specs`` reads them without a broker (``jarvis topics plan``).
 
 ``apply`` creates missing topics and reports drift (fewer partitions than declared, a
 config that differs). It never deletes a topic, shrinks one, or adds partitions to an
@@ -38,12 +41,23 @@ class TopicReport:
     detail: str = ""
 
 
+_FIELDS = {
+    # toml key -> topic config name
+    "cleanup_policy": "cleanup.policy",
+    "retention_ms": "retention.ms",
+    "compression_type": "compression.type",
+    "max_message_bytes": "max.message.bytes",
+}
+
+
 def load_specs(settings: Settings, path: Path | None = None) -> list[TopicSpec]:
     path = path or settings.topics_file
     try:
         declared = tomllib.loads(path.read_text())["topics"]
-    except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, KeyError, tomllib.TOMLDecodeError) as exc:
         raise JarvisError(f"cannot read topic declarations from {path}: {exc}") from exc
+    if not isinstance(declared, dict):
+        raise JarvisError(f"{path}: [topics] must be a table, not {type(declared).__name__}")
     names = {
         "control": settings.control_topic,
         "events": settings.events_topic,
@@ -55,17 +69,22 @@ def load_specs(settings: Settings, path: Path | None = None) -> list[TopicSpec]:
         if role not in declared:
             raise JarvisError(f"{path}: [topics.{role}] is missing")
         d = declared[role]
+        if not isinstance(d, dict):
+            raise JarvisError(f"{path}: [topics.{role}] must be a table")
+        missing = [k for k in ("partitions", *_FIELDS) if k not in d]
+        if missing:
+            raise JarvisError(f"{path}: [topics.{role}] is missing {', '.join(missing)}")
+        partitions = d["partitions"]
+        if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
+            raise JarvisError(
+                f"{path}: [topics.{role}] partitions must be a positive integer, not {partitions!r}"
+            )
         specs.append(
             TopicSpec(
                 role=role,
                 name=names[role],
-                partitions=int(d["partitions"]),
-                config={
-                    "cleanup.policy": str(d["cleanup_policy"]),
-                    "retention.ms": str(d["retention_ms"]),
-                    "compression.type": str(d["compression_type"]),
-                    "max.message.bytes": str(d["max_message_bytes"]),
-                },
+                partitions=partitions,
+                config={name: str(d[key]) for key, name in _FIELDS.items()},
             )
         )
     return specs
