@@ -150,6 +150,12 @@ class Settings(BaseSettings):
         default=None,
         description="Password of the TLS client key (librdkafka ssl.key.password).",
     )
+    kafka_msk_iam_region: str | None = Field(
+        default=None,
+        description="AWS region of an Amazon MSK cluster with IAM access control: the worker "
+        "authenticates with SASL/OAUTHBEARER tokens signed with its AWS credentials (IRSA on "
+        "EKS), and sets security.protocol SASL_SSL and sasl.mechanism OAUTHBEARER itself.",
+    )
     control_topic: str = Field(
         default="spy_control", description="Topic the worker consumes commands from."
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from jarvis.errors import JarvisError
@@ -18,7 +19,47 @@ def base_config(settings: Settings) -> dict[str, Any]:
         "socket.nagle.disable": True,
         **settings.kafka_security,
         **credentials(settings),
+        **msk_iam(settings),
     }
+
+
+MSK_IAM_KEYS = ("security.protocol", "sasl.mechanism", "sasl.mechanisms", "sasl.oauthbearer.method")
+
+
+def msk_iam(settings: Settings) -> dict[str, Any]:
+    """SASL/OAUTHBEARER with AWS-signed tokens for Amazon MSK's IAM access control
+    (``JARVIS_KAFKA_MSK_IAM_REGION``); nothing when unset.
+
+    librdkafka calls ``oauth_cb`` for a token before the first connection and again before
+    the token expires (15 minutes); the token is a SigV4-presigned ``kafka-cluster:Connect``
+    request signed with whatever credentials boto3 finds (IRSA's web identity on EKS).
+    """
+    region = settings.kafka_msk_iam_region
+    if not region:
+        return {}
+    wanted = {"security.protocol": "SASL_SSL", "sasl.mechanism": "OAUTHBEARER"}
+    clash = [
+        k
+        for k in MSK_IAM_KEYS
+        if k in settings.kafka_security and settings.kafka_security[k] != wanted.get(k)
+    ]
+    if clash:
+        raise JarvisError(
+            f"JARVIS_KAFKA_MSK_IAM_REGION sets {', '.join(clash)} itself; "
+            "remove them from JARVIS_KAFKA_SECURITY"
+        )
+    return {**wanted, "oauth_cb": msk_iam_token(region)}
+
+
+def msk_iam_token(region: str) -> Callable[[str], tuple[str, float]]:
+    """The ``oauth_cb`` for MSK IAM: (token, expiry in seconds since the epoch)."""
+    from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
+
+    def token(_config: str) -> tuple[str, float]:
+        value, expiry_ms = MSKAuthTokenProvider.generate_auth_token(region)
+        return str(value), int(expiry_ms) / 1000.0
+
+    return token
 
 
 def credentials(settings: Settings) -> dict[str, str]:

@@ -478,6 +478,14 @@ def test_keda_objects(renders: dict[tuple[str, str], Render]) -> None:
         "provider": "aws",
         "identityOwner": "workload",
     }
+    # The workers authenticate the same way: tokens signed with the pod's IRSA role.
+    env = {
+        e["name"]: e.get("value")
+        for e in irsa.one("Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert env["JARVIS_KAFKA_MSK_IAM_REGION"] == "us-east-1"
+    security = json.loads(env["JARVIS_KAFKA_SECURITY"] or "{}")
+    assert not {"security.protocol", "sasl.mechanism"} & set(security)  # the worker sets them
 
     off = renders["autoscaling-off", KUBE_VERSIONS[-1]]
     assert off.kinds("ScaledObject") == [] and off.kinds("TriggerAuthentication") == []

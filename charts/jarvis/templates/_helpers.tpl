@@ -72,7 +72,9 @@ app.kubernetes.io/part-of: jarvis
 {{- end -}}
 {{- end -}}
 {{- $out := dict -}}
-{{- if $k.sasl.mechanism -}}
+{{- if .Values.keda.awsMskIam.enabled -}}
+{{- /* MSK IAM: the worker sets security.protocol and sasl.mechanism (JARVIS_KAFKA_MSK_IAM_REGION) */ -}}
+{{- else if $k.sasl.mechanism -}}
 {{- $_ := set $out "security.protocol" (ternary "SASL_SSL" "SASL_PLAINTEXT" $k.tls.enabled) -}}
 {{- $_ := set $out "sasl.mechanism" $k.sasl.mechanism -}}
 {{- else if $k.tls.enabled -}}
@@ -141,6 +143,10 @@ app.kubernetes.io/part-of: jarvis
   value: {{ $v.kafka.groupId | quote }}
 - name: JARVIS_CONTROL_TOPIC
   value: {{ $v.kafka.controlTopic | quote }}
+{{- if $v.keda.awsMskIam.enabled }}
+- name: JARVIS_KAFKA_MSK_IAM_REGION
+  value: {{ required "keda.awsMskIam.region is required with MSK IAM" $v.keda.awsMskIam.region | quote }}
+{{- end }}
 {{- if $v.kafka.sasl.mechanism }}
 - name: JARVIS_KAFKA_SASL_USERNAME_FILE
   value: {{ printf "%s/kafka-sasl/username" $dir | quote }}
