@@ -213,7 +213,8 @@ def test_expiry_setting_accepts_the_sigv4_bounds(monkeypatch: pytest.MonkeyPatch
 
 
 def test_jarvis_run_json_has_no_url_for_local_artifacts(tmp_path: Path) -> None:
-    env = {**os.environ, "JARVIS_KAFKA_BOOTSTRAP": "127.0.0.1:9", "JARVIS_REDIS_URL": "redis://127.0.0.1:9/0", "JARVIS_S3_ENDPOINT_URL": "http://127.0.0.1:9"}
+    env = {**os.environ, "JARVIS_KAFKA_BOOTSTRAP": "127.0.0.1:9", "JARVIS_REDIS_URL": "redis://127.0.0.1:9/0", "JARVIS_S3_ENDPOINT_URL": "http://127.0.0.1:9",
+           "PYTHONPATH": str(ROOT)}  # this checkout's jarvis, not the one the venv may have installed
     proc = subprocess.run(
         [sys.executable, "-m", "jarvis.cli", "run", str(ROOT / "examples" / "hello.spy"), "--json", "--id", "u1"],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60,
