@@ -56,6 +56,10 @@ class TopicReader:
                 "bootstrap.servers": settings.kafka_bootstrap,
                 "group.id": f"reader-{uuid.uuid4().hex}",
                 "enable.auto.commit": False,
+                # A fetch at offset 0 of a topic created moments ago can come back out of
+                # range (its log not yet ready); librdkafka's default reset ("latest") then
+                # skips to the end, past every message the test waits for.
+                "auto.offset.reset": "earliest",
             }
         )
         meta = self.consumer.list_topics(topic, timeout=10).topics[topic]
