@@ -24,7 +24,9 @@ app = typer.Typer(
     add_completion=False,
 )
 topics_app = typer.Typer(help="Topics as code (topics/topics.toml).", no_args_is_help=True)
-contract_app = typer.Typer(help="The message contract's JSON Schemas.", no_args_is_help=True)
+contract_app = typer.Typer(
+    help="The message contract's JSON Schemas and AsyncAPI document.", no_args_is_help=True
+)
 app.add_typer(topics_app, name="topics")
 app.add_typer(contract_app, name="contract")
 
@@ -283,7 +285,7 @@ def contract_export(
         bool, typer.Option("--check", help="Only report drift; exit 1 if any.")
     ] = False,
 ) -> None:
-    """Write topics/schemas/*.schema.json from the pydantic models."""
+    """Write topics/schemas/*.schema.json and topics/asyncapi.json from the pydantic models."""
     from jarvis.contract import schemas
 
     if check:
