@@ -1,10 +1,11 @@
 """topics/asyncapi.json: a valid AsyncAPI 3.0 document of the four topics whose payloads are
 the contract models' JSON Schemas, and whose dead-letter headers are the ones the worker sets.
 
-Validated against the AsyncAPI initiative's own JSON Schema of the 3.0.0 specification (npm
-package @asyncapi/specs, fetched by scripts/asyncapi-specs and cached), plus what a JSON
-Schema cannot say: every $ref resolves, payloads equal the models' schemas, operations name
-their channel's messages.
+Validated by the AsyncAPI initiative's own tools from the npm registry, fetched and cached
+by scripts/: the 3.0.0 specification's JSON Schema (@asyncapi/specs) and the reference parser
+(@asyncapi/parser, the schema plus semantic rules; no maintained AsyncAPI 3 validator is on
+PyPI). Plus what those do not check: every $ref resolves, payloads equal the models'
+schemas, channels are the declared topics, dead-letter headers are the worker's.
 """
 
 from __future__ import annotations
@@ -258,3 +259,42 @@ def test_dead_letter_headers_are_the_documented_ones(doc: dict[str, Any]) -> Non
     assert "original.traceparent" in {n for n, _ in plain.headers}
     # A dead letter without the worker's headers does not pass.
     assert list(jsonschema.Draft7Validator(schema).iter_errors({"original.x": "y"}))
+
+
+# --- the AsyncAPI initiative's own parser ------------------------------------------------
+
+
+def _parse(path: Path) -> dict[str, Any]:
+    out = subprocess.run(
+        [str(ROOT / "scripts" / "asyncapi-validate"), str(path)],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_the_reference_parser_accepts_the_document() -> None:
+    result = _parse(DOC_PATH)
+    assert result["parsed"] is True
+    # Spectral severities: 0 error, 1 warning, 2 information, 3 hint.
+    serious = [d for d in result["diagnostics"] if d["severity"] <= 1]
+    assert serious == []
+
+
+def test_the_reference_parser_refuses_an_operation_sending_another_channel_s_message(
+    doc: dict[str, Any], tmp_path: Path
+) -> None:
+    broken = copy.deepcopy(doc)
+    broken["operations"]["sendCommands"]["messages"] = [
+        {"$ref": "#/channels/events/messages/lifecycleEvent"}
+    ]
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(broken))
+    result = _parse(path)
+    errors = [d for d in result["diagnostics"] if d["severity"] == 0]
+    assert errors and any("operations/sendCommands/messages" in d["path"] for d in errors), result
