@@ -62,8 +62,14 @@ class TopicReader:
                 "auto.offset.reset": "earliest",
             }
         )
-        meta = self.consumer.list_topics(topic, timeout=10).topics[topic]
-        self.consumer.assign([TopicPartition(topic, p, 0) for p in meta.partitions])
+        # Moments after `jarvis topics apply`, a new client's metadata can still say
+        # UNKNOWN_TOPIC_OR_PART with no partitions: assigning those would read nothing, ever.
+        def partitions() -> list[int]:
+            meta = self.consumer.list_topics(topic, timeout=10).topics.get(topic)
+            return [] if meta is None or meta.error is not None else list(meta.partitions)
+
+        found = wait_for(partitions, 30, f"partitions of {topic}")
+        self.consumer.assign([TopicPartition(topic, p, 0) for p in found])
         self.messages: list[Any] = []
 
     def poll(self) -> list[Any]:
