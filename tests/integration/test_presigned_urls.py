@@ -220,3 +220,17 @@ def test_url_is_refused_after_its_expiry(on_proxy: Settings, client: Any) -> Non
         assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == REPORT
     finally:
         harness.close()
+
+
+def test_failed_event_lists_its_artifacts_with_urls(harness: Harness, client: Any) -> None:
+    harness.start_worker()
+    eid = client.start(
+        'artifact("partial.txt", "so far")\nraise ValueError("no more")\n',
+        execution_id=new_id("urls-failed"),
+    )
+    done = client.wait(eid, timeout_s=120)
+    assert done.event == "failed" and done.error is not None
+    assert done.error.type == "ValueError"
+    (ref,) = done.artifacts
+    assert ref.url is not None and ref.url_expires_at is not None
+    assert httpx.get(ref.url, timeout=30).content == b"so far"
