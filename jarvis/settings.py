@@ -193,6 +193,14 @@ class Settings(BaseSettings):
     s3_region: str | None = Field(
         default=None, description="Region for S3 (AWS_DEFAULT_REGION if unset)."
     )
+    artifact_url_expiry_s: int = Field(
+        default=3600,
+        ge=1,
+        le=604_800,
+        description="Lifetime of the presigned GET URLs that events carry for artifacts, seconds "
+        "(1..604800: SigV4's 7-day maximum). Temporary credentials (IRSA) end a URL sooner: "
+        "`url_expires_at` says when.",
+    )
 
     # --- worker ---
     checkpoint_dir: Path = Field(

@@ -26,7 +26,9 @@ app = typer.Typer(
 topics_app = typer.Typer(
     help="Topics as code (jarvis/topics/topics.toml, or JARVIS_TOPICS_FILE).", no_args_is_help=True
 )
-contract_app = typer.Typer(help="The message contract's JSON Schemas.", no_args_is_help=True)
+contract_app = typer.Typer(
+    help="The message contract's JSON Schemas and AsyncAPI document.", no_args_is_help=True
+)
 app.add_typer(topics_app, name="topics")
 app.add_typer(contract_app, name="contract")
 
@@ -325,7 +327,8 @@ def contract_export(
         ),
     ] = None,
 ) -> None:
-    """Write the contract's *.schema.json from the pydantic models (default: jarvis/topics/schemas)."""
+    """Write the contract's *.schema.json and asyncapi.json from the pydantic models
+    (default: jarvis/topics/schemas and jarvis/topics/asyncapi.json)."""
     from jarvis.contract import schemas
 
     target = directory or schemas.SCHEMA_DIR

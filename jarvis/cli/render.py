@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
@@ -34,9 +35,18 @@ def event_line(event: LifecycleEvent) -> str:
         head += f" ({event.stop_mode})"
     if event.event in ("accepted", "started", "resumed"):
         head += f" on {event.worker}"
+    if event.result_url is not None:
+        head += f"\n   result {event.result_ref}\n     url {event.result_url}"
+        head += f"\n     (until {_when(event.result_url_expires_at)})"
     for art in event.artifacts:
         head += f"\n   artifact {art.name}: {art.uri} ({art.size} bytes)"
+        if art.url is not None:
+            head += f"\n     url {art.url}\n     (until {_when(art.url_expires_at)})"
     return head
+
+
+def _when(at: datetime | None) -> str:
+    return "?" if at is None else at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class ConsoleSink:

@@ -37,6 +37,10 @@ class JarvisClient:
     >>> eid = client.start("result = inputs['n'] * 2", inputs={"n": 21})
     >>> client.wait(eid).result
     42
+
+    Events hand out artifacts as ``s3://`` URIs with a presigned GET ``url`` and its
+    ``url_expires_at`` beside each (``result_url`` for a stored result): download them with
+    any HTTP client, no AWS credentials (README "Artifact URLs").
     """
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:

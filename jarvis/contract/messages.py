@@ -245,6 +245,18 @@ class ArtifactRef(BaseModel):
     name: str
     uri: str = Field(description="s3://bucket/key (worker) or file:// URI (jarvis run).")
     size: int
+    url: str | None = Field(
+        default=None,
+        description="Worker: a SigV4 presigned GET URL of the artifact (the endpoint's scheme, "
+        "https on AWS), usable without credentials until `url_expires_at`; signed when the "
+        "event is published. Absent (null) for a local store (jarvis run) or when signing failed.",
+    )
+    url_expires_at: datetime | None = Field(
+        default=None,
+        description="When `url` stops working (UTC): the configured expiry "
+        "(JARVIS_ARTIFACT_URL_EXPIRY_S), or earlier when the worker's temporary credentials "
+        "(IRSA) expire first.",
+    )
 
 
 class LifecycleEvent(_Message):
@@ -264,6 +276,14 @@ class LifecycleEvent(_Message):
     )
     result_bytes: int | None = Field(
         default=None, description="completed: size of the result as JSON."
+    )
+    result_url: str | None = Field(
+        default=None,
+        description="completed with `result_ref`: a presigned GET URL of `result.json` "
+        "(as artifacts' `url`).",
+    )
+    result_url_expires_at: datetime | None = Field(
+        default=None, description="When `result_url` stops working (UTC)."
     )
     error: ErrorInfo | None = Field(default=None, description="failed / rejected: why.")
     stop_mode: Literal["cancel", "suspend"] | None = Field(

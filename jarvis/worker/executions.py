@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import redis
 
-from jarvis.artifacts import ArtifactStore
+from jarvis.artifacts import ArtifactStore, with_urls
 from jarvis.books import BookRegistry
 from jarvis.contract.messages import LifecycleEvent, LimitOverrides, StartCommand
 from jarvis.errors import InternalError, JarvisError, JournalError, Stopped
@@ -362,7 +362,8 @@ class Executions:
         until it lands or the worker lets the execution go (then its next owner re-announces).
         """
         if event is not None:
-            run.outbox.event(event)
+            # URLs are signed here, as the event goes out, never journaled (artifacts.urls).
+            run.outbox.event(with_urls(event, self.artifacts, self.settings.artifact_url_expiry_s))
 
         def drained(ok: bool) -> None:
             if ok:

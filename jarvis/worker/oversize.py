@@ -137,6 +137,8 @@ def minimal_event(event: LifecycleEvent, original_bytes: int | None) -> Lifecycl
         result_type=None if event.result_type is None else clip_text(event.result_type, 200),
         result_ref=event.result_ref,
         result_bytes=event.result_bytes,
+        result_url=event.result_url,
+        result_url_expires_at=event.result_url_expires_at,
         error=error,
         stop_mode=event.stop_mode,
         log_records=event.log_records,

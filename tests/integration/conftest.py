@@ -56,10 +56,20 @@ class TopicReader:
                 "bootstrap.servers": settings.kafka_bootstrap,
                 "group.id": f"reader-{uuid.uuid4().hex}",
                 "enable.auto.commit": False,
+                # A fetch at offset 0 of a topic created moments ago can come back out of
+                # range (its log not yet ready); librdkafka's default reset ("latest") then
+                # skips to the end, past every message the test waits for.
+                "auto.offset.reset": "earliest",
             }
         )
-        meta = self.consumer.list_topics(topic, timeout=10).topics[topic]
-        self.consumer.assign([TopicPartition(topic, p, 0) for p in meta.partitions])
+        # Moments after `jarvis topics apply`, a new client's metadata can still say
+        # UNKNOWN_TOPIC_OR_PART with no partitions: assigning those would read nothing, ever.
+        def partitions() -> list[int]:
+            meta = self.consumer.list_topics(topic, timeout=10).topics.get(topic)
+            return [] if meta is None or meta.error is not None else list(meta.partitions)
+
+        found = wait_for(partitions, 30, f"partitions of {topic}")
+        self.consumer.assign([TopicPartition(topic, p, 0) for p in found])
         self.messages: list[Any] = []
 
     def poll(self) -> list[Any]:
