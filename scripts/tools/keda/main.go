@@ -341,11 +341,11 @@ func validate(paths []string) int {
 			tr := triggerResult{Index: t, Type: trigger.Type}
 			if trigger.AuthenticationRef != nil {
 				tr.Placeholders = append(tr.Placeholders, placeholders[trigger.AuthenticationRef.Name]...)
-				if saPlaceholder != nil {
-					tr.Placeholders = append(tr.Placeholders, "service account "+saPlaceholder.Name+" with an eks.amazonaws.com/role-arn annotation")
-				}
 			}
 			parsed, err := parseTrigger(kube, so, t, trigger, podTemplate)
+			if saPlaceholder != nil && parsed != nil && parsed["podIdentity"] == string(kedav1alpha1.PodIdentityProviderAws) {
+				tr.Placeholders = append(tr.Placeholders, "service account "+saPlaceholder.Name+" with an eks.amazonaws.com/role-arn annotation")
+			}
 			if err != nil {
 				tr.Error = err.Error()
 				r.Errors = append(r.Errors, fmt.Sprintf("trigger %d (%s): %v", t, trigger.Type, err))
