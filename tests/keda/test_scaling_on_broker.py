@@ -77,8 +77,21 @@ def metadata(cluster: Cluster, **overrides: str) -> dict[str, str]:
     return md
 
 
-def view(cluster: Cluster, min_replicas: int = 0, **overrides: str) -> dict[str, Any]:
-    return scaler_view(metadata(cluster, **overrides), min_replicas, MAX_REPLICAS)
+def view(
+    cluster: Cluster, min_replicas: int = 0, current: int = 0, **overrides: str
+) -> dict[str, Any]:
+    """One KEDA poll. Right after the topics are created the broker may still answer "not
+    the leader for some partition" (KEDA would simply poll again): retry those only."""
+
+    def poll() -> dict[str, Any] | None:
+        try:
+            return scaler_view(metadata(cluster, **overrides), min_replicas, MAX_REPLICAS, current)
+        except RuntimeError as exc:
+            if "not the leader" not in str(exc) and "metadata is out of date" not in str(exc):
+                raise
+            return None
+
+    return wait_for(poll, 30, "KEDA's scaler to read the topic", interval_s=0.5)
 
 
 def open_gate(cluster: Cluster, eid: str) -> None:
@@ -120,7 +133,7 @@ def test_replicas_track_backlog_running_and_done(cluster: Cluster) -> None:
         120,
         "every worker slot to run a held execution",
     )
-    busy = scaler_view(metadata(cluster), 0, MAX_REPLICAS, current_replicas=WORKERS)
+    busy = view(cluster, current=WORKERS)
     assert busy["lag"] == STARTS
     assert (busy["active"], busy["desiredReplicas"]) == (True, 10)
 
