@@ -193,3 +193,37 @@ def test_unknown_pod_identity_provider_is_refused_by_the_crd() -> None:
         p.startswith("TriggerAuthentication jarvis-msk-iam") and "spec.podIdentity.provider" in p
         for p in found
     ), found
+
+
+def test_rendered_deployment_and_service_account_are_used() -> None:
+    """Rendered manifests (the chart's) carry the Deployment: KEDA's resolver then follows its
+    pod template to the ServiceAccount actually used."""
+    ta, so = [
+        d for d in load(KEDA_DIR / "scaledobject-msk-iam.yaml") if d["kind"] != "ServiceAccount"
+    ]
+    role = "arn:aws:iam::444455556666:role/rendered"
+    account = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": "release-jarvis", "annotations": {"eks.amazonaws.com/role-arn": role}},
+    }
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "jarvis"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "jarvis"}},
+            "template": {
+                "metadata": {"labels": {"app": "jarvis"}},
+                "spec": {
+                    "serviceAccountName": "release-jarvis",
+                    "containers": [{"name": "worker", "image": "jarvis:test"}],
+                },
+            },
+        },
+    }
+    checked = assert_keda_documents_valid([deployment, account, ta, so])
+    assert [c.kind for c in checked] == ["TriggerAuthentication", "ScaledObject"]
+    trigger = checked[1].triggers[0]
+    assert trigger["parsed"]["awsRoleArn"] == role
+    assert not trigger.get("placeholders")

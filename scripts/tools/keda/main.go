@@ -383,18 +383,22 @@ func placeholder(parameter string) string {
 }
 
 // podTemplateFor gives the scale target's pod template: the Deployment's when it was given,
-// else a pod running as the ServiceAccount named "jarvis" (the chart's and keda/'s name); that
-// account is made up, annotated with a placeholder IRSA role, when it was not given either.
+// else a pod running as the ServiceAccount named "jarvis" (keda/'s name). The template's
+// ServiceAccount is made up, annotated with a placeholder IRSA role, when it was not given.
 func podTemplateFor(so *kedav1alpha1.ScaledObject, deployments map[string]*appsv1.Deployment, serviceAccounts map[string]bool) (*corev1.PodTemplateSpec, *corev1.ServiceAccount) {
-	if d, ok := deployments[so.Namespace+"/"+so.Spec.ScaleTargetRef.Name]; ok {
-		return &d.Spec.Template, nil
-	}
 	template := &corev1.PodTemplateSpec{Spec: corev1.PodSpec{ServiceAccountName: "jarvis", Containers: []corev1.Container{{Name: "worker"}}}}
-	if serviceAccounts[so.Namespace+"/jarvis"] {
+	if d, ok := deployments[so.Namespace+"/"+so.Spec.ScaleTargetRef.Name]; ok {
+		template = &d.Spec.Template
+	}
+	account := template.Spec.ServiceAccountName
+	if account == "" {
+		account = "default"
+	}
+	if serviceAccounts[so.Namespace+"/"+account] {
 		return template, nil
 	}
 	return template, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
-		Name: "jarvis", Namespace: so.Namespace,
+		Name: account, Namespace: so.Namespace,
 		Annotations: map[string]string{kedav1alpha1.PodIdentityAnnotationEKS: "arn:aws:iam::000000000000:role/placeholder"},
 	}}
 }
