@@ -257,11 +257,13 @@ func validate(paths []string) int {
 				obj = cta
 			}
 			objects = append(objects, obj)
-		case "Secret", "ServiceAccount", "Deployment":
+		case "Secret", "ConfigMap", "ServiceAccount", "Deployment":
 			var obj ctrlclient.Object
 			switch d.kind {
 			case "Secret":
 				obj = &corev1.Secret{}
+			case "ConfigMap":
+				obj = &corev1.ConfigMap{}
 			case "ServiceAccount":
 				obj = &corev1.ServiceAccount{}
 			default:
