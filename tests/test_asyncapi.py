@@ -44,15 +44,7 @@ MODELS = {
 
 @pytest.fixture(scope="module")
 def spec_validator() -> jsonschema.Draft7Validator:
-    out = subprocess.run(
-        [str(ROOT / "scripts" / "asyncapi-specs"), "install"],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
+    out = _script("asyncapi-specs", "install")
     spec = json.loads(Path(out.stdout.strip().splitlines()[-1]).read_text())
     return jsonschema.Draft7Validator(spec)
 
@@ -172,7 +164,9 @@ def test_control_messages_are_the_control_schema_s_alternatives(doc: dict[str, A
     sent = [_inline(m, doc)["payload"] for m in doc["channels"]["control"]["messages"].values()]
     assert sorted(sent, key=lambda s: s["title"]) == sorted(alternatives, key=lambda s: s["title"])
     # The JSON Schemas on disk say the same.
-    on_disk = json.loads((ROOT / "jarvis" / "topics" / "schemas" / "spy_events.schema.json").read_text())
+    on_disk = json.loads(
+        (ROOT / "jarvis" / "topics" / "schemas" / "spy_events.schema.json").read_text()
+    )
     assert _inline(doc["components"]["messages"]["LifecycleEvent"]["payload"], doc) == _inline(
         on_disk, on_disk
     )
@@ -265,15 +259,7 @@ def test_dead_letter_headers_are_the_documented_ones(doc: dict[str, Any]) -> Non
 
 
 def _parse(path: Path) -> dict[str, Any]:
-    out = subprocess.run(
-        [str(ROOT / "scripts" / "asyncapi-validate"), str(path)],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
+    out = _script("asyncapi-validate", str(path))
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -298,3 +284,17 @@ def test_the_reference_parser_refuses_an_operation_sending_another_channel_s_mes
     result = _parse(path)
     errors = [d for d in result["diagnostics"] if d["severity"] == 0]
     assert errors and any("operations/sendCommands/messages" in d["path"] for d in errors), result
+
+
+def _script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run one of the project's cached AsyncAPI tool scripts; fail the test if it fails."""
+    out = subprocess.run(
+        [str(ROOT / "scripts" / name), *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    return out

@@ -205,13 +205,12 @@ class Executions:
         for run in runs:
             self.interrupt(run, HANDOFF)
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+        while True:  # at least once: with no time to wait, say who is still running
             with self._lock:
                 left = [r for r in runs if self.running.get(r.execution_id) is r]
-            if not left:
-                return []
+            if not left or time.monotonic() >= deadline:
+                return left
             time.sleep(0.01)
-        return left
 
     def _forget(self, run: Running) -> None:
         with self._lock:

@@ -19,7 +19,8 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.fault.cluster import Cluster, service_env
+from tests.fault.cluster import Cluster
+from tests.fault.conftest import cluster  # noqa: F401  (the fault suite's fixture: workers on fresh topics)
 
 ROOT = Path(__file__).resolve().parents[2]
 TELEGRAF_CONF = ROOT / "charts" / "telegraf" / "telegraf.conf"
@@ -121,16 +122,7 @@ class Telegraf:
 
 
 @pytest.fixture
-def cluster(stack_env: dict[str, str], tmp_path: Path) -> Iterator[Cluster]:
-    c = Cluster(tmp_path, service_env())
-    try:
-        yield c
-    finally:
-        c.close()
-
-
-@pytest.fixture
-def influx(influxdb_url: str, cluster: Cluster) -> Iterator[Influx]:
+def influx(influxdb_url: str, cluster: Cluster) -> Iterator[Influx]:  # noqa: F811
     db = Influx(influxdb_url, f"jarvis_{cluster.uid}")
     try:
         yield db

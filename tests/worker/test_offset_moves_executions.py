@@ -532,3 +532,19 @@ def test_prevented_start_with_a_lapsed_lease_is_retried_not_failed(
 @pytest.fixture(autouse=True)
 def _uses(no_backoff: None) -> None:
     return None
+
+
+# --- hand-off with no time left (shutdown's second revoke) ------------------------------------
+
+
+def test_hand_off_with_no_time_to_wait_marks_them_leaving_and_says_who_still_runs(
+    make: Callable[..., Executions],
+) -> None:
+    ex = make()
+    queued = ex.new(start("e-queued"), TOPIC, 0, 1)
+    ex.queue(queued)
+    running = ex.new(start("e-running"), TOPIC, 0, 2)  # admitted, taken by a thread (not queued)
+    left = ex.hand_off(lambda r: True, 0.0)
+    assert left == [running]  # still running, reported at once; the queued one left
+    assert running.leaving and queued.leaving
+    assert "e-queued" not in ex and "e-running" in ex
