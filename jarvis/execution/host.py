@@ -341,8 +341,6 @@ class ExecutionHost:
         if self.fault is not None:
             self.fault("effect_started", seq)
         record: dict[str, Any] = {"t": "effect", "seq": seq, "name": name, "req": digest}
-        # Each journaled effect carries its time (ns since the epoch, taken when it is
-        # journaled): the anchor of the log timestamps after it, here and in any replay.
         try:
             result, meta = handler(args, f"{self.execution_id}:{seq}")
         except ProgramError as exc:
@@ -350,22 +348,19 @@ class ExecutionHost:
             # is an outcome too: journal it so a replay raises it without calling again.
             if self.fault is not None:
                 self.fault("effect_returned", seq)
-            failed = {
-                **record,
-                "error": {"type": exc.spy_type, "message": exc.message},
-                "meta": self._error_meta(),
-                "ns": time.time_ns(),
-            }
-            self._journal(failed)
-            self.anchor_at(failed)
+            self._journal(
+                {
+                    **record,
+                    "error": {"type": exc.spy_type, "message": exc.message},
+                    "meta": self._error_meta(),
+                }
+            )
             if self.fault is not None:
                 self.fault("effect_journaled", seq)
             raise
         if self.fault is not None:
             self.fault("effect_returned", seq)  # done outside, not yet durable: "in flight"
-        done = {**record, "result": result, "meta": meta, "ns": time.time_ns()}
-        self._journal(done)
-        self.anchor_at(done)
+        self._journal({**record, "result": result, "meta": meta})
         if self.fault is not None:
             self.fault("effect_journaled", seq)
         self._after(name, result, meta)
@@ -391,14 +386,19 @@ class ExecutionHost:
         return rec["result"]
 
     def _journal(self, record: dict[str, Any]) -> None:
-        # Group commit: effect records are written without their own fsync; `_durable()`
-        # fsyncs once before anything that depends on them leaves the pod (a log record,
-        # a Book call, an upload, an event), so a run of fast effects shares one fsync.
+        """Append an effect record, stamped with its time (``ns`` since the epoch, taken as
+        it is journaled): the anchor of the log timestamps after it, here and in any replay.
+
+        Group commit: effect records are written without their own fsync; ``_durable()``
+        fsyncs once before anything that depends on them leaves the pod (a log record, a Book
+        call, an upload, an event), so a run of fast effects shares one fsync."""
+        record["ns"] = time.time_ns()
         try:
             self.journal.append(record, sync=False)
         except JarvisError as exc:
             self.fatal = exc
             raise
+        self.anchor_at(record)
 
     def _durable(self) -> None:
         """Output-commit rule: make journaled effects durable before output depends on them."""
