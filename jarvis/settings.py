@@ -53,8 +53,13 @@ class FileVariables(PydanticBaseSettingsSource):
         super().__init__(settings_cls)
         self.environ = {k.upper(): v for k, v in environ.items()}
 
+    @staticmethod
+    def variable(field_name: str) -> str:
+        """The file variable of a field: ``JARVIS_<FIELD>_FILE``."""
+        return f"{ENV_PREFIX}{field_name.upper()}{FILE_SUFFIX}"
+
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        variable = f"{ENV_PREFIX}{field_name.upper()}{FILE_SUFFIX}"
+        variable = self.variable(field_name)
         path = self.environ.get(variable)
         if path is None:
             return None, field_name, False
@@ -73,7 +78,7 @@ class FileVariables(PydanticBaseSettingsSource):
                 try:
                     value = self.decode_complex_value(field_name, field, value)
                 except ValueError as exc:
-                    variable = f"{ENV_PREFIX}{field_name.upper()}{FILE_SUFFIX}"
+                    variable = self.variable(field_name)
                     raise SettingsFileError(
                         variable, self.environ[variable], f"content is not JSON ({exc})"
                     ) from None
