@@ -30,6 +30,7 @@ def test_the_token_is_a_signed_connect_request_for_the_region(
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    before = time.time()
     config = base_config(settings(kafka_msk_iam_region="eu-west-1"))
     assert config["security.protocol"] == "SASL_SSL"
     assert config["sasl.mechanism"] == "OAUTHBEARER"
@@ -42,7 +43,9 @@ def test_the_token_is_a_signed_connect_request_for_the_region(
     assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
     assert query["X-Amz-Credential"][0].startswith("AKIDEXAMPLE/")
     assert "/eu-west-1/kafka-cluster/aws4_request" in query["X-Amz-Credential"][0]
-    assert expiry > time.time()  # seconds since the epoch, as librdkafka wants it
+    # Seconds since the epoch, as librdkafka wants it (milliseconds would be 1,000x larger):
+    # the signer's tokens live 15 minutes from when they are made.
+    assert before < expiry < before + 24 * 3600
 
 
 def test_security_settings_that_clash_are_refused() -> None:
