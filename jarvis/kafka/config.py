@@ -93,6 +93,8 @@ def producer_config(settings: Settings, **extra: Any) -> dict[str, Any]:
         "enable.idempotence": True,
         "acks": "all",
         "linger.ms": 5,
-        "compression.type": "zstd",
+        # lz4, not zstd: executions produce many small batches, and zstd's per-batch cost
+        # dominated both this process's librdkafka threads and the broker (topics.toml).
+        "compression.type": "lz4",
         **extra,
     }
