@@ -242,17 +242,27 @@ def stop(
 
 
 @topics_app.command("apply")
-def topics_apply() -> None:
-    """Create missing topics; report drift (never deletes or shrinks). Exit 1 on drift."""
+def topics_apply(
+    report_only: Annotated[
+        bool, typer.Option("--report-only", help="Report config differences; change nothing.")
+    ] = False,
+) -> None:
+    """Create missing topics and set declared configs; report partition drift (never deletes
+    or shrinks). Exit 1 on drift."""
     from jarvis.kafka.topics import apply
     from jarvis.settings import Settings
 
     try:
-        reports = apply(Settings())
+        reports = apply(Settings(), alter_configs=not report_only)
     except JarvisError as exc:
         _fail(str(exc))
     for r in reports:
-        colour = {"created": typer.colors.GREEN, "ok": None, "drift": typer.colors.YELLOW}[r.action]
+        colour = {
+            "created": typer.colors.GREEN,
+            "ok": None,
+            "updated": typer.colors.GREEN,
+            "drift": typer.colors.YELLOW,
+        }[r.action]
         typer.secho(f"{r.topic:<20} {r.action:<8} {r.detail}", fg=colour)
     if any(r.action == "drift" for r in reports):
         raise typer.Exit(1)

@@ -3,9 +3,13 @@
 The declarations are package data (they ship in the wheel); ``JARVIS_TOPICS_FILE`` points
 at another file. ``load_specs`` reads them without a broker (``jarvis topics plan``).
 
-``apply`` creates missing topics and reports drift (fewer partitions than declared, a
-config that differs). It never deletes a topic, shrinks one, or adds partitions to an
-existing one (that would move keys between partitions and break per-execution order).
+``apply`` creates missing topics, sets each declared config that differs on an existing
+topic (reported as ``updated``, with the old and new values: configs such as retention and
+compression change nothing already stored), and reports partition counts that differ as
+drift. It never deletes a topic, shrinks one, or adds partitions to an existing one (that
+would move keys between partitions and break per-execution order). With
+``alter_configs=False`` (``jarvis topics apply --report-only``) config differences are only
+reported.
 """
 
 from __future__ import annotations
@@ -17,7 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # type: ignore[attr-defined]
+from confluent_kafka.admin import (  # type: ignore[attr-defined]
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    NewTopic,
+)
 
 from jarvis.errors import JarvisError
 from jarvis.kafka.config import base_config
@@ -37,7 +47,7 @@ class TopicSpec:
 @dataclass(frozen=True)
 class TopicReport:
     topic: str
-    action: str  # created | ok | drift
+    action: str  # created | ok | updated | drift
     detail: str = ""
 
 
@@ -91,7 +101,10 @@ def load_specs(settings: Settings, path: Path | None = None) -> list[TopicSpec]:
 
 
 def apply(
-    settings: Settings, specs: list[TopicSpec] | None = None, timeout_s: float = 30.0
+    settings: Settings,
+    specs: list[TopicSpec] | None = None,
+    timeout_s: float = 30.0,
+    alter_configs: bool = True,
 ) -> list[TopicReport]:
     specs = specs if specs is not None else load_specs(settings)
     admin = AdminClient(base_config(settings))
@@ -140,12 +153,43 @@ def apply(
             elif have > s.partitions:
                 problems.append(f"{have} partitions, more than the {s.partitions} declared")
             actual = by_name[s.name].result()
-            for key, want in s.config.items():
-                got = actual[key].value if key in actual else None
-                if got != want:
-                    problems.append(f"{key}={got}, declared {want}")
-            reports.append(TopicReport(s.name, "drift" if problems else "ok", "; ".join(problems)))
+            differ = {
+                key: (actual[key].value if key in actual else None, want)
+                for key, want in s.config.items()
+                if (actual[key].value if key in actual else None) != want
+            }
+            changed: list[str] = []
+            if differ and alter_configs:
+                error = _alter(admin, s.name, {k: new for k, (_, new) in differ.items()}, timeout_s)
+                if error is None:
+                    changed = [f"{k} {old} -> {new}" for k, (old, new) in differ.items()]
+                    differ = {}
+                else:
+                    problems.append(f"could not set configs: {error}")
+            problems += [f"{k}={old}, declared {new}" for k, (old, new) in differ.items()]
+            action = "drift" if problems else "updated" if changed else "ok"
+            reports.append(TopicReport(s.name, action, "; ".join(changed + problems)))
     return reports
+
+
+def _alter(admin: AdminClient, topic: str, values: dict[str, str], timeout_s: float) -> str | None:
+    """Set ``values`` on ``topic`` (incrementally: other configs stay); the error, if any."""
+    resource = ConfigResource(
+        ConfigResource.Type.TOPIC,
+        topic,
+        incremental_configs=[
+            ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET)
+            for k, v in values.items()
+        ],
+    )
+    try:
+        for future in admin.incremental_alter_configs(
+            [resource], request_timeout=timeout_s
+        ).values():
+            future.result()
+    except KafkaException as exc:
+        return str(exc.args[0].str() if exc.args else exc)
+    return None
 
 
 def _wait_visible(admin: AdminClient, names: set[str], timeout_s: float) -> dict[str, Any]:

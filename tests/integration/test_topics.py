@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import (  # type: ignore[attr-defined]
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    NewTopic,
+)
 
 from jarvis.kafka.topics import apply, load_specs
 from jarvis.settings import Settings
@@ -22,14 +28,40 @@ def test_apply_is_idempotent(settings: Settings) -> None:
         assert len(topics[spec.name].partitions) == spec.partitions
 
 
-def test_apply_creates_missing_and_reports_drift_without_destroying(settings: Settings) -> None:
-    drifted = settings.model_copy(update={"control_topic": settings.control_topic + ".small", "logs_topic": settings.logs_topic + ".new"})
+def _small_control_topic(settings: Settings) -> tuple[Settings, AdminClient]:
+    """A control topic made by hand with 2 partitions and a 1 s retention."""
+    drifted = settings.model_copy(
+        update={
+            "control_topic": settings.control_topic + ".small",
+            "logs_topic": settings.logs_topic + ".new",
+        }
+    )
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
     admin.create_topics(
-        [NewTopic(drifted.control_topic, num_partitions=2, replication_factor=1, config={"retention.ms": "1000"})]
+        [
+            NewTopic(
+                drifted.control_topic,
+                num_partitions=2,
+                replication_factor=1,
+                config={"retention.ms": "1000", "max.message.bytes": "4096"},
+            )
+        ]
     )[drifted.control_topic].result()
+    return drifted, admin
 
-    reports = {r.topic: r for r in apply(drifted)}
+
+def _configs(admin: AdminClient, topic: str, *keys: str) -> dict[str, str]:
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    actual = admin.describe_configs([resource])[resource].result()
+    return {k: actual[k].value for k in keys}
+
+
+def test_report_only_creates_missing_and_reports_drift_without_changing_anything(
+    settings: Settings,
+) -> None:
+    drifted, admin = _small_control_topic(settings)
+
+    reports = {r.topic: r for r in apply(drifted, alter_configs=False)}
     assert reports[drifted.logs_topic].action == "created"
     small = reports[drifted.control_topic]
     assert small.action == "drift"
@@ -37,3 +69,57 @@ def test_apply_creates_missing_and_reports_drift_without_destroying(settings: Se
     assert "retention.ms=1000, declared 604800000" in small.detail
     # nothing was altered
     assert len(admin.list_topics(timeout=10).topics[drifted.control_topic].partitions) == 2
+    assert _configs(admin, drifted.control_topic, "retention.ms", "max.message.bytes") == {
+        "retention.ms": "1000",
+        "max.message.bytes": "4096",
+    }
+
+
+def test_apply_sets_declared_configs_and_leaves_partitions_alone(settings: Settings) -> None:
+    drifted, admin = _small_control_topic(settings)
+    # A config the declarations don't mention stays as the operator set it.
+    resource = ConfigResource(
+        ConfigResource.Type.TOPIC,
+        drifted.control_topic,
+        incremental_configs=[
+            ConfigEntry("segment.ms", "3600000", incremental_operation=AlterConfigOpType.SET)
+        ],
+    )
+    for future in admin.incremental_alter_configs([resource]).values():
+        future.result()
+
+    small = {r.topic: r for r in apply(drifted)}[drifted.control_topic]
+    assert small.action == "drift"  # the partition count still differs: only reported
+    assert "retention.ms 1000 -> 604800000" in small.detail
+    assert "max.message.bytes 4096 -> 1048576" in small.detail
+    assert "2 partitions, 12 declared" in small.detail
+    assert len(admin.list_topics(timeout=10).topics[drifted.control_topic].partitions) == 2
+    assert _configs(
+        admin, drifted.control_topic, "retention.ms", "max.message.bytes", "segment.ms"
+    ) == {"retention.ms": "604800000", "max.message.bytes": "1048576", "segment.ms": "3600000"}
+    # A second apply finds only the partitions to report.
+    again = {r.topic: r for r in apply(drifted)}[drifted.control_topic]
+    assert (
+        again.detail
+        == "2 partitions, 12 declared (left as is: adding partitions moves keys; do it deliberately with kafka-topics --alter)"
+    )
+
+
+def test_apply_updates_a_config_only_drift_and_reports_it(settings: Settings) -> None:
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    resource = ConfigResource(
+        ConfigResource.Type.TOPIC,
+        settings.events_topic,
+        incremental_configs=[
+            ConfigEntry("compression.type", "zstd", incremental_operation=AlterConfigOpType.SET)
+        ],
+    )
+    for future in admin.incremental_alter_configs([resource]).values():
+        future.result()
+    reports = {r.topic: r for r in apply(settings)}
+    assert reports[settings.events_topic].action == "updated"
+    assert reports[settings.events_topic].detail == "compression.type zstd -> producer"
+    assert _configs(admin, settings.events_topic, "compression.type") == {
+        "compression.type": "producer"
+    }
+    assert {r.action for t, r in reports.items() if t != settings.events_topic} == {"ok"}
