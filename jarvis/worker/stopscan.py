@@ -50,6 +50,9 @@ class StopScanner(threading.Thread):
                 "group.id": f"jarvis-stopscan-{uuid.uuid4().hex}",  # never commits; no group joins
                 "enable.auto.commit": False,
                 "enable.partition.eof": False,
+                # A position out of range (retention removed it, or a topic too new to read)
+                # rescans from the start rather than skipping stops ("latest", the default).
+                "auto.offset.reset": "earliest",
             }
         )
         scanning = False
