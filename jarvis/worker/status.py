@@ -109,6 +109,7 @@ OUTCOME_FIELDS: tuple[str, ...] = (
     "field",
 )
 """Fields about how a run ended: cleared when a new run (a resume) is accepted or starts."""
+_OUTCOME = frozenset(OUTCOME_FIELDS)
 
 INT_FIELDS = frozenset(
     {"attempt", "seq", "log_records", "result_bytes", "error_line", "error_col", "artifacts_count"}
@@ -189,7 +190,11 @@ def clip(text: str, limit: int, keep_end: bool = False) -> tuple[str, bool]:
 
 
 def _iso(at: datetime | None) -> str | None:
-    return None if at is None else at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if at is None:
+        return None
+    if at.tzinfo is not UTC:
+        at = at.astimezone(UTC)
+    return at.isoformat()[:-6] + "Z"  # "+00:00" -> "Z"
 
 
 def _ms(at: datetime) -> int:
@@ -208,7 +213,7 @@ class Update:
     state: str
     fields: dict[str, str] = field(default_factory=dict)
     first: dict[str, str] = field(default_factory=dict)  # set only when absent (accepted_at...)
-    delete: set[str] = field(default_factory=set)
+    delete: frozenset[str] = frozenset()
 
     def then(self, later: Update) -> Update:
         """This update followed by ``later`` (of the same execution), as one write: the
@@ -225,7 +230,7 @@ class Update:
             return self
         fields = {k: v for k, v in self.fields.items() if k not in later.delete}
         fields.update(later.fields)
-        delete = (self.delete - set(later.fields)) | later.delete
+        delete = self.delete.difference(later.fields) | later.delete
         first = {**later.first, **self.first}
         return Update(
             self.execution_id,
@@ -265,12 +270,12 @@ def event_update(event: LifecycleEvent, attempt: int) -> Update:
         f["labels"] = clip(orjson.dumps(event.labels).decode(), MAX_LABELS_BYTES)[0]
     if event.event == "accepted":
         update.first["accepted_at"] = f["updated_at"]
-        update.delete = set(OUTCOME_FIELDS)
+        update.delete = _OUTCOME
         return update
     _put(f, "program_digest", event.program_digest)
     if event.event in ("started", "resumed"):
         update.first["started_at"] = f["updated_at"]
-        update.delete = set(OUTCOME_FIELDS)
+        update.delete = _OUTCOME
         return update
     # terminal
     f["ended_at"] = f["updated_at"]
@@ -311,7 +316,7 @@ def event_update(event: LifecycleEvent, attempt: int) -> Update:
                 for a in event.artifacts[:MAX_ARTIFACTS]
             ]
         ).decode()
-    update.delete = set(OUTCOME_FIELDS) - set(f)
+    update.delete = _OUTCOME.difference(f)
     return update
 
 
@@ -323,7 +328,7 @@ def dead_letter_update(execution_id: str, reason: str, where: str | None) -> Upd
     update.fields["reason"] = clip(reason, MAX_MESSAGE_BYTES)[0]
     if where is not None:
         update.fields["field"] = clip(where, MAX_NAME_BYTES)[0]
-    update.delete = set(OUTCOME_FIELDS) - set(update.fields)
+    update.delete = _OUTCOME.difference(update.fields)
     return update
 
 
@@ -543,7 +548,9 @@ class StatusWriter(WorkerHooks):
             if event.event in TERMINAL_EVENTS:
                 self._live.pop(eid, None)
             elif output is not None and event.event != "accepted":
-                self._live[eid] = _Live(weakref.ref(output), attempt, event.event)
+                # Written with this event: the next progress write is due when the seq
+                # moves, or after refresh_s (the TTL) if it never does.
+                self._live[eid] = _Live(weakref.ref(output), attempt, event.event, -1, time.time())
 
     def dead_lettered_message(self, reason: str, field: str | None, value: bytes | None) -> None:
         eid = start_id(value)
