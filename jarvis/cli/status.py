@@ -51,6 +51,10 @@ def redis_address(url: str) -> str:
     """``url`` without its password, for messages."""
     try:
         parts = urlsplit(url)
+        if not parts.scheme:
+            return "(not a redis:// URL)"
+        if parts.scheme == "unix":
+            return f"unix://{parts.path}"
         host = parts.hostname or "?"
         port = f":{parts.port}" if parts.port else ""
         return f"{parts.scheme}://{host}{port}{parts.path}"
@@ -192,8 +196,9 @@ def status(
     execution_id: Annotated[str, typer.Argument(help="Execution id.")],
     json: JsonOpt = False,
 ) -> None:
-    """Show an execution's latest state: worker, attempt, times, last seq, result or error,
-    artifacts (from the workers' live status view in Redis)."""
+    """Show an execution's latest state (the workers' live status view in Redis).
+
+    Its worker, attempt, times, last log seq, result or error, and artifacts."""
     s = _View().status(execution_id)
     if json:
         _json(s)
@@ -285,8 +290,10 @@ def artifacts(
     execution_id: Annotated[str, typer.Argument(help="Execution id.")],
     json: Annotated[bool, typer.Option("--json", help="One JSON object per artifact.")] = False,
 ) -> None:
-    """List an execution's artifacts with presigned URLs; URLs that expired are signed again
-    when this machine has object-store credentials."""
+    """List an execution's artifacts with presigned URLs (expired ones signed again).
+
+    A URL is signed again when it expired, or expires within a minute, and this machine has
+    object-store credentials (the AWS chain, JARVIS_S3_*)."""
     from jarvis.errors import ArtifactError
 
     view = _View()
