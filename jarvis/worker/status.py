@@ -635,7 +635,10 @@ class StatusWriter(WorkerHooks):
             results = self.store.apply(updates)
         except redis.RedisError as exc:
             self._put_back(pending)
-            self._warn(f"status view: cannot write to Redis ({exc}); will retry")
+            self._warn(
+                f"status view: cannot write to Redis ({exc}); retrying every "
+                f"{self.interval_s:g} s, {self.dropped} execution update(s) dropped so far"
+            )
             return 0
         with self._lock:
             for p in progress:
