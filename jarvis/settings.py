@@ -188,6 +188,35 @@ class Settings(BaseSettings):
         description="Redis password (AUTH), used when JARVIS_REDIS_URL carries none.",
     )
 
+    # --- live status view (jarvis.worker.status) ---
+    status_enabled: bool = Field(
+        default=True,
+        description="Keep each execution's latest state in Redis for `jarvis status` and `jarvis ls`.",
+    )
+    status_ttl_s: float = Field(
+        default=3 * 24 * 3600.0,
+        gt=0,
+        description="How long an execution's status stays in Redis after its last update (its "
+        "terminal state, once it has one).",
+    )
+    status_flush_interval_s: float = Field(
+        default=0.1,
+        gt=0,
+        le=10,
+        description="How often the worker's status writer sends what piled up (one pipeline).",
+    )
+    status_queue_size: int = Field(
+        default=10_000,
+        ge=1,
+        description="Executions with status updates waiting for Redis; past it (Redis down) the "
+        "oldest ones' updates are dropped, counted and logged.",
+    )
+    status_index_size: int = Field(
+        default=100_000,
+        ge=1,
+        description="Newest executions kept in each index `jarvis ls` reads (all, per state).",
+    )
+
     # --- object storage ---
     s3_endpoint_url: str | None = Field(
         default="http://127.0.0.1:19000",

@@ -362,3 +362,6 @@ def version() -> None:
     from jarvis.contract import CONTRACT_VERSION
 
     typer.echo(f"jarvis {__version__} (contract v{CONTRACT_VERSION})")
+
+
+from jarvis.cli import status as _status  # noqa: E402, F401  (registers status, ls, artifacts)

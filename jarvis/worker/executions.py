@@ -242,6 +242,7 @@ class Executions:
             if lease is None:  # leaving, the partition moved, or a take-over someone else won
                 self._forget(run)
                 return
+            run.outbox.attempt = lease.token  # orders this run's status updates (status.py)
             try:
                 again = self._run_leased(run, lease)
             finally:

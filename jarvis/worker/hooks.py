@@ -4,9 +4,18 @@ worker's events instead of being edited into its loop (CONVENTIONS.md §7)."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from jarvis.contract.messages import LifecycleEvent
 
 log = logging.getLogger("jarvis.worker")
+
+
+class Progress(Protocol):
+    """An execution's output in flight (``Outbox``): the seq of its last log record, -1 if none."""
+
+    last_seq: int
 
 
 class WorkerHooks:
@@ -19,6 +28,14 @@ class WorkerHooks:
     def dead_lettered(self, reason: str) -> None: ...
     def rebalanced(self, assigned: int) -> None: ...
     def load(self, running: int, capacity: int) -> None: ...
+
+    def lifecycle(self, event: LifecycleEvent, attempt: int, output: Progress | None) -> None:
+        """A lifecycle event as the worker produces it (before delivery). ``attempt``: the
+        fencing token of the lease it was produced under, 0 before any (accepted, rejected);
+        ``output``: the execution's output, whose ``last_seq`` moves as it logs."""
+
+    def dead_lettered_message(self, reason: str, field: str | None, value: bytes | None) -> None:
+        """A control message sent to the dead-letter topic (its value, possibly a start)."""
 
 
 class HookList(WorkerHooks):
@@ -54,3 +71,9 @@ class HookList(WorkerHooks):
 
     def load(self, running: int, capacity: int) -> None:
         self._each("load", running, capacity)
+
+    def lifecycle(self, event: LifecycleEvent, attempt: int, output: Progress | None) -> None:
+        self._each("lifecycle", event, attempt, output)
+
+    def dead_lettered_message(self, reason: str, field: str | None, value: bytes | None) -> None:
+        self._each("dead_lettered_message", reason, field, value)

@@ -49,6 +49,7 @@ from jarvis.worker.offsets import OffsetTracker, commit_due
 from jarvis.worker.publisher import KafkaPublisher
 from jarvis.worker.readiness import checks
 from jarvis.worker.ready import flow
+from jarvis.worker.status import RedisStore, StatusWriter
 from jarvis.worker.stops import StopFlags, StopWatcher
 from jarvis.worker.stopscan import StopScanner
 
@@ -136,6 +137,18 @@ class Worker:
         patcher = in_cluster_patcher()
         if patcher is not None:
             hooks.append(DeletionCost(patcher))
+        self.status: StatusWriter | None = None
+        if settings.status_enabled:
+            self.status = StatusWriter(
+                RedisStore(
+                    self.redis, settings.group_id, settings.status_ttl_s, settings.status_index_size
+                ),
+                settings.worker_id,
+                interval_s=settings.status_flush_interval_s,
+                max_pending=settings.status_queue_size,
+                refresh_s=settings.status_ttl_s / 4,
+            )
+            hooks.append(self.status)
         self.hooks = HookList(hooks)
         self._admin = AdminClient(base_config(settings))
         self.health = Health(
@@ -209,6 +222,8 @@ class Worker:
         self.lease_keeper.start()
         self.stop_scanner.start()
         self.takeover.start()
+        if self.status is not None:
+            self.status.start()
         if self.settings.health_port >= 0:
             self.health_port = self.health.serve(
                 self.settings.health_host, self.settings.health_port
@@ -349,6 +364,7 @@ class Worker:
                 decision.event.error.message if decision.event.error else "",
             )
             self.hooks.finished(eid, "rejected", 0.0)
+            self.hooks.lifecycle(decision.event, 0, None)
 
         def delivered(err: KafkaError | None, _m: Message) -> None:
             if err is None:
@@ -369,6 +385,7 @@ class Worker:
         topic, partition, offset = coordinates(msg)
         if attempt == 1:
             self.hooks.dead_lettered(reason)
+            self.hooks.dead_lettered_message(reason, field, msg.value())
             log.warning(
                 "dead-lettering %s[%d]@%d: %s%s",
                 topic,
@@ -562,6 +579,8 @@ class Worker:
         self._drain_done()
         self._commit(force=True)
         self.publisher.flush(self.settings.flush_timeout_s)
+        if self.status is not None:
+            self.status.close()  # its last flush: the final states of what ran here
         self.executions.close()
         self.publisher.stop_polling()
         self.watcher.halt.set()

@@ -37,6 +37,8 @@ class Outbox:
         self.failures = 0
         self.last_error: KafkaError | None = None
         self._drained: list[Callable[[bool], None]] = []
+        self.attempt = 0  # the fencing token of the lease its run holds (0: none yet)
+        self.last_seq = -1  # seq of the last log record produced (the live status view reads it)
 
     def _delivered(self, err: KafkaError | None, msg: Message | None) -> None:
         if (
@@ -78,11 +80,14 @@ class Outbox:
     # Sink protocol
     def log(self, execution_id: str, record: dict[str, Any]) -> None:
         self._sent()
+        self.last_seq = record["seq"]
         self.publisher.log(execution_id, record, self._delivered)
 
     def event(self, event: LifecycleEvent) -> None:
-        if self.hooks is not None and event.event in ("started", "resumed"):
-            self.hooks.started(event.execution_id)
+        if self.hooks is not None:
+            if event.event in ("started", "resumed"):
+                self.hooks.started(event.execution_id)
+            self.hooks.lifecycle(event, self.attempt, self)
         self._sent()
         self.publisher.event(event, self._delivered)
 
