@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from confluent_kafka import KafkaException
 from confluent_kafka.admin import (  # type: ignore[attr-defined]
     AdminClient,
     AlterConfigOpType,
@@ -10,6 +11,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 
 from jarvis.kafka.topics import apply, load_specs
 from jarvis.settings import Settings
+from tests.conftest import wait_for
 
 
 def test_apply_is_idempotent(settings: Settings) -> None:
@@ -51,9 +53,34 @@ def _small_control_topic(settings: Settings) -> tuple[Settings, AdminClient]:
 
 
 def _configs(admin: AdminClient, topic: str, *keys: str) -> dict[str, str]:
+    """These configs as the broker describes them ({} while it does not know the topic yet)."""
     resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
-    actual = admin.describe_configs([resource])[resource].result()
+    try:
+        actual = admin.describe_configs([resource])[resource].result()
+    except KafkaException:
+        return {}
     return {k: actual[k].value for k in keys}
+
+
+def _set(admin: AdminClient, topic: str, key: str, value: str) -> None:
+    """Set one config and wait until the broker describes it (KRaft applies it to the
+    broker's metadata a moment after the controller accepts it)."""
+    resource = ConfigResource(
+        ConfigResource.Type.TOPIC,
+        topic,
+        incremental_configs=[ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET)],
+    )
+
+    def alter() -> bool:
+        try:  # a topic created moments ago can still be unknown to the broker answering
+            for future in admin.incremental_alter_configs([resource]).values():
+                future.result()
+        except KafkaException:
+            return False
+        return True
+
+    wait_for(alter, 30, f"set {topic} {key}")
+    wait_for(lambda: _configs(admin, topic, key) == {key: value}, 30, f"{topic} {key}={value}")
 
 
 def test_report_only_creates_missing_and_reports_drift_without_changing_anything(
@@ -78,15 +105,7 @@ def test_report_only_creates_missing_and_reports_drift_without_changing_anything
 def test_apply_sets_declared_configs_and_leaves_partitions_alone(settings: Settings) -> None:
     drifted, admin = _small_control_topic(settings)
     # A config the declarations don't mention stays as the operator set it.
-    resource = ConfigResource(
-        ConfigResource.Type.TOPIC,
-        drifted.control_topic,
-        incremental_configs=[
-            ConfigEntry("segment.ms", "3600000", incremental_operation=AlterConfigOpType.SET)
-        ],
-    )
-    for future in admin.incremental_alter_configs([resource]).values():
-        future.result()
+    _set(admin, drifted.control_topic, "segment.ms", "3600000")
 
     small = {r.topic: r for r in apply(drifted)}[drifted.control_topic]
     assert small.action == "drift"  # the partition count still differs: only reported
@@ -94,9 +113,8 @@ def test_apply_sets_declared_configs_and_leaves_partitions_alone(settings: Setti
     assert "max.message.bytes 4096 -> 1048576" in small.detail
     assert "2 partitions, 12 declared" in small.detail
     assert len(admin.list_topics(timeout=10).topics[drifted.control_topic].partitions) == 2
-    assert _configs(
-        admin, drifted.control_topic, "retention.ms", "max.message.bytes", "segment.ms"
-    ) == {"retention.ms": "604800000", "max.message.bytes": "1048576", "segment.ms": "3600000"}
+    wanted = {"retention.ms": "604800000", "max.message.bytes": "1048576", "segment.ms": "3600000"}
+    wait_for(lambda: _configs(admin, drifted.control_topic, *wanted) == wanted, 30, "configs set")
     # A second apply finds only the partitions to report.
     again = {r.topic: r for r in apply(drifted)}[drifted.control_topic]
     assert (
@@ -107,19 +125,16 @@ def test_apply_sets_declared_configs_and_leaves_partitions_alone(settings: Setti
 
 def test_apply_updates_a_config_only_drift_and_reports_it(settings: Settings) -> None:
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
-    resource = ConfigResource(
-        ConfigResource.Type.TOPIC,
-        settings.events_topic,
-        incremental_configs=[
-            ConfigEntry("compression.type", "zstd", incremental_operation=AlterConfigOpType.SET)
-        ],
-    )
-    for future in admin.incremental_alter_configs([resource]).values():
-        future.result()
+    _set(admin, settings.events_topic, "compression.type", "zstd")
     reports = {r.topic: r for r in apply(settings)}
     assert reports[settings.events_topic].action == "updated"
     assert reports[settings.events_topic].detail == "compression.type zstd -> producer"
-    assert _configs(admin, settings.events_topic, "compression.type") == {
-        "compression.type": "producer"
-    }
+    wait_for(
+        lambda: (
+            _configs(admin, settings.events_topic, "compression.type")
+            == {"compression.type": "producer"}
+        ),
+        30,
+        "compression.type=producer",
+    )
     assert {r.action for t, r in reports.items() if t != settings.events_topic} == {"ok"}
