@@ -1,3 +1,3 @@
-from jarvis.cli.main import app
+from jarvis.cli.main import main
 
-app(prog_name="jarvis")
+main()

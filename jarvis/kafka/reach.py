@@ -33,12 +33,10 @@ def unavailable(
     settings: Settings, what: str, exc: BaseException | KafkaError | None, last: str | None
 ) -> ServiceUnavailable:
     """The error for a failed request ``what``: librdkafka's error and its last log line."""
-    cause = what
-    detail = _error_text(exc) if exc is not None else None
-    if detail:
-        cause += f": {detail}"
-    if last:
-        cause += f"; last broker error: {_tidy(last)}"
+    # The log line names the cause ("Connection refused"); librdkafka's error often only
+    # says "Local: Broker transport failure".
+    detail = _tidy(last) if last else _error_text(exc) if exc is not None else None
+    cause = f"{what}: {detail}" if detail else what
     return ServiceUnavailable(cause, address(settings), HINT)
 
 
@@ -70,5 +68,6 @@ def _error_text(exc: BaseException | KafkaError) -> str:
 def _tidy(line: str) -> str:
     # "127.0.0.1:9/bootstrap: Connect to ipv4#127.0.0.1:9 failed: Connection refused
     # (after 0ms in state CONNECT)" -> "Connect to ipv4#127.0.0.1:9 failed: Connection refused"
+    line = re.sub(r"^\[thrd:[^\]]*\]: ", "", line)
     line = re.sub(r"^\S+/(bootstrap|\d+): ", "", line)
     return re.sub(r" \(after \d+ms in state \w+\)$", "", line).strip()
