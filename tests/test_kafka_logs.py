@@ -77,7 +77,9 @@ def test_the_recorder_keeps_the_last_problem_and_passes_lines_on(
 ) -> None:
     r = router(caplog, Clock())
     rec = ProblemRecorder(r)
-    rec.log(logging.ERROR, FMT, "FAIL", "c", "Connect to ipv4#127.0.0.1:9 failed: Connection refused")
+    rec.log(
+        logging.ERROR, FMT, "FAIL", "c", "Connect to ipv4#127.0.0.1:9 failed: Connection refused"
+    )
     rec.log(logging.INFO, FMT, "CONFWARN", "c", "informational")
     assert rec.last == "Connect to ipv4#127.0.0.1:9 failed: Connection refused"
     assert len(caplog.records) == 2
