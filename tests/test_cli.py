@@ -199,3 +199,47 @@ def test_doctor_names_every_dependency_that_is_down(tmp_path: Path) -> None:
     assert checks["object store"]["address"].startswith("http://127.0.0.1:9 s3://")
     assert all(c["hint"] for c in checks.values() if not c["ok"])
     assert "Traceback" not in proc.stderr
+
+
+def test_the_live_view_shows_state_records_and_the_book_call_being_retried() -> None:
+    import io
+
+    from rich.console import Console
+
+    from jarvis.cli.render import LiveView
+    from jarvis.contract.messages import LifecycleEvent, LogRecord
+
+    def record(seq: int, kind: str, source: str, value: object) -> LogRecord:
+        return LogRecord(
+            execution_id="e1", seq=seq, kind=kind, line=1, col=0, end_line=1, end_col=3,
+            source=source, value=value, type="dict" if isinstance(value, dict) else "int",
+        )  # fmt: skip
+
+    screen = io.StringIO()
+    view = LiveView("e1", Console(file=screen, force_terminal=True, width=200))
+
+    def panel() -> str:
+        out = io.StringIO()
+        Console(file=out, width=200, color_system=None).print(view)
+        return out.getvalue()
+
+    with view:
+        view.update(LifecycleEvent(execution_id="e1", event="started", worker="w-1"))
+        view.update(record(0, "assign", "x = 1", 1))
+        attempt = {"book": "kv", "procedure": "get", "attempt": 1, "outcome": "retry",
+                   "error_type": "ConnectionError", "message": "refused", "delay_s": 0.5}  # fmt: skip
+        view.update(record(1, "book_attempt", "kv.get", attempt))
+        shown = panel()
+        assert "e1 RUNNING on w-1" in shown and "2 log records" in shown
+        assert "Book call in flight: kv.get (attempt 1 failed: ConnectionError: 'refused'" in shown
+        view.update(record(2, "book", "y = kv.get('a')", 7))
+        assert "Book call in flight" not in panel()
+        view.update(
+            LifecycleEvent(
+                execution_id="e1", event="completed", worker="w-1", result=7, result_type="int",
+                log_records=3,
+            )
+        )  # fmt: skip
+    text = screen.getvalue()
+    assert "[   0] 1:1     assign x = 1" in text and "[   2] 1:1     book" in text
+    assert "== e1 COMPLETED: result = 7 (int), 3 log records" in text
