@@ -1,3 +1,3 @@
-from jarvis.cli.main import main
+from jarvis.cli.main import app
 
-main()
+app(prog_name="jarvis")

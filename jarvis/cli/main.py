@@ -23,7 +23,17 @@ from jarvis.errors import JarvisError
 if TYPE_CHECKING:
     from jarvis.settings import Settings
 
-app = typer.Typer(
+
+class _Jarvis(typer.Typer):
+    """The app; called as a program (the ``jarvis`` console script), it runs ``main``."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("standalone_mode", True):
+            main(kwargs.get("args"))
+        return super().__call__(*args, **kwargs)
+
+
+app = _Jarvis(
     help="Jarvis: run SPy programs, locally or on workers driven through Kafka.",
     no_args_is_help=True,
     # Errors are one line (main() below); a traceback only with --debug.
@@ -370,12 +380,11 @@ def submit(
     from jarvis.client import JarvisClient
 
     settings = _settings()
-    source = program.read_text()
     since = datetime.now(UTC) - timedelta(seconds=5)
     _check_broker(settings, settings.control_topic)
     client = JarvisClient(settings)
     eid = client.start(
-        source,
+        path=program,
         inputs=parse_inputs(input),
         execution_id=execution_id,
         books=book,
@@ -424,7 +433,15 @@ def logs(
         ),
     ] = 24.0,
     json: JsonOpt = False,
-    timeout: TimeoutOpt = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            min=0.1,
+            help="Seconds to wait for Kafka (default JARVIS_CLI_TIMEOUT_S); with --follow: "
+            "give up following after this many seconds (default: never).",
+        ),
+    ] = None,
 ) -> None:
     """Print an execution's log records from spy_logs (only the partition its id maps to).
 
