@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import orjson
@@ -243,3 +244,39 @@ def test_the_live_view_shows_state_records_and_the_book_call_being_retried() -> 
     text = screen.getvalue()
     assert "[   0] 1:1     assign x = 1" in text and "[   2] 1:1     book" in text
     assert "== e1 COMPLETED: result = 7 (int), 3 log records" in text
+
+
+def test_the_worker_logs_librdkafkas_lines_through_its_own_handler(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "JARVIS_KAFKA_BOOTSTRAP": DOWN,
+        "JARVIS_REDIS_URL": "redis://127.0.0.1:9/0",
+        "JARVIS_S3_ENDPOINT_URL": "http://127.0.0.1:9",
+        "JARVIS_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
+        "JARVIS_HEALTH_PORT": "-1",
+        "JARVIS_MAX_CONCURRENCY": "1",
+        "PYTHONPATH": str(ROOT),
+    }
+    proc = subprocess.Popen(
+        [*JARVIS, "worker"], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    bound = threading.Timer(60, proc.kill)  # ends the read below if no such line ever comes
+    bound.start()
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if " jarvis.kafka " in line:
+                break
+    finally:
+        bound.cancel()
+        proc.terminate()
+        proc.wait(60)
+    kafka = [line for line in lines if " jarvis.kafka " in line]
+    assert kafka, "".join(lines)
+    # The worker's format (time, level, logger), the librdkafka facility and client, the address.
+    assert kafka[0].split()[2:4] == ["ERROR", "jarvis.kafka"] and "rdkafka#" in kafka[0]
+    assert DOWN in kafka[0]
+    assert not [line for line in lines if line.startswith("%")]  # no raw librdkafka line
