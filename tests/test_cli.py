@@ -280,3 +280,12 @@ def test_the_worker_logs_librdkafkas_lines_through_its_own_handler(tmp_path: Pat
     assert kafka[0].split()[2:4] == ["ERROR", "jarvis.kafka"] and "rdkafka#" in kafka[0]
     assert DOWN in kafka[0]
     assert not [line for line in lines if line.startswith("%")]  # no raw librdkafka line
+
+
+def test_version_as_json(tmp_path: Path) -> None:
+    proc = _run(["version", "--json"], tmp_path)
+    assert proc.returncode == 0
+    from jarvis import __version__
+    from jarvis.contract import CONTRACT_VERSION
+
+    assert orjson.loads(proc.stdout) == {"jarvis": __version__, "contract": CONTRACT_VERSION}

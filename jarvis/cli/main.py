@@ -364,7 +364,9 @@ def submit(
             help="Follow it to the end: a live view on a terminal, else log and event lines.",
         ),
     ] = False,
-    json: Annotated[bool, typer.Option("--json", help="With --follow: JSON lines.")] = False,
+    json: Annotated[
+        bool, typer.Option("--json", help="JSON lines (without --follow: the id as JSON).")
+    ] = False,
     log_level: Annotated[
         str,
         typer.Option("--log-level", help="What is logged.", **_choice("--log-level", LOG_LEVELS)),
@@ -391,7 +393,7 @@ def submit(
         log_level=log_level,
     )
     if not follow:
-        typer.echo(eid)
+        typer.echo(orjson.dumps({"execution_id": eid}).decode() if json else eid)
         return
     _follow(client.follow(eid, since=since, timeout_s=timeout), eid, json, submitted=True)
 
@@ -516,6 +518,7 @@ def stop(
         ),
     ] = "cancel",
     reason: Annotated[str | None, typer.Option(help="Free text kept with the stop.")] = None,
+    json: JsonOpt = False,
     timeout: TimeoutOpt = None,
 ) -> None:
     """Publish a stop command (idempotent; a stop before the start prevents it)."""
@@ -524,7 +527,11 @@ def stop(
     settings = _settings(timeout)
     _check_broker(settings, settings.control_topic)
     JarvisClient(settings).stop(execution_id, mode=mode, reason=reason)
-    typer.echo(f"stop ({mode}) sent for {execution_id}")
+    if json:
+        sent = {"execution_id": execution_id, "mode": mode, "reason": reason, "sent": True}
+        typer.echo(orjson.dumps(sent).decode())
+    else:
+        typer.echo(f"stop ({mode}) sent for {execution_id}")
 
 
 @topics_app.command("apply")
@@ -661,6 +668,7 @@ def journals_gc(
         float | None, typer.Option(help="Default: JARVIS_JOURNAL_RETENTION_S.")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would go.")] = False,
+    json: JsonOpt = False,
 ) -> None:
     """Remove finished executions' journals older than the retention (never unfinished ones)."""
     from jarvis.journal.retention import collect
@@ -670,7 +678,9 @@ def journals_gc(
     older = settings.journal_retention_s if older_than_days is None else older_than_days * 86400
     removed = collect(settings.checkpoint_dir, older, dry_run=dry_run)
     for eid in removed:
-        typer.echo(eid)
+        typer.echo(
+            orjson.dumps({"execution_id": eid, "removed": not dry_run}).decode() if json else eid
+        )
     typer.secho(f"{len(removed)} journal(s) {'would be ' if dry_run else ''}removed", err=True)
 
 
@@ -707,9 +717,12 @@ def contract_export(
 
 
 @app.command()
-def version() -> None:
+def version(json: JsonOpt = False) -> None:
     """Print Jarvis's version and contract version."""
     from jarvis import __version__
     from jarvis.contract import CONTRACT_VERSION
 
-    typer.echo(f"jarvis {__version__} (contract v{CONTRACT_VERSION})")
+    if json:
+        typer.echo(orjson.dumps({"jarvis": __version__, "contract": CONTRACT_VERSION}).decode())
+    else:
+        typer.echo(f"jarvis {__version__} (contract v{CONTRACT_VERSION})")

@@ -264,14 +264,18 @@ class JarvisClient:
             consumer.close()
 
     def _watermarks(self, consumer: Consumer, tp: TopicPartition) -> tuple[int, int]:
+        what = f"cannot read the end offsets of {tp.topic} [{tp.partition}]"
         try:
-            low, high = consumer.get_watermark_offsets(
+            found = consumer.get_watermark_offsets(
                 tp, timeout=self.settings.client_timeout_s, cached=False
             )
         except KafkaException as exc:
+            raise unavailable(self.settings, what, exc, None) from exc
+        if found is None:  # confluent-kafka's answer to a timeout
             raise unavailable(
-                self.settings, f"cannot read the end offsets of {tp.topic}", exc, None
-            ) from exc
+                self.settings, f"{what} within {self.settings.client_timeout_s:g} s", None, None
+            )
+        low, high = found
         return int(low), int(high)
 
     def _reader(

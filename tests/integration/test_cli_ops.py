@@ -133,13 +133,18 @@ def test_stop_suspend_from_the_cli(settings: Settings, harness: Any, client: Any
     assert proc.stdout.strip() == f"stop (suspend) sent for {eid}"
     final = next(e for e in events if e.terminal)
     assert final.event == "stopped" and final.stop_mode == "suspend"
+    proc = jarvis(["stop", eid, "--json"], settings)  # stops are idempotent
+    assert proc.returncode == 0, proc.stderr
+    assert orjson.loads(proc.stdout) == {
+        "execution_id": eid, "mode": "cancel", "reason": None, "sent": True
+    }
 
 
 # --- topics describe ---
 
 
 def test_topics_describe_shows_the_lag_of_a_held_start(
-    settings: Settings, harness: Any, client: Any
+    settings: Settings, harness: Any, client: Any, tmp_path: Path
 ) -> None:
     worker = harness.start_worker()
     first = client.start("result = 1", execution_id=new_id("cli-lag-a"))
@@ -154,7 +159,13 @@ def test_topics_describe_shows_the_lag_of_a_held_start(
         return part.committed == part.end == 1
 
     wait_for(committed_first, 30, "the first start's offset committed")
-    held = client.start("result = 2", execution_id=new_id("cli-lag-b"))  # no worker: it waits
+    program = tmp_path / "two.spy"
+    program.write_text("result = 2\n")
+    wanted = new_id("cli-lag-b")
+    proc = jarvis(["submit", str(program), "--id", wanted, "--json"], settings)  # no worker: held
+    assert proc.returncode == 0, proc.stderr
+    held = orjson.loads(proc.stdout)["execution_id"]
+    assert held == wanted
 
     proc = jarvis(["topics", "describe", "--json"], settings)
     assert proc.returncode == 0, proc.stderr
