@@ -240,3 +240,14 @@ class InternalError(JarvisError):
     The event says only this; the host traceback is in the worker's own log, under the
     execution id. The execution fails for good: retrying a host bug repeats it.
     """
+
+
+class ServiceUnavailable(JarvisError):
+    """A service Jarvis needs (Kafka, Redis, the object store) did not answer in time or
+    refused: the message names the cause and ``address``, ``hint`` says what to check."""
+
+    def __init__(self, cause: str, address: str, hint: str | None = None) -> None:
+        self.cause = cause
+        self.address = address
+        self.hint = hint
+        super().__init__(f"{cause} ({address})")

@@ -179,6 +179,24 @@ class Settings(BaseSettings):
         "(default: the copy packaged with Jarvis, jarvis/topics/topics.toml).",
     )
 
+    # --- JarvisClient and the jarvis CLI ---
+    client_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How long JarvisClient waits for the broker: delivery of a command "
+        "(librdkafka message.timeout.ms) and each metadata or offset lookup when following. "
+        "30 s rides out a broker's leader election.",
+    )
+    cli_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="How long a jarvis command waits for Kafka, Redis or the object store before "
+        "it gives up with an error naming the address (the commands' --timeout). 5 s: far more "
+        "than a healthy service needs, short enough for an operator to wait for.",
+    )
+
     # --- Redis ---
     redis_url: str = Field(
         default="redis://127.0.0.1:16379/0", description="Redis for stop flags and live status."

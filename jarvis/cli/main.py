@@ -6,11 +6,13 @@ import gc
 import logging
 import signal
 import sys
+import traceback
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import orjson
 import typer
@@ -18,10 +20,24 @@ import typer
 from jarvis.contract.messages import LifecycleEvent, ProgramSpec, StartCommand
 from jarvis.errors import JarvisError
 
-app = typer.Typer(
+if TYPE_CHECKING:
+    from jarvis.settings import Settings
+
+
+class _Jarvis(typer.Typer):
+    """The app; called as a program (the ``jarvis`` console script), it runs ``main``."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("standalone_mode", True):
+            main(kwargs.get("args"))
+        return super().__call__(*args, **kwargs)
+
+
+app = _Jarvis(
     help="Jarvis: run SPy programs, locally or on workers driven through Kafka.",
     no_args_is_help=True,
-    add_completion=False,
+    # Errors are one line (main() below); a traceback only with --debug.
+    pretty_exceptions_enable=False,
 )
 topics_app = typer.Typer(
     help="Topics as code (jarvis/topics/topics.toml, or JARVIS_TOPICS_FILE).", no_args_is_help=True
@@ -55,9 +71,164 @@ def parse_inputs(pairs: list[str] | None) -> dict[str, Any]:
     return inputs
 
 
-def _fail(message: str, code: int = 2) -> None:
+class _State:
+    debug = False
+
+
+def _fail(message: str, code: int = 2, hint: str | None = None) -> NoReturn:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    if hint:
+        typer.secho(f"hint: {hint}", err=True)
     raise typer.Exit(code)
+
+
+def _either(values: tuple[str, ...]) -> str:
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
+
+
+def _choice(option: str, values: tuple[str, ...]) -> dict[str, Any]:
+    """typer.Option arguments for a string that must be one of ``values``: a clear error
+    listing them, the choices in --help and in shell completion."""
+
+    def parse(value: str) -> str:
+        if value not in values:
+            raise typer.BadParameter(
+                f"invalid value {value!r} for {option}: choose {_either(values)}"
+            )
+        return value
+
+    def complete(_ctx: Any, _param: Any, incomplete: str) -> list[str]:
+        return [v for v in values if v.startswith(incomplete)]
+
+    return {"parser": parse, "shell_complete": complete, "metavar": "|".join(values)}
+
+
+LOG_LEVELS = ("full", "statements", "effects")
+STOP_MODES = ("cancel", "suspend")
+
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        min=0.1,
+        help="Seconds to wait for Kafka (and Redis, S3) before giving up. "
+        "Default: JARVIS_CLI_TIMEOUT_S (5).",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON lines instead of readable lines.")]
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help="Show Python tracebacks and librdkafka's own log lines (hidden otherwise).",
+        ),
+    ] = False,
+) -> None:
+    _State.debug = debug
+    if ctx.invoked_subcommand == "worker":
+        return  # the worker logs everything through its own handler
+    kafka = logging.getLogger("jarvis.kafka")
+    if debug:
+        logging.basicConfig(
+            level=logging.DEBUG,
+            stream=sys.stderr,
+            format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        )
+        kafka.setLevel(logging.DEBUG)
+    else:
+        # librdkafka's lines (a down broker: dozens) would bury the one error line.
+        kafka.setLevel(logging.CRITICAL + 1)
+
+
+def _settings(timeout_s: float | None = None) -> Settings:
+    """Settings from the environment, or a one-line error naming the bad variable."""
+    from pydantic import ValidationError
+
+    from jarvis.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "JARVIS_" + "_".join(str(part) for part in first["loc"]).upper()
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        _fail(
+            f"invalid setting {name}={first.get('input')!r}: {first['msg']}{more}",
+            hint=f"fix {name} in the environment or in the file JARVIS_CONFIG names",
+        )
+    timeout = timeout_s or settings.cli_timeout_s
+    # Everything the CLI waits for is bounded by the one timeout.
+    return settings.model_copy(update={"cli_timeout_s": timeout, "client_timeout_s": timeout})
+
+
+def _check_broker(settings: Settings, topic: str | None = None) -> None:
+    """Fail fast (within the timeout) when the broker, or ``topic`` on it, is not there."""
+    from jarvis.kafka.reach import address, connect
+
+    _admin, meta = connect(settings, settings.cli_timeout_s, topic)
+    if topic is not None:
+        found = meta.topics.get(topic)
+        if found is None or found.error is not None or not found.partitions:
+            _fail(
+                f"topic {topic} does not exist ({address(settings)})",
+                hint="run `jarvis topics apply` (or check JARVIS_CONTROL_TOPIC and friends)",
+            )
+
+
+def main(args: list[str] | None = None) -> NoReturn:
+    """The ``jarvis`` command: errors are one ``error:`` line (and a ``hint:``), no traceback
+    unless ``--debug``."""
+    try:
+        code = app(prog_name="jarvis", args=args, standalone_mode=False)
+    except JarvisError as exc:
+        if _State.debug:
+            traceback.print_exc()
+        _report(exc)
+        sys.exit(2)
+    except Exception as exc:
+        # typer carries its own copy of click: its exceptions are known by name (as typer
+        # itself does, typer/rich_utils.py).
+        kinds = {cls.__name__ for cls in type(exc).__mro__}
+        if "NoArgsIsHelpError" in kinds:
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+        if "UsageError" in kinds:
+            _usage_error(exc)
+        if "Abort" in kinds:
+            typer.secho("error: aborted", fg=typer.colors.RED, err=True)
+            sys.exit(130)
+        if _State.debug:
+            raise
+        typer.secho(
+            f"error: internal error: {type(exc).__name__}: {exc}", fg=typer.colors.RED, err=True
+        )
+        typer.secho("hint: rerun with --debug for the traceback, and report it", err=True)
+        sys.exit(70)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(code or 0)
+
+
+def _usage_error(exc: Any) -> NoReturn:
+    message = str(exc.format_message())
+    if str(getattr(exc, "message", "")).startswith("invalid value "):
+        message = exc.message
+    typer.secho(f"error: {message[:1].lower()}{message[1:]}", fg=typer.colors.RED, err=True)
+    ctx = exc.ctx
+    typer.secho(f"hint: see `{ctx.command_path if ctx else 'jarvis'} --help`", err=True)
+    sys.exit(exc.exit_code)
+
+
+def _report(exc: JarvisError) -> None:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    hint = getattr(exc, "hint", None)
+    if hint and f"hint: {hint}" not in str(exc):
+        typer.secho(f"hint: {hint}", err=True)
 
 
 def _exit_code(event: LifecycleEvent) -> int:
@@ -81,7 +252,10 @@ def run(
     book: Annotated[
         list[str] | None, typer.Option("--book", help="A Book the program may call (repeat).")
     ] = None,
-    log_level: Annotated[str, typer.Option(help="full | statements | effects")] = "full",
+    log_level: Annotated[
+        str,
+        typer.Option("--log-level", help="What is logged.", **_choice("--log-level", LOG_LEVELS)),
+    ] = "full",
 ) -> None:
     """Run a program here, with no services: journal and artifacts under --dir, logs to stdout."""
     from jarvis.artifacts import LocalArtifactStore
@@ -183,62 +357,181 @@ def submit(
         list[str] | None, typer.Option("--book", help="A Book the program may call (repeat).")
     ] = None,
     follow: Annotated[
-        bool, typer.Option("--follow", "-f", help="Stream logs and lifecycle until the end.")
+        bool,
+        typer.Option(
+            "--follow",
+            "-f",
+            help="Follow it to the end: a live view on a terminal, else log and event lines.",
+        ),
     ] = False,
-    json: Annotated[bool, typer.Option("--json", help="With --follow: JSON lines.")] = False,
-    log_level: Annotated[str, typer.Option(help="full | statements | effects")] = "full",
+    json: Annotated[
+        bool, typer.Option("--json", help="JSON lines (without --follow: the id as JSON).")
+    ] = False,
+    log_level: Annotated[
+        str,
+        typer.Option("--log-level", help="What is logged.", **_choice("--log-level", LOG_LEVELS)),
+    ] = "full",
     timeout: Annotated[
         float | None, typer.Option(help="With --follow: give up after this many seconds.")
     ] = None,
 ) -> None:
-    """Publish a start command for PROGRAM; with --follow, exit non-zero unless it completes."""
-    from jarvis.cli.render import ConsoleSink
+    """Publish a start command for PROGRAM; with --follow, exit non-zero unless it completes.
+
+    Kafka is checked first (JARVIS_CLI_TIMEOUT_S): a broker that does not answer is one
+    error line naming JARVIS_KAFKA_BOOTSTRAP, within seconds."""
     from jarvis.client import JarvisClient
 
+    settings = _settings()
     since = datetime.now(UTC) - timedelta(seconds=5)
-    try:
-        client = JarvisClient()
-        eid = client.start(
-            path=program,
-            inputs=parse_inputs(input),
-            execution_id=execution_id,
-            books=book,
-            log_level=log_level,
-        )
-    except JarvisError as exc:
-        _fail(str(exc))
+    _check_broker(settings, settings.control_topic)
+    client = JarvisClient(settings)
+    eid = client.start(
+        path=program,
+        inputs=parse_inputs(input),
+        execution_id=execution_id,
+        books=book,
+        log_level=log_level,
+    )
     if not follow:
-        typer.echo(eid)
+        typer.echo(orjson.dumps({"execution_id": eid}).decode() if json else eid)
         return
-    typer.secho(f"submitted {eid}", err=True, fg=typer.colors.BLUE)
-    sink = ConsoleSink(json_lines=json)
+    _follow(client.follow(eid, since=since, timeout_s=timeout), eid, json, submitted=True)
+
+
+def _follow(updates: Iterator[Any], eid: str, json: bool, submitted: bool = False) -> NoReturn:
+    """Render a followed execution; exit 0 when it completed, 1 otherwise, 3 at the timeout."""
+    from jarvis.cli.render import ConsoleSink, LiveView
+
     terminal: LifecycleEvent | None = None
+    live = not json and sys.stdout.isatty()
+    if submitted and not live:
+        typer.secho(f"submitted {eid}", err=True, fg=typer.colors.BLUE)
+    sink: ConsoleSink | LiveView = LiveView(eid) if live else ConsoleSink(json_lines=json)
     try:
-        for update in client.follow(eid, since=since, timeout_s=timeout):
-            sink.update(update)
-            if isinstance(update, LifecycleEvent) and update.terminal:
-                terminal = update
+        with sink:
+            for update in updates:
+                sink.update(update)
+                if isinstance(update, LifecycleEvent) and update.terminal:
+                    terminal = update
     except TimeoutError as exc:
-        _fail(str(exc), code=3)
+        _fail(str(exc), code=3, hint=f"`jarvis logs {eid} --follow` picks it up again")
     raise typer.Exit(_exit_code(terminal) if terminal else 1)
+
+
+@app.command()
+def logs(
+    execution_id: Annotated[str, typer.Argument(help="Execution whose log records to print.")],
+    follow: Annotated[
+        bool,
+        typer.Option("--follow", "-f", help="Keep reading until the execution's terminal event."),
+    ] = False,
+    since: Annotated[
+        int, typer.Option("--since", min=0, metavar="SEQ", help="Only records from this seq on.")
+    ] = 0,
+    hours: Annotated[
+        float,
+        typer.Option(
+            "--hours", min=0.001, help="How far back to look in spy_logs (by message time)."
+        ),
+    ] = 24.0,
+    json: JsonOpt = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            min=0.1,
+            help="Seconds to wait for Kafka (default JARVIS_CLI_TIMEOUT_S); with --follow: "
+            "give up following after this many seconds (default: never).",
+        ),
+    ] = None,
+) -> None:
+    """Print an execution's log records from spy_logs (only the partition its id maps to).
+
+    Without --follow it stops at the end of the partition as it is now, and an id with no
+    records there is an error (exit 1). With --follow it ends at the execution's terminal
+    event, once every record it announced has arrived (--timeout then bounds the wait)."""
+    from jarvis.cli.render import record_line
+    from jarvis.client import JarvisClient
+    from jarvis.contract.messages import LogRecord
+    from jarvis.kafka.reach import address
+
+    settings = _settings(timeout if not follow else None)
+    _check_broker(settings, settings.logs_topic)
+    client = JarvisClient(settings)
+    start = datetime.now(UTC) - timedelta(hours=hours)
+
+    def show(record: LogRecord) -> None:
+        data = record.model_dump(mode="json")
+        typer.echo(orjson.dumps({"log": data}).decode() if json else record_line(data))
+
+    if follow:
+        terminal: LifecycleEvent | None = None
+        try:
+            for update in client.follow(execution_id, since=start, timeout_s=timeout):
+                if isinstance(update, LogRecord):
+                    if update.seq >= since:
+                        show(update)
+                elif update.terminal:
+                    terminal = update
+        except TimeoutError as exc:
+            _fail(str(exc), code=3)
+        if terminal is not None:
+            typer.secho(
+                f"== {execution_id} {terminal.event.upper()}", err=True, fg=typer.colors.BLUE
+            )
+        return
+    count = 0
+    for record in client.logs(execution_id, since=start, since_seq=since):
+        show(record)
+        count += 1
+    if not count:
+        from jarvis.kafka.config import partition_for
+
+        meta = _partitions(settings, settings.logs_topic)
+        where = f"{settings.logs_topic} partition {partition_for(execution_id, meta)}"
+        _fail(
+            f"no log records for {execution_id}"
+            + (f" from seq {since}" if since else "")
+            + f" in the last {hours:g} h ({address(settings)}, {where})",
+            code=1,
+            hint="check the id (it is case-sensitive); an older execution needs --hours; "
+            "one that has not started yet: --follow",
+        )
+
+
+def _partitions(settings: Settings, topic: str) -> int:
+    from jarvis.kafka.reach import connect
+
+    _admin, meta = connect(settings, settings.cli_timeout_s, topic)
+    return len(meta.topics[topic].partitions)
 
 
 @app.command()
 def stop(
     execution_id: Annotated[str, typer.Argument(help="Execution to stop.")],
     mode: Annotated[
-        str, typer.Option(help="cancel (terminal) | suspend (resumable by a later start)")
+        str,
+        typer.Option(
+            "--mode",
+            help="cancel (terminal) or suspend (resumable by a later start).",
+            **_choice("--mode", STOP_MODES),
+        ),
     ] = "cancel",
     reason: Annotated[str | None, typer.Option(help="Free text kept with the stop.")] = None,
+    json: JsonOpt = False,
+    timeout: TimeoutOpt = None,
 ) -> None:
-    """Publish a stop command."""
+    """Publish a stop command (idempotent; a stop before the start prevents it)."""
     from jarvis.client import JarvisClient
 
-    try:
-        JarvisClient().stop(execution_id, mode=mode, reason=reason)
-    except JarvisError as exc:
-        _fail(str(exc))
-    typer.echo(f"stop ({mode}) sent for {execution_id}")
+    settings = _settings(timeout)
+    _check_broker(settings, settings.control_topic)
+    JarvisClient(settings).stop(execution_id, mode=mode, reason=reason)
+    if json:
+        sent = {"execution_id": execution_id, "mode": mode, "reason": reason, "sent": True}
+        typer.echo(orjson.dumps(sent).decode())
+    else:
+        typer.echo(f"stop ({mode}) sent for {execution_id}")
 
 
 @topics_app.command("apply")
@@ -246,17 +539,20 @@ def topics_apply(
     report_only: Annotated[
         bool, typer.Option("--report-only", help="Report config differences; change nothing.")
     ] = False,
+    json: JsonOpt = False,
+    timeout: TimeoutOpt = None,
 ) -> None:
-    """Create missing topics and set declared configs; report partition drift (never deletes
-    or shrinks). Exit 1 on drift."""
+    """Create missing topics and set declared configs that differ; report partition drift
+    (never deletes or shrinks). Exit 1 on drift."""
     from jarvis.kafka.topics import apply
-    from jarvis.settings import Settings
 
-    try:
-        reports = apply(Settings(), alter_configs=not report_only)
-    except JarvisError as exc:
-        _fail(str(exc))
+    settings = _settings(timeout)
+    reports = apply(settings, timeout_s=settings.cli_timeout_s, alter_configs=not report_only)
     for r in reports:
+        if json:
+            line = {"topic": r.topic, "action": r.action, "detail": r.detail}
+            typer.echo(orjson.dumps(line).decode())
+            continue
         colour = {
             "created": typer.colors.GREEN,
             "ok": None,
@@ -266,6 +562,80 @@ def topics_apply(
         typer.secho(f"{r.topic:<20} {r.action:<8} {r.detail}", fg=colour)
     if any(r.action == "drift" for r in reports):
         raise typer.Exit(1)
+
+
+@topics_app.command("describe")
+def topics_describe(json: JsonOpt = False, timeout: TimeoutOpt = None) -> None:
+    """Each declared topic as the broker has it: partitions, replication, drift, end offsets,
+    and the worker group's committed offsets and lag on the control topic. Changes nothing."""
+    from jarvis.kafka.topics import describe
+
+    settings = _settings(timeout)
+    states = describe(settings, timeout_s=settings.cli_timeout_s)
+    if json:
+        for state in states:
+            typer.echo(orjson.dumps(state.as_dict()).decode())
+        return
+    for st in states:
+        if not st.present:
+            typer.secho(
+                f"{st.topic:<20} {st.role:<8} missing (run `jarvis topics apply`)",
+                fg=typer.colors.RED,
+            )
+            continue
+        status = "drift: " + "; ".join(st.drift) if st.drift else "ok"
+        head = (
+            f"{st.topic:<20} {st.role:<8} partitions={st.partitions} replication={st.replication}"
+        )
+        if st.lag is not None:
+            head += f" group={st.group} lag={st.lag}"
+        typer.secho(f"{head}  {status}", fg=typer.colors.YELLOW if st.drift else None)
+        for p in st.offsets:
+            line = f"  [{p.partition:>3}] earliest={p.earliest} end={p.end}"
+            if st.group is not None:
+                committed = "-" if p.committed is None else str(p.committed)
+                line += f" committed={committed} lag={p.lag}"
+            typer.echo(line)
+
+
+@app.command()
+def doctor(json: JsonOpt = False, timeout: TimeoutOpt = None) -> None:
+    """Check every dependency a worker needs, from here, with its address: Kafka and each
+    declared topic, the consumer group, Redis, the S3 bucket, the checkpoint volume, the
+    Books, the settings. One line per check; exit 1 if any fails."""
+    from jarvis.cli import doctor as checks
+    from jarvis.cli.doctor import Result
+
+    try:
+        settings = _settings(timeout)
+    except typer.Exit:
+        if json:
+            typer.echo(orjson.dumps(Result("settings", "environment", False).as_dict()).decode())
+        raise typer.Exit(1) from None
+    where = "environment" + (f" + {_config_file()}" if _config_file() else "")
+    results = [
+        Result("settings", where, True, "valid"),
+        *checks.run(settings, settings.cli_timeout_s),
+    ]
+    for r in results:
+        if json:
+            typer.echo(orjson.dumps(r.as_dict()).decode())
+            continue
+        mark = (
+            typer.style("ok  ", fg=typer.colors.GREEN)
+            if r.ok
+            else typer.style("FAIL", fg=typer.colors.RED, bold=True)
+        )
+        typer.echo(f"{mark}  {r.check:<18} {r.address}  {r.detail}")
+        if not r.ok and r.hint:
+            typer.echo(f"      hint: {r.hint}")
+    raise typer.Exit(0 if all(r.ok for r in results) else 1)
+
+
+def _config_file() -> str:
+    import os
+
+    return os.environ.get("JARVIS_CONFIG", "")
 
 
 @topics_app.command("plan")
@@ -310,6 +680,7 @@ def journals_gc(
         float | None, typer.Option(help="Default: JARVIS_JOURNAL_RETENTION_S.")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would go.")] = False,
+    json: JsonOpt = False,
 ) -> None:
     """Remove finished executions' journals older than the retention (never unfinished ones)."""
     from jarvis.journal.retention import collect
@@ -319,7 +690,9 @@ def journals_gc(
     older = settings.journal_retention_s if older_than_days is None else older_than_days * 86400
     removed = collect(settings.checkpoint_dir, older, dry_run=dry_run)
     for eid in removed:
-        typer.echo(eid)
+        typer.echo(
+            orjson.dumps({"execution_id": eid, "removed": not dry_run}).decode() if json else eid
+        )
     typer.secho(f"{len(removed)} journal(s) {'would be ' if dry_run else ''}removed", err=True)
 
 
@@ -356,12 +729,15 @@ def contract_export(
 
 
 @app.command()
-def version() -> None:
+def version(json: JsonOpt = False) -> None:
     """Print Jarvis's version and contract version."""
     from jarvis import __version__
     from jarvis.contract import CONTRACT_VERSION
 
-    typer.echo(f"jarvis {__version__} (contract v{CONTRACT_VERSION})")
+    if json:
+        typer.echo(orjson.dumps({"jarvis": __version__, "contract": CONTRACT_VERSION}).decode())
+    else:
+        typer.echo(f"jarvis {__version__} (contract v{CONTRACT_VERSION})")
 
 
 from jarvis.cli import status as _status  # noqa: E402, F401  (registers status, ls, artifacts)

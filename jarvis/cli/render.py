@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+import time
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.text import Text
 
 from jarvis.contract.messages import LifecycleEvent, LogRecord
 
@@ -74,3 +78,93 @@ class ConsoleSink:
             self.log(update.execution_id, update.model_dump(mode="json"))
         else:
             self.event(update)
+
+    def __enter__(self) -> ConsoleSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.out.flush()
+
+
+_STATES = {
+    "accepted": "queued",
+    "started": "running",
+    "resumed": "running",
+}
+
+
+class LiveView:
+    """``jarvis submit --follow`` on a terminal: log lines scroll by above a status panel
+    (state, worker, elapsed, records, the Book call being retried), which is replaced by the
+    outcome (result, artifacts, or the SPy traceback) at the end.
+
+    A SPy program makes one Book call at a time, and a Book call reaches the log when it
+    ends (kind ``book``) or when an attempt fails (``book_attempt``): the call shown "in
+    flight" is the one whose failed attempt is the latest record.
+    """
+
+    def __init__(self, execution_id: str, console: Console | None = None) -> None:
+        self.execution_id = execution_id
+        self.console = console or Console(highlight=False)
+        self.state = "submitted"
+        self.worker: str | None = None
+        self.records = 0
+        self.retrying: dict[str, Any] | None = None
+        self.began = time.monotonic()
+        self.live = Live(
+            self, console=self.console, refresh_per_second=8, transient=True, redirect_stdout=False
+        )
+
+    def __rich__(self) -> RenderableType:
+        elapsed = time.monotonic() - self.began
+        head = Text.assemble(
+            (f"{self.execution_id} ", "bold"),
+            (self.state.upper(), "cyan"),
+            f" on {self.worker}" if self.worker else "",
+            f"  {elapsed:.1f} s  {self.records} log records",
+        )
+        lines: list[RenderableType] = [head]
+        if self.retrying is not None:
+            r = self.retrying
+            lines.append(
+                Text(
+                    f"  Book call in flight: {r.get('book')}.{r.get('procedure')} "
+                    f"(attempt {r.get('attempt')} failed: {r.get('error_type')}: "
+                    f"{_short(r.get('message'))}; retrying in {r.get('delay_s')} s)",
+                    style="yellow",
+                )
+            )
+        return Group(*lines)
+
+    def update(self, update: LogRecord | LifecycleEvent) -> None:
+        if isinstance(update, LogRecord):
+            self.records += 1
+            data = update.model_dump(mode="json")
+            if update.kind == "book_attempt" and isinstance(update.value, dict):
+                self.retrying = dict(update.value)
+            else:
+                self.retrying = None
+            self.live.console.print(Text(record_line(data)), soft_wrap=True)
+            return
+        self.state = _STATES.get(update.event, update.event)
+        self.worker = update.worker or self.worker
+        if update.event in ("accepted", "started", "resumed"):
+            self.live.console.print(
+                Text(f"== {update.event} on {update.worker}", style="blue"), soft_wrap=True
+            )
+        if update.terminal:
+            self.retrying = None
+            self.live.stop()
+            style = "green" if update.event == "completed" else "red"
+            self.console.print(Text(event_line(update), style=style), soft_wrap=True)
+            self.console.print(
+                Text(f"   {time.monotonic() - self.began:.1f} s, {self.records} log records"),
+                soft_wrap=True,
+            )
+
+    def __enter__(self) -> LiveView:
+        self.live.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.live.stop()

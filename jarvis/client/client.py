@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from confluent_kafka import OFFSET_END, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import (
+    OFFSET_END,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
 from pydantic import JsonValue, ValidationError
 
 from jarvis.contract.messages import (
@@ -24,7 +31,9 @@ from jarvis.contract.messages import (
     dump,
 )
 from jarvis.errors import JarvisError
-from jarvis.kafka.config import base_config, producer_config
+from jarvis.kafka.config import base_config, partition_for, producer_config
+from jarvis.kafka.logs import ROUTER, ProblemRecorder
+from jarvis.kafka.reach import unavailable
 from jarvis.settings import Settings
 
 Update = LogRecord | LifecycleEvent
@@ -45,7 +54,16 @@ class JarvisClient:
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         self.settings = settings or Settings(**overrides)
-        self._producer = Producer(producer_config(self.settings))
+        self._problems = ProblemRecorder(ROUTER)
+        # librdkafka gives up on a command after client_timeout_s (a delivery error naming
+        # the cause) rather than holding it queued past the flush.
+        self._producer = Producer(
+            producer_config(
+                self.settings,
+                logger=self._problems,
+                **{"message.timeout.ms": int(self.settings.client_timeout_s * 1000)},
+            )
+        )
 
     # --- commands ---
 
@@ -99,16 +117,26 @@ class JarvisClient:
 
     def _send(self, key: bytes | str | None, value: bytes | None) -> None:
         errors: list[KafkaError] = []
+        topic = self.settings.control_topic
+        timeout_s = self.settings.client_timeout_s
         self._producer.produce(
-            self.settings.control_topic,
+            topic,
             key=key,
             value=value,
             on_delivery=lambda err, _m: errors.append(err) if err else None,
         )
-        if self._producer.flush(30) > 0:
-            raise JarvisError(f"could not deliver to {self.settings.control_topic} within 30 s")
+        # message.timeout.ms fails the message at timeout_s; the second is for its callback.
+        if self._producer.flush(timeout_s + 1) > 0:
+            raise unavailable(
+                self.settings,
+                f"could not deliver to {topic} within {timeout_s:g} s",
+                None,
+                self._problems.last,
+            )
         if errors:
-            raise JarvisError(f"could not deliver to {self.settings.control_topic}: {errors[0]}")
+            raise unavailable(
+                self.settings, f"could not deliver to {topic}", errors[0], self._problems.last
+            )
 
     # --- following ---
 
@@ -128,7 +156,7 @@ class JarvisClient:
         """
         since = since or datetime.now(UTC) - timedelta(minutes=1)
         topics = [self.settings.events_topic] + ([self.settings.logs_topic] if logs else [])
-        consumer = self._reader(topics, since)
+        consumer, _ = self._reader(topics, since, execution_id)
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         key = execution_id.encode()
         seen_seqs: set[int] = set()
@@ -192,31 +220,114 @@ class JarvisClient:
                 return update
         raise JarvisError(f"no terminal event for {execution_id}")  # pragma: no cover
 
-    def _reader(self, topics: list[str], since: datetime) -> Consumer:
+    def logs(
+        self,
+        execution_id: str,
+        *,
+        since: datetime | None = None,
+        since_seq: int = 0,
+    ) -> Iterator[LogRecord]:
+        """The execution's log records on ``spy_logs`` from ``since`` (default: a day ago) up
+        to the end of the topic as it is now, in seq order from ``since_seq``, then stop.
+
+        Reads only the partition the execution id maps to. To wait for records still to
+        come, use ``follow``.
+        """
+        since = since or datetime.now(UTC) - timedelta(days=1)
+        topic = self.settings.logs_topic
+        consumer, [start] = self._reader([topic], since, execution_id)
+        try:
+            low, high = self._watermarks(consumer, start)
+            if start.offset == OFFSET_END or high <= max(low, start.offset):
+                return
+            key = execution_id.encode()
+            seen: set[int] = set()
+            idle_since = time.monotonic()
+            while True:
+                msg = consumer.poll(0.2)
+                if msg is None or msg.error() is not None:
+                    # Nothing more although the end is not reached: a gap (compaction,
+                    # transaction markers) at the end of the partition.
+                    if time.monotonic() - idle_since > self.settings.client_timeout_s:
+                        return
+                    continue
+                idle_since = time.monotonic()
+                if msg.key() == key:
+                    record = LogRecord.model_validate(orjson.loads(msg.value() or b"null"))
+                    if record.seq >= since_seq and record.seq not in seen:
+                        seen.add(record.seq)
+                        yield record
+                offset = msg.offset()
+                if offset is not None and offset + 1 >= high:
+                    return
+        finally:
+            consumer.close()
+
+    def _watermarks(self, consumer: Consumer, tp: TopicPartition) -> tuple[int, int]:
+        what = f"cannot read the end offsets of {tp.topic} [{tp.partition}]"
+        try:
+            found = consumer.get_watermark_offsets(
+                tp, timeout=self.settings.client_timeout_s, cached=False
+            )
+        except KafkaException as exc:
+            raise unavailable(self.settings, what, exc, None) from exc
+        if found is None:  # confluent-kafka's answer to a timeout
+            raise unavailable(
+                self.settings, f"{what} within {self.settings.client_timeout_s:g} s", None, None
+            )
+        low, high = found
+        return int(low), int(high)
+
+    def _reader(
+        self, topics: list[str], since: datetime, execution_id: str
+    ) -> tuple[Consumer, list[TopicPartition]]:
+        """A group-less consumer on the partition of each topic that ``execution_id`` maps to
+        (its key: jarvis.kafka.config.partition_for), from the offsets at ``since``, and
+        those starting offsets (OFFSET_END where nothing is that recent)."""
+        problems = ProblemRecorder(ROUTER)
         consumer = Consumer(
             {
                 **base_config(self.settings),
+                "logger": problems,
                 "group.id": f"jarvis-client-{uuid.uuid4().hex}",
                 "enable.auto.commit": False,
                 "enable.partition.eof": False,
             }
         )
+        timeout_s = self.settings.client_timeout_s
         ts = int(since.timestamp() * 1000)
         wanted = []
-        for topic in topics:
-            meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
-            if meta is None or meta.error is not None:
-                consumer.close()
-                raise JarvisError(f"topic {topic} does not exist; run `jarvis topics apply`")
-            wanted += [TopicPartition(topic, p, ts) for p in meta.partitions]
-        resolved = consumer.offsets_for_times(wanted, timeout=10)
-        consumer.assign(
-            [
-                TopicPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else OFFSET_END)
-                for tp in resolved
-            ]
-        )
-        return consumer
+        try:
+            for topic in topics:
+                try:
+                    meta = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
+                except KafkaException as exc:
+                    consumer.poll(0)  # hands the queued log lines (the cause) to `problems`
+                    raise unavailable(
+                        self.settings,
+                        f"cannot read the metadata of {topic} within {timeout_s:g} s",
+                        exc,
+                        problems.last,
+                    ) from exc
+                if meta is None or meta.error is not None or not meta.partitions:
+                    raise JarvisError(f"topic {topic} does not exist; run `jarvis topics apply`")
+                partition = partition_for(execution_id, len(meta.partitions))
+                wanted.append(TopicPartition(topic, partition, ts))
+            try:
+                resolved = consumer.offsets_for_times(wanted, timeout=timeout_s)
+            except KafkaException as exc:
+                raise unavailable(
+                    self.settings, f"cannot look up offsets in {', '.join(topics)}", exc, None
+                ) from exc
+        except BaseException:
+            consumer.close()
+            raise
+        starts = [
+            TopicPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else OFFSET_END)
+            for tp in resolved
+        ]
+        consumer.assign(starts)
+        return consumer, starts
 
     def close(self) -> None:
         self._producer.flush(10)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jarvis.errors import JarvisError
+from jarvis.kafka.logs import ROUTER
 from jarvis.settings import Settings
 
 # murmur2_random is the Java client's partitioner: a key lands on the same partition
@@ -13,10 +14,45 @@ from jarvis.settings import Settings
 PARTITIONER = "murmur2_random"
 
 
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 hash (the Java client's ``Utils.murmur2``), as a signed 32-bit int."""
+    m, r, mask = 0x5BD1E995, 24, 0xFFFFFFFF
+    length = len(data)
+    h = (0x9747B28C ^ length) & mask
+    whole = length - length % 4
+    for i in range(0, whole, 4):
+        k = int.from_bytes(data[i : i + 4], "little")
+        k = (k * m) & mask
+        k ^= k >> r
+        k = (k * m) & mask
+        h = ((h * m) & mask) ^ k
+    tail = data[whole:]
+    if len(tail) == 3:
+        h ^= tail[2] << 16
+    if len(tail) >= 2:
+        h ^= tail[1] << 8
+    if tail:
+        h ^= tail[0]
+        h = (h * m) & mask
+    h ^= h >> 13
+    h = (h * m) & mask
+    h ^= h >> 15
+    return h - (1 << 32) if h & 0x80000000 else h
+
+
+def partition_for(key: str | bytes, partitions: int) -> int:
+    """The partition ``PARTITIONER`` puts a (non-empty) key on: where an execution's
+    messages are, so a reader of one execution reads one partition of each topic."""
+    raw = key.encode() if isinstance(key, str) else key
+    return (murmur2(raw) & 0x7FFFFFFF) % partitions
+
+
 def base_config(settings: Settings) -> dict[str, Any]:
     return {
         "bootstrap.servers": settings.kafka_bootstrap,
         "socket.nagle.disable": True,
+        # librdkafka's log lines go through Python logging, rate-limited (jarvis.kafka.logs).
+        "logger": ROUTER,
         **settings.kafka_security,
         **credentials(settings),
         **msk_iam(settings),

@@ -249,6 +249,9 @@ class Worker:
                 self._commit()
                 self._flow()
                 self.health.turned()
+                # Hands the admin client's queued librdkafka log lines to jarvis.kafka
+                # (jarvis/kafka/logs.py): they are delivered only inside poll(). Microseconds.
+                self._admin.poll(0)
                 self._maybe_collect_journals()
                 load = len(self.executions)
                 if load != self._last_load:  # hooks hear changes, not every turn of the loop

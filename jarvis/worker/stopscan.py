@@ -71,6 +71,7 @@ class StopScanner(threading.Thread):
                         scanning = False
                 if not scanning:
                     self._changed.wait(0.2)
+                    consumer.poll(0)  # delivers its queued librdkafka log lines (kafka/logs.py)
                     continue
                 msg = consumer.poll(0.1)
                 if msg is None or msg.error() is not None:
