@@ -155,9 +155,19 @@ def test_an_invalid_choice_lists_the_valid_ones(
 
 
 def test_an_unknown_command_and_a_missing_argument_are_one_line(tmp_path: Path) -> None:
+    proc = _run(["frobnicate"], tmp_path)
+    assert proc.returncode == 2
+    assert _stderr_lines(proc) == [
+        "error: no such command 'frobnicate'.",
+        "hint: see `jarvis --help`",
+    ]
+    # A near miss is one line too, with click's suggestion.
     proc = _run(["staus"], tmp_path)
     assert proc.returncode == 2
-    assert _stderr_lines(proc) == ["error: no such command 'staus'.", "hint: see `jarvis --help`"]
+    assert _stderr_lines(proc) == [
+        "error: no such command 'staus'. Did you mean 'status'?",
+        "hint: see `jarvis --help`",
+    ]
     proc = _run(["logs"], tmp_path)
     assert proc.returncode == 2
     assert _stderr_lines(proc)[0] == "error: missing argument 'execution_id'."
