@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from confluent_kafka import OFFSET_END, Consumer, KafkaError, Producer, TopicPartition
@@ -26,6 +26,7 @@ from jarvis.contract.messages import (
 from jarvis.errors import JarvisError
 from jarvis.kafka.config import base_config, producer_config
 from jarvis.settings import Settings
+from jarvis.telemetry import tracing
 
 Update = LogRecord | LifecycleEvent
 
@@ -45,6 +46,7 @@ class JarvisClient:
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         self.settings = settings or Settings(**overrides)
+        tracing.configure(self.settings.tracing)  # JARVIS_TRACING; off: the application's own
         self._producer = Producer(producer_config(self.settings))
 
     # --- commands ---
@@ -82,7 +84,10 @@ class JarvisClient:
             )
         except ValidationError as exc:
             raise JarvisError(f"invalid start command: {exc}") from exc
-        self._send(eid, dump(command))
+        # The trace context goes along as W3C headers: a PRODUCER span's when tracing is on
+        # (JARVIS_TRACING, or the application's own OpenTelemetry setup), else the caller's.
+        with tracing.produce(self.settings.control_topic, eid) as headers:
+            self._send(eid, dump(command), headers)
         return eid
 
     def stop(self, execution_id: str, mode: str = "cancel", reason: str | None = None) -> None:
@@ -97,12 +102,18 @@ class JarvisClient:
         """Publish arbitrary bytes to the control topic (for tools and tests)."""
         self._send(key, value)
 
-    def _send(self, key: bytes | str | None, value: bytes | None) -> None:
+    def _send(
+        self,
+        key: bytes | str | None,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
         errors: list[KafkaError] = []
         self._producer.produce(
             self.settings.control_topic,
             key=key,
             value=value,
+            headers=cast(Any, headers),  # the stubs want str | bytes | None values
             on_delivery=lambda err, _m: errors.append(err) if err else None,
         )
         if self._producer.flush(30) > 0:

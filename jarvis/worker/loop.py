@@ -35,6 +35,7 @@ from jarvis.journal.retention import collect
 from jarvis.kafka.config import base_config
 from jarvis.sandbox import SandboxPool
 from jarvis.settings import Settings
+from jarvis.telemetry import tracing
 from jarvis.worker import sizing
 from jarvis.worker.admission import admit, check_program_ref
 from jarvis.worker.backoff import backoff
@@ -110,6 +111,7 @@ class Worker:
         redis_client: redis.Redis[bytes] | None = None,
     ) -> None:
         self.settings = settings
+        tracing.configure(settings.tracing, settings.worker_id)  # JARVIS_TRACING; off: nothing
         self.concurrency = settings.max_concurrency or sizing.default_concurrency(
             sizing.available_cpus()
         )
@@ -299,7 +301,9 @@ class Worker:
             self._reject(decision, msg, 1)
         elif isinstance(decision, Run):
             command = decision.command
-            run = self.executions.new(command, topic, partition, offset)
+            run = self.executions.new(
+                command, topic, partition, offset, tracing.incoming(msg.headers())
+            )
             run.outbox.event(
                 LifecycleEvent(
                     execution_id=command.execution_id,
@@ -363,7 +367,7 @@ class Worker:
                 )
             )
 
-        self.publisher.event(decision.event, delivered)
+        self.publisher.event(decision.event, delivered, tracing.incoming(msg.headers()))
 
     def _dead_letter(self, msg: Message, reason: str, field: str | None, attempt: int = 1) -> None:
         topic, partition, offset = coordinates(msg)
