@@ -99,7 +99,9 @@ def test_the_span_tree_of_an_execution_with_two_book_calls_one_retried(
     assert [dict(s.attributes or {})["jarvis.book.attempt"] for s in (first, second)] == [1, 2]
     assert first.status.status_code == StatusCode.ERROR
     assert [e.name for e in first.events] == ["exception"]
-    assert dict(first.events[0].attributes or {})["exception.type"] == "jarvis.bdk.errors.Unavailable"
+    assert (
+        dict(first.events[0].attributes or {})["exception.type"] == "jarvis.bdk.errors.Unavailable"
+    )
     assert second.status.status_code != StatusCode.ERROR
     assert flaky.status.status_code != StatusCode.ERROR  # the call succeeded in the end
 
@@ -148,8 +150,9 @@ def test_a_failed_execution_marks_its_span_failed(tmp_path: Path, spans: Spans) 
 
 
 def test_a_take_over_span_has_no_partition_or_offset(spans: Spans) -> None:
-    with tracing.consume("e", tracing.incoming(INCOMING), topic="spy_control", partition=None,
-                         offset=None, group="g"):  # fmt: skip
+    with tracing.consume(
+        "e", tracing.incoming(INCOMING), topic="spy_control", partition=None, offset=None, group="g"
+    ):
         pass
     attrs = dict(spans.one("process spy_control").attributes or {})
     assert attrs["jarvis.takeover"] is True
@@ -176,11 +179,15 @@ def test_a_take_over_span_has_no_partition_or_offset(spans: Spans) -> None:
         ([("traceparent", b"garbage")], None),
         ([("traceparent", None)], None),
         # A later version may add fields; its first four are still understood.
-        ([("traceparent", f"01-{TRACE_ID}-{PARENT_ID}-01-x".encode())],
-         [("traceparent", f"01-{TRACE_ID}-{PARENT_ID}-01-x".encode())]),  # fmt: skip
+        (
+            [("traceparent", f"01-{TRACE_ID}-{PARENT_ID}-01-x".encode())],
+            [("traceparent", f"01-{TRACE_ID}-{PARENT_ID}-01-x".encode())],
+        ),
         # A tracestate past W3C's 512 bytes is dropped; the traceparent stays.
-        ([("traceparent", TRACEPARENT.encode()), ("tracestate", b"a=" + b"x" * 511)],
-         [("traceparent", TRACEPARENT.encode())]),  # fmt: skip
+        (
+            [("traceparent", TRACEPARENT.encode()), ("tracestate", b"a=" + b"x" * 511)],
+            [("traceparent", TRACEPARENT.encode())],
+        ),
     ],
 )
 def test_incoming_trace_headers(headers: Any, expected: Any) -> None:
@@ -255,8 +262,9 @@ def test_tracing_off_makes_no_span_and_touches_no_context(
 
     tracing.install(TracerProvider())
     try:
-        with tracing.consume("on-1", tracing.incoming(INCOMING), topic="c", partition=0,
-                             offset=0, group="g"):  # fmt: skip
+        with tracing.consume(
+            "on-1", tracing.incoming(INCOMING), topic="c", partition=0, offset=0, group="g"
+        ):
             outcome, _ = _execute(tmp_path, "on-1", registry)
     finally:
         tracing.uninstall()
@@ -267,7 +275,9 @@ def test_tracing_off_makes_no_span_and_touches_no_context(
     n = 200_000
     off = timeit.timeit(lambda: tracing.span("book attempt t.x", None).__enter__(), number=n)
     null = timeit.timeit(lambda: contextlib.nullcontext().__enter__(), number=n)
-    print(f"\ntracing off: span() {off / n * 1e9:.0f} ns a call (nullcontext: {null / n * 1e9:.0f} ns)")
+    print(
+        f"\ntracing off: span() {off / n * 1e9:.0f} ns a call (nullcontext: {null / n * 1e9:.0f} ns)"
+    )
 
 
 @pytest.mark.parametrize(
