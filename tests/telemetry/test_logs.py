@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from jarvis.telemetry import logs, tracing
-from tests.telemetry.conftest import TRACE_ID, TRACEPARENT, Spans, hex_ids
+from tests.telemetry.spans import TRACE_ID, TRACEPARENT, Spans, hex_ids
 
 ROOT = Path(__file__).resolve().parents[2]
 

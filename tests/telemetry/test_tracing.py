@@ -20,7 +20,7 @@ from jarvis.journal import Journal
 from jarvis.settings import Settings
 from jarvis.telemetry import tracing
 from tests.telemetry.books import PROGRAM, traced
-from tests.telemetry.conftest import PARENT_ID, TRACE_ID, TRACEPARENT, TRACESTATE, Spans, hex_ids
+from tests.telemetry.spans import PARENT_ID, TRACE_ID, TRACEPARENT, TRACESTATE, Spans, hex_ids
 
 INCOMING = [("traceparent", TRACEPARENT.encode()), ("tracestate", TRACESTATE.encode())]
 

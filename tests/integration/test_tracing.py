@@ -1,0 +1,176 @@
+"""Trace context on the real path: a start command's ``traceparent`` header, a worker running
+it, and the headers of every event and log record it produces (jarvis.telemetry.tracing)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+from opentelemetry.trace import SpanKind, StatusCode
+
+from jarvis.contract.messages import ProgramSpec, StartCommand, dump
+from jarvis.kafka.config import producer_config
+from jarvis.telemetry import tracing
+from tests.conftest import new_id, wait_for
+from tests.integration.conftest import Harness
+from tests.telemetry.books import PROGRAM
+from tests.telemetry.spans import TRACE_ID, TRACEPARENT, TRACESTATE, Spans, hex_ids, in_memory
+
+BOOKS = ["tests.telemetry.books:traced"]
+
+
+@pytest.fixture
+def spans() -> Iterator[Spans]:
+    """Tracing on in this process (the in-process worker's too), into memory."""
+    with in_memory() as found:
+        yield found
+
+
+def _headers(msg: Any) -> dict[str, bytes]:
+    return dict(msg.headers() or [])
+
+
+def _ids(msg: Any) -> tuple[str, str]:
+    """(trace id, parent span id) of a message's traceparent (the flags vary: sampled, random)."""
+    _version, trace_id, span_id, _flags = _headers(msg)["traceparent"].decode().split("-")
+    return trace_id, span_id
+
+
+def _outputs(harness: Harness, eid: str, events: int, records: int) -> tuple[list[Any], list[Any]]:
+    """The raw Kafka messages of one execution: its events and its log records."""
+    key = eid.encode()
+
+    def found() -> tuple[list[Any], list[Any]] | None:
+        ev = [m for m in harness.events.poll() if m.key() == key]
+        logs = [m for m in harness.logs.poll() if m.key() == key]
+        return (ev, logs) if len(ev) >= events and len(logs) >= records else None
+
+    return wait_for(found, 60, f"{events} events and {records} log records of {eid}")
+
+
+def _control_message(harness: Harness, eid: str) -> Any:
+    settings = harness.settings
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "group.id": new_id("control-reader"),
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        meta = consumer.list_topics(settings.control_topic, timeout=10).topics[
+            settings.control_topic
+        ]
+        consumer.assign([TopicPartition(settings.control_topic, p, 0) for p in meta.partitions])
+
+        def find() -> Any:
+            msg = consumer.poll(0.2)
+            return (
+                msg
+                if msg is not None and msg.error() is None and msg.key() == eid.encode()
+                else None
+            )
+
+        return wait_for(find, 30, f"the start of {eid} on {settings.control_topic}")
+    finally:
+        consumer.close()
+
+
+def test_a_traced_start_runs_in_the_orchestrators_trace_and_its_outputs_carry_it(
+    harness: Harness, client: Any, spans: Spans
+) -> None:
+    harness.start_worker(extra_books=BOOKS)
+    with tracing._tracer.start_as_current_span("orchestrate") as orchestrate:
+        eid = client.start(PROGRAM, books=["traced"], execution_id=new_id("traced"))
+    trace_id = hex_ids(orchestrate)[0]
+    done = harness.terminal(eid)
+    assert done.event == "completed" and done.result == 43
+
+    # JarvisClient.start: a PRODUCER span under the caller's, its context in the header.
+    send = spans.one(f"send {harness.settings.control_topic}")
+    assert send.kind == SpanKind.PRODUCER
+    assert send.parent is not None and send.parent.span_id == orchestrate.get_span_context().span_id
+    start = _control_message(harness, eid)
+    assert _ids(start) == (trace_id, hex_ids(send)[1])
+
+    # The worker's span of the attempt is the producer span's child, in the same trace.
+    root = wait_for(
+        lambda: next(iter(spans.named(f"process {harness.settings.control_topic}")), None),
+        30,
+        "the execution's span",
+    )
+    assert root.kind == SpanKind.CONSUMER
+    assert root.parent is not None and root.parent.span_id == send.context.span_id
+    assert hex_ids(root)[0] == trace_id
+    attrs = dict(root.attributes or {})
+    assert attrs["jarvis.execution_id"] == eid and attrs["jarvis.outcome"] == "completed"
+    assert attrs["messaging.kafka.offset"] == start.offset()
+    assert attrs["messaging.destination.partition.id"] == str(start.partition())
+    assert attrs["jarvis.attempt"] == 1
+    assert root.status.status_code != StatusCode.ERROR
+    assert [s.name for s in spans.children(root)] == [
+        "book traced.double",
+        "book traced.flaky",
+        "artifact upload",
+    ]
+    flaky = spans.children(root)[1]
+    assert [s.status.status_code == StatusCode.ERROR for s in spans.children(flaky)] == [
+        True,
+        False,
+    ]
+
+    # Every event and log record carries the trace: accepted the start's context (it is
+    # produced before the execution runs), the rest the execution span's.
+    events, records = _outputs(harness, eid, 3, done.log_records or 0)
+    assert len(events) == 3
+    accepted, *rest = events
+    assert _headers(accepted)["traceparent"] == _headers(start)["traceparent"]
+    ours = (trace_id, hex_ids(root)[1])
+    assert [_ids(m) for m in rest] == [ours, ours]
+    assert records and {_ids(m) for m in records} == {ours}
+
+
+def test_with_tracing_off_the_incoming_trace_headers_pass_through_unchanged(
+    harness: Harness,
+) -> None:
+    harness.start_worker(extra_books=BOOKS)
+    assert not tracing.ENABLED
+    settings = harness.settings
+    producer = Producer(producer_config(settings))
+    sent = [("traceparent", TRACEPARENT.encode()), ("tracestate", TRACESTATE.encode())]
+    eid, refused = new_id("passthrough"), new_id("refused")
+    for execution_id, books in ((eid, ["traced"]), (refused, ["no_such_book"])):
+        command = StartCommand(
+            execution_id=execution_id, program=ProgramSpec(source=PROGRAM), books=books
+        )
+        producer.produce(
+            settings.control_topic,
+            key=execution_id,
+            value=dump(command),
+            headers=[*sent, ("unrelated", b"x")],
+        )
+    assert producer.flush(30) == 0
+    done = harness.terminal(eid)
+    assert done.event == "completed"
+    events, records = _outputs(harness, eid, 3, done.log_records or 0)
+    for msg in events + records:
+        headers = msg.headers()
+        assert headers == sent, headers  # exactly the start's two, nothing else
+    # A rejected start's event carries them too.
+    assert harness.terminal(refused).event == "rejected"
+    (rejection,) = [m for m in harness.events.poll() if m.key() == refused.encode()]
+    assert rejection.headers() == sent
+    assert _headers(rejection)["traceparent"][3:35].decode() == TRACE_ID
+
+
+def test_a_start_without_trace_headers_produces_outputs_without_them(
+    harness: Harness, client: Any
+) -> None:
+    harness.start_worker(extra_books=BOOKS)
+    eid = client.start(PROGRAM, books=["traced"], execution_id=new_id("untraced"))
+    assert harness.terminal(eid).event == "completed"
+    assert _control_message(harness, eid).headers() is None  # no context, no header
+    events, records = _outputs(harness, eid, 3, 1)
+    assert all(m.headers() is None for m in events + records)
