@@ -240,6 +240,9 @@ class Executions:
             run = self.ready.take(0.5)
             if run is None:
                 continue
+            # JSON logs: this thread's lines are the execution's (a take-over's trace is known
+            # once its journal is read: _run_leased binds again then).
+            token = logs.bind(run.execution_id, tracing.trace_id_of(run.trace))
             try:
                 self._execute(run)
             except BaseException:  # never lose a thread; never leave an offset stuck
@@ -247,6 +250,8 @@ class Executions:
                 self._forget(run)
                 if run.command is not None and not run.takeover:
                     self.finished(run)
+            finally:
+                logs.unbind(token)
 
     def _execute(self, run: Running) -> None:
         attempt = 0
@@ -307,12 +312,13 @@ class Executions:
         cover everything this thread does for it, its outputs included."""
         eid = run.execution_id
         taken = run.command is None
+        token = None
         if taken:
             run.command = self._resumable(run, lease)
             if run.command is None:
                 self._forget(run)
                 return False
-        token = logs.bind(eid, tracing.trace_id_of(run.trace))
+            token = logs.bind(eid, tracing.trace_id_of(run.trace))  # the journal's trace
         try:
             if taken:
                 log.info("taking over %s: its lease lapsed", eid)

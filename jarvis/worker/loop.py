@@ -295,7 +295,11 @@ class Worker:
         elif isinstance(decision, Stop):
             self._stop(decision.command, msg)
         elif isinstance(decision, Absorb):
-            log.info("duplicate start for running execution %s absorbed", decision.execution_id)
+            log.info(
+                "duplicate start for running execution %s absorbed",
+                decision.execution_id,
+                extra={"execution_id": decision.execution_id},  # a field of JSON log lines
+            )
             self._finished(topic, partition, offset)
         elif isinstance(decision, Reject):
             self._reject(decision, msg, 1)
@@ -341,7 +345,12 @@ class Worker:
     def _on_stop(self, command: StopCommand, partition: int, offset: int) -> None:
         self.stops.set(command.execution_id, command.mode, partition, offset)
         self.executions.stop(command.execution_id, command.mode)
-        log.info("stop (%s) for %s recorded", command.mode, command.execution_id)
+        log.info(
+            "stop (%s) for %s recorded",
+            command.mode,
+            command.execution_id,
+            extra={"execution_id": command.execution_id},
+        )
 
     def _reject(self, decision: Reject, msg: Message, attempt: int) -> None:
         topic, partition, offset = coordinates(msg)
@@ -351,6 +360,7 @@ class Worker:
                 "start of %s rejected: %s",
                 eid,
                 decision.event.error.message if decision.event.error else "",
+                extra={"execution_id": eid},
             )
             self.hooks.finished(eid, "rejected", 0.0)
 

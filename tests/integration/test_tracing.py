@@ -3,6 +3,10 @@ it, and the headers of every event and log record it produces (jarvis.telemetry.
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -174,3 +178,42 @@ def test_a_start_without_trace_headers_produces_outputs_without_them(
     assert _control_message(harness, eid).headers() is None  # no context, no header
     events, records = _outputs(harness, eid, 3, 1)
     assert all(m.headers() is None for m in events + records)
+
+
+def test_jarvis_submit_with_tracing_on_sends_its_producer_spans_context(
+    harness: Harness, tmp_path: Any
+) -> None:
+    """``jarvis submit`` (no worker needed): JARVIS_TRACING=console prints its spans on stderr;
+    the start it sent carries the context of its ``send`` span."""
+    settings = harness.settings
+    program = tmp_path / "double.spy"
+    program.write_text("result = inputs['n'] * 2\n")
+    eid = new_id("submitted")
+    env = {
+        **os.environ,
+        "JARVIS_CONFIG": "/dev/null",
+        "JARVIS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "JARVIS_CONTROL_TOPIC": settings.control_topic,
+        "JARVIS_TRACING": "console",
+        "OTEL_SERVICE_NAME": "submit-test",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "jarvis.cli", "submit", str(program), "-i", "n=21", "--id", eid],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    span = re.search(
+        r'"name": "send '
+        + re.escape(settings.control_topic)
+        + r'".*?"trace_id": "0x([0-9a-f]{32})",'
+        r'\s*"span_id": "0x([0-9a-f]{16})".*?"kind": "SpanKind.PRODUCER".*?"service.name": "submit-test"',
+        done.stderr,
+        re.S,
+    )
+    assert span is not None, done.stderr
+    assert _ids(_control_message(harness, eid)) == (span[1], span[2])
