@@ -77,10 +77,13 @@ def credential_expiry(credentials: Any) -> datetime | None:
     return expiry if isinstance(expiry, datetime) and expiry.tzinfo is not None else None
 
 
-def _attributes(execution_id: str, name: str, data: bytes, uri: str) -> dict[str, Any] | None:
+def _attributes(
+    execution_id: str, name: str, data: bytes, where: Path | str
+) -> dict[str, Any] | None:
     """The attributes of an upload's span (tracing on; None otherwise: nothing to build)."""
     if not tracing.ENABLED:
         return None
+    uri = where.resolve().as_uri() if isinstance(where, Path) else where
     return {
         "jarvis.execution_id": execution_id,
         "jarvis.artifact.name": name,
@@ -97,7 +100,7 @@ class LocalArtifactStore:
 
     def put(self, execution_id: str, name: str, data: bytes) -> StoredArtifact:
         path = self.root / execution_id / "artifacts" / name
-        with tracing.span("artifact upload", _attributes(execution_id, name, data, path.as_uri())):
+        with tracing.span("artifact upload", _attributes(execution_id, name, data, path)):
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)

@@ -351,13 +351,15 @@ class Executions:
             fence = OutputFence(lease, run.outbox, lambda: self._leaving(run))
             # No Book call once the lease may be gone (lease.py: FencedBooks).
             config = self.config(command, fence=fence, books=FencedBooks(self.books, lease))
+            # The start's trace goes into the journal with the command (a take-over keeps it).
+            traced = {"trace": tracing.to_journal(run.trace)} if run.trace else {}
             outcome = run_execution(
                 command,
                 source,
                 config,
                 run.outbox,
                 on_host=lambda h: self._attach(run, h),
-                trace=tracing.to_journal(run.trace),
+                **traced,
             )
             if outcome.handoff:
                 if not self._leaving(run):

@@ -86,13 +86,19 @@ class Outbox:
     # Sink protocol
     def log(self, execution_id: str, record: dict[str, Any]) -> None:
         self._sent()
-        self.publisher.log(execution_id, record, self._delivered, self.headers)
+        if self.headers is None:
+            self.publisher.log(execution_id, record, self._delivered)
+        else:
+            self.publisher.log(execution_id, record, self._delivered, self.headers)
 
     def event(self, event: LifecycleEvent) -> None:
         if self.hooks is not None and event.event in ("started", "resumed"):
             self.hooks.started(event.execution_id)
         self._sent()
-        self.publisher.event(event, self._delivered, self.headers)
+        if self.headers is None:
+            self.publisher.event(event, self._delivered)
+        else:
+            self.publisher.event(event, self._delivered, self.headers)
 
     def wait(self, timeout_s: float) -> bool:
         """Wait until nothing is in flight; True when it is all delivered with no failure."""
