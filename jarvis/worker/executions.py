@@ -320,10 +320,8 @@ class Executions:
                 return False
             token = logs.bind(eid, tracing.trace_id_of(run.trace))  # the journal's trace
         try:
-            if taken:
-                log.info("taking over %s: its lease lapsed", eid)
             if not tracing.ENABLED:
-                return self._run_attempt(run, lease)
+                return self._run_attempt(run, lease, taken)
             with tracing.consume(
                 eid,
                 run.trace,
@@ -333,14 +331,16 @@ class Executions:
                 group=self.settings.group_id,
             ) as headers:
                 run.outbox.headers = headers or run.trace
-                return self._run_attempt(run, lease)
+                return self._run_attempt(run, lease, taken)
         finally:
             logs.unbind(token)
 
-    def _run_attempt(self, run: Running, lease: Lease) -> bool:
+    def _run_attempt(self, run: Running, lease: Lease, taken: bool) -> bool:
         eid = run.execution_id
         command = run.command
         assert command is not None
+        if taken:
+            log.info("taking over %s: its lease lapsed", eid)
         event: LifecycleEvent
         try:
             if not run.takeover:

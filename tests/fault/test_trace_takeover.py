@@ -4,6 +4,9 @@ Two ``jarvis worker`` processes with ``JARVIS_LOG_FORMAT=json``; a start carryin
 ``traceparent``; the worker running it is SIGKILLed mid-run. The session timeout is far
 longer than the test, so the survivor cannot get the start again from Kafka: it resumes the
 execution from its journal (take-over), and only the journal can have told it the trace.
+Once with tracing off (the start's headers pass through unchanged) and once with
+``JARVIS_TRACING=console`` (spans printed on stderr: the survivor's span is the start's
+caller's child, attempt 2).
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ import orjson
 import pytest
 
 from jarvis.contract.messages import ProgramSpec, StartCommand, dump
+from jarvis.journal.journal import JOURNAL_FILE
 from tests.conftest import new_id, wait_for
 from tests.fault.books import expected_total
 from tests.fault.cluster import CHAIN_PROGRAM, Cluster, Stream, WorkerProc
-from tests.telemetry.spans import TRACE_ID, TRACEPARENT, TRACESTATE
+from tests.telemetry.spans import PARENT_ID, TRACE_ID, TRACEPARENT, TRACESTATE
 
 pytestmark = pytest.mark.integration
 
@@ -27,17 +31,31 @@ TEXT_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING
 
 
 def _json_lines(worker: WorkerProc) -> list[dict[str, Any]]:
-    """The worker's Python log lines, each parsed; no line of it is in the text format."""
+    """The worker's Python log lines, each parsed; no line of it is in the text format.
+    (Console spans are pretty-printed JSON over many lines: their lines are not log lines.)"""
     parsed = []
     for line in worker.log().splitlines():
         assert not TEXT_LINE.match(line), f"a text log line with JARVIS_LOG_FORMAT=json: {line}"
-        if line.startswith("{"):
+        if line.startswith('{"ts"'):
             parsed.append(orjson.loads(line))
     return parsed
 
 
-def test_a_taken_over_execution_keeps_its_trace_and_logs_json(cluster: Cluster) -> None:
-    env = {"JARVIS_SESSION_TIMEOUT_S": SESSION_TIMEOUT_S, "JARVIS_LOG_FORMAT": "json"}
+def _console_spans(worker: WorkerProc) -> list[dict[str, Any]]:
+    """The spans a worker with JARVIS_TRACING=console printed (one JSON object each)."""
+    text = worker.log()
+    return [orjson.loads(m) for m in re.findall(r"^\{\n.*?^\}$", text, re.S | re.M)]
+
+
+@pytest.mark.parametrize("tracing", ["off", "console"])
+def test_a_taken_over_execution_keeps_its_trace_and_logs_json(
+    cluster: Cluster, tracing: str
+) -> None:
+    env = {
+        "JARVIS_SESSION_TIMEOUT_S": SESSION_TIMEOUT_S,
+        "JARVIS_LOG_FORMAT": "json",
+        "JARVIS_TRACING": tracing,
+    }
     a = cluster.start_worker(**env)
     b = cluster.start_worker(**env)
     eid = new_id("traced-takeover")
@@ -56,26 +74,26 @@ def test_a_taken_over_execution_keeps_its_trace_and_logs_json(cluster: Cluster) 
 
     victim = wait_for(holder, 30, f"a worker running {eid}")
     survivor = b if victim is a else a
-    wait_for(lambda: len(cluster.logs_of(eid)) > 10, 30, "the execution under way")
+    journal = cluster.checkpoint_dir / eid / JOURNAL_FILE  # read only: Journal.open repairs
+    wait_for(
+        lambda: journal.exists() and journal.read_bytes().count(b'{"t":"effect"') > 5,
+        30,
+        "the execution under way (effects in its journal)",
+    )
     victim.kill()
-    resumed = wait_for(
-        lambda: next(
-            (
-                e
-                for e in cluster.events_of(eid)
-                if e["event"] == "resumed" and e["worker"] == survivor.worker_id
-            ),
-            None,
+    wait_for(
+        lambda: any(
+            e["event"] == "resumed" and e["worker"] == survivor.worker_id
+            for e in cluster.events_of(eid)
         ),
         45,
         f"{eid} resumed by the survivor",
     )
-    assert resumed is not None
     done = cluster.terminal(eid, 60)
     assert done["event"] == "completed" and done["worker"] == survivor.worker_id
     assert done["result"] == expected_total(3, 30)
 
-    # Everything either worker produced for it carries the start's trace headers, unchanged.
+    # Everything either worker produced for it is in the start's trace.
     for topic in (cluster.settings.events_topic, cluster.settings.logs_topic):
         stream = Stream(cluster.settings.kafka_bootstrap, topic, raw=True)
         try:
@@ -84,11 +102,18 @@ def test_a_taken_over_execution_keeps_its_trace_and_logs_json(cluster: Cluster) 
         finally:
             stream.close()
         assert mine, f"nothing of {eid} on {topic}"
-        assert {tuple(m.headers() or ()) for m in mine} == {tuple(sent)}, topic
+        if tracing == "off":  # the start's two headers, unchanged
+            assert {tuple(m.headers() or ()) for m in mine} == {tuple(sent)}, topic
+        else:  # the execution spans' contexts: the same trace and tracestate
+            for m in mine:
+                headers = dict(m.headers() or ())
+                assert headers["traceparent"].split(b"-")[1] == TRACE_ID.encode(), topic
+                assert headers["tracestate"] == TRACESTATE.encode()
         if topic == cluster.settings.events_topic:
             by = {orjson.loads(m.value())["worker"] for m in mine}
             assert by == {a.worker_id, b.worker_id}  # both workers' output, one trace
 
+    survivor.stop()  # a graceful exit flushes its spans
     # The survivor's own log says it took the execution over, as JSON with its ids.
     lines = _json_lines(survivor)
     taking = [line for line in lines if line["message"].startswith(f"taking over {eid}")]
@@ -98,4 +123,21 @@ def test_a_taken_over_execution_keeps_its_trace_and_logs_json(cluster: Cluster) 
     assert line["worker"] == survivor.worker_id and line["level"] == "INFO"
     assert line["logger"] == "jarvis.worker" and line["ts"].endswith("+00:00")
     assert all({"ts", "level", "logger", "message", "worker"} <= set(x) for x in lines)
+    assert ("span_id" in line) == (tracing == "console")
     _json_lines(victim)  # its lines, up to the kill, were JSON too
+
+    if tracing == "console":
+        (span,) = [
+            s
+            for s in _console_spans(survivor)
+            if s["name"] == f"process {cluster.settings.control_topic}"
+            and s["attributes"].get("jarvis.execution_id") == eid
+        ]
+        assert span["kind"] == "SpanKind.CONSUMER"
+        assert span["context"]["trace_id"] == f"0x{TRACE_ID}"
+        assert span["parent_id"] == f"0x{PARENT_ID}"  # the start's caller, from the journal
+        assert span["attributes"]["jarvis.takeover"] is True
+        assert span["attributes"]["jarvis.attempt"] == 2  # the journal's second owner
+        assert span["attributes"]["jarvis.outcome"] == "completed"
+        assert f"0x{span['context']['span_id'][2:]}" == span["context"]["span_id"]
+        assert line["span_id"] == span["context"]["span_id"][2:]
