@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from opentelemetry.trace import SpanKind, StatusCode
@@ -17,7 +18,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from jarvis.contract.messages import ProgramSpec, StartCommand, dump
 from jarvis.kafka.config import producer_config
 from jarvis.telemetry import tracing
-from tests.conftest import new_id, wait_for
+from tests.conftest import ROOT, new_id, wait_for
 from tests.integration.conftest import Harness
 from tests.telemetry.books import PROGRAM
 from tests.telemetry.spans import TRACE_ID, TRACEPARENT, TRACESTATE, Spans, hex_ids, in_memory
@@ -217,3 +218,64 @@ def test_jarvis_submit_with_tracing_on_sends_its_producer_spans_context(
     )
     assert span is not None, done.stderr
     assert _ids(_control_message(harness, eid)) == (span[1], span[2])
+
+
+ORCHESTRATOR = """
+import json, sys
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from jarvis.client import JarvisClient
+
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)  # the application's own OpenTelemetry setup
+
+with trace.get_tracer("orchestrator").start_as_current_span("handle order") as parent:
+    with JarvisClient() as client:
+        client.start("result = 1", execution_id=sys.argv[1])
+spans = {s.name: s for s in exporter.get_finished_spans()}
+send = next(s for name, s in spans.items() if name.startswith("send "))
+print(json.dumps({
+    "parent": format(parent.get_span_context().span_id, "016x"),
+    "trace": format(send.context.trace_id, "032x"),
+    "send": format(send.context.span_id, "016x"),
+    "send_parent": format(send.parent.span_id, "016x"),
+    "kind": str(send.kind),
+    "scope": send.instrumentation_scope.name,
+}))
+"""
+
+
+def test_an_orchestrators_own_opentelemetry_setup_gets_the_producer_span(
+    harness: Harness,
+) -> None:
+    """JARVIS_TRACING unset (off): JarvisClient still makes its PRODUCER span with the
+    application's tracer provider, under the application's span, and sends its context."""
+    settings = harness.settings
+    eid = new_id("orchestrated")
+    env = {
+        **os.environ,
+        "JARVIS_CONFIG": "/dev/null",
+        "JARVIS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "JARVIS_CONTROL_TOPIC": settings.control_topic,
+    }
+    env.pop("JARVIS_TRACING", None)
+    done = subprocess.run(
+        [sys.executable, "-c", ORCHESTRATOR, eid],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    seen = orjson.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["send_parent"] == seen["parent"]
+    assert seen["kind"] == "SpanKind.PRODUCER" and seen["scope"] == "jarvis.client"
+    assert _ids(_control_message(harness, eid)) == (seen["trace"], seen["send"])
