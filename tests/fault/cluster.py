@@ -105,7 +105,9 @@ class Stream:
                 "group.id": f"fault-reader-{uuid.uuid4().hex}",
                 "enable.auto.commit": False,
                 "enable.partition.eof": False,
-                # An early fetch of a new topic can come back out of range: start over, not at the end.
+                # A fetch at offset 0 of a topic created moments ago can come back out of range
+                # (its log not ready yet); the default reset ("latest") would then skip past the
+                # first events: a test waiting for a `started` it never sees.
                 "auto.offset.reset": "earliest",
             }
         )
