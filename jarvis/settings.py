@@ -341,10 +341,9 @@ class Settings(BaseSettings):
     tracing: Literal["off", "otlp", "console"] = Field(
         default="off",
         description="OpenTelemetry traces: off, otlp (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT, "
-        "default http://localhost:4318) or console (spans as JSON on stderr, for debugging). The "
-        "standard "
-        "OTEL_* variables apply (service name, resource, sampler, batching); the start "
-        "command's `traceparent` header is the parent of each execution's span.",
+        "default http://localhost:4318) or console (spans as JSON on stderr, for debugging). "
+        "The standard OTEL_* variables apply (service name, resource, sampler, batching); the "
+        "start command's `traceparent` header is the parent of each execution's span.",
     )
     log_format: Literal["text", "json"] = Field(
         default="text",
