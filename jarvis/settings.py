@@ -19,7 +19,7 @@ import socket
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -383,6 +383,31 @@ class Settings(BaseSettings):
         description="Books to load besides the `jarvis.books` entry points, as JSON list of "
         "'module:attribute' paths of Book objects (e.g. a team's Books not packaged yet).",
     )
+
+    # --- telemetry (jarvis.telemetry) ---
+    tracing: Literal["off", "otlp", "console"] = Field(
+        default="off",
+        description="OpenTelemetry traces: off, otlp (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT, "
+        "default http://localhost:4318) or console (spans as JSON on stderr, for debugging). "
+        "The standard OTEL_* variables apply (service name, resource, sampler, batching); the "
+        "start command's `traceparent` header is the parent of each execution's span.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="The worker's own log lines: text, or json (one object per line with ts, "
+        "level, logger, message, worker, execution_id, trace_id, span_id, exception).",
+    )
+
+    @field_validator("tracing", "log_format", mode="before")
+    @classmethod
+    def _one_of(cls, value: object, info: Any) -> object:
+        # pydantic's own message names the field, not the variable an operator set.
+        choices = {"tracing": ("off", "otlp", "console"), "log_format": ("text", "json")}
+        valid = choices[info.field_name]
+        if isinstance(value, str) and value.strip().lower() in valid:
+            return value.strip().lower()
+        variable = f"{ENV_PREFIX}{info.field_name.upper()}"
+        raise ValueError(f"{variable}={value!r} is not one of: {', '.join(valid)}")
 
     # --- raw execution logs ---
     max_log_value_bytes: int = Field(

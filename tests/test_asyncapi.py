@@ -298,3 +298,16 @@ def _script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
     assert out.returncode == 0, out.stderr
     return out
+
+
+def test_trace_headers_are_documented_where_the_worker_reads_and_writes_them(
+    doc: dict[str, Any],
+) -> None:
+    from jarvis.contract.asyncapi import TRACE_HEADERS
+    from jarvis.telemetry import tracing
+
+    assert set(TRACE_HEADERS) == {tracing.TRACEPARENT, tracing.TRACESTATE}
+    messages = doc["components"]["messages"]
+    for name in ("StartCommand", "LifecycleEvent", "LogRecord"):
+        assert set(messages[name]["headers"]["properties"]) == set(TRACE_HEADERS), name
+    assert "headers" not in messages["StopCommand"]  # the worker reads none there

@@ -401,3 +401,42 @@ def test_a_log_record_refused_at_produce_is_resent_clipped_for_an_outbox_too() -
     assert heard == [None]  # heard once, delivered
     (sent,) = producer.sent
     assert sent.size <= 5_000 and orjson.loads(sent.value or b"")["seq"] == 4
+
+
+# --- trace headers (jarvis.telemetry.tracing) ---
+
+TRACE = [
+    ("traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+    ("tracestate", b"v=" + b"x" * 500),
+]
+
+
+def test_trace_headers_go_on_events_and_records_and_count_in_their_size() -> None:
+    pub, producer, _ = _publisher(max_event_bytes=10_000)
+    # A record that fits the budget by itself, not with ~600 bytes of headers beside it.
+    near = _record(0, "v" * 9_400)
+    assert 9_300 < len(orjson.dumps(near)) < 9_900
+    pub.log("e-6", near, headers=TRACE)
+    pub.log("e-6", _record(1, 1))  # none given: none sent
+    pub.event(_rejected(), headers=TRACE)  # oversized: clipped to fit with its headers
+    pub.flush(1)
+    big, small, event = producer.sent
+    assert big.headers == TRACE and small.headers is None and event.headers == TRACE
+    assert orjson.loads(big.value or b"")["truncated"] is True
+    assert big.size <= 10_000 and event.size <= 10_000
+
+
+def test_a_record_resent_smaller_keeps_its_trace_headers() -> None:
+    pub, producer, _ = _publisher()
+    refused = FakeMessage(
+        topic=pub.settings.logs_topic,
+        key=b"e-8",
+        value=orjson.dumps(_record(4, "v" * 60_000)),
+        headers=TRACE,
+    )
+    heard: list[Any] = []
+    assert pub.resend_smaller(refused, lambda err, m: heard.append(err))  # type: ignore[arg-type]
+    assert pub.flush(1) and heard == [None]
+    (sent,) = producer.sent
+    assert orjson.loads(sent.value or b"")["truncated"] is True
+    assert sent.headers == TRACE

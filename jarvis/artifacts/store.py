@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from jarvis.errors import ArtifactError
+from jarvis.telemetry import tracing
 
 MAX_URL_EXPIRY_S = 604_800
 """SigV4's longest presigned-URL lifetime (7 days): S3 refuses a longer ``X-Amz-Expires``."""
@@ -76,6 +77,21 @@ def credential_expiry(credentials: Any) -> datetime | None:
     return expiry if isinstance(expiry, datetime) and expiry.tzinfo is not None else None
 
 
+def _attributes(
+    execution_id: str, name: str, data: bytes, where: Path | str
+) -> dict[str, Any] | None:
+    """The attributes of an upload's span (tracing on; None otherwise: nothing to build)."""
+    if not tracing.ENABLED:
+        return None
+    uri = where.resolve().as_uri() if isinstance(where, Path) else where
+    return {
+        "jarvis.execution_id": execution_id,
+        "jarvis.artifact.name": name,
+        "jarvis.artifact.bytes": len(data),
+        "jarvis.artifact.uri": uri,
+    }
+
+
 class LocalArtifactStore:
     """Artifacts as files under ``<root>/<execution_id>/artifacts/``."""
 
@@ -84,11 +100,12 @@ class LocalArtifactStore:
 
     def put(self, execution_id: str, name: str, data: bytes) -> StoredArtifact:
         path = self.root / execution_id / "artifacts" / name
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        except OSError as exc:
-            raise ArtifactError(f"cannot store artifact {name!r} at {path}: {exc}") from exc
+        with tracing.span("artifact upload", _attributes(execution_id, name, data, path)):
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+            except OSError as exc:
+                raise ArtifactError(f"cannot store artifact {name!r} at {path}: {exc}") from exc
         return StoredArtifact(name=name, uri=path.resolve().as_uri(), size=len(data))
 
     def get(self, uri: str) -> bytes:
@@ -139,12 +156,12 @@ class S3ArtifactStore:
 
     def put(self, execution_id: str, name: str, data: bytes) -> StoredArtifact:
         key = self.key(execution_id, name)
-        try:
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
-        except Exception as exc:  # botocore raises many types; all mean "not stored"
-            raise ArtifactError(
-                f"cannot upload artifact {name!r} to s3://{self.bucket}/{key}: {exc}"
-            ) from exc
+        uri = f"s3://{self.bucket}/{key}"
+        with tracing.span("artifact upload", _attributes(execution_id, name, data, uri)):
+            try:
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
+            except Exception as exc:  # botocore raises many types; all mean "not stored"
+                raise ArtifactError(f"cannot upload artifact {name!r} to {uri}: {exc}") from exc
         return StoredArtifact(name=name, uri=f"s3://{self.bucket}/{key}", size=len(data))
 
     def get(self, uri: str) -> bytes:

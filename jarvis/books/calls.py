@@ -36,6 +36,7 @@ from jarvis.bdk.context import BookContext
 from jarvis.bdk.errors import NonRetryable, Timeout
 from jarvis.bdk.retries import RetryPolicy
 from jarvis.errors import ProgramError, Stopped
+from jarvis.telemetry import tracing
 
 Outcome = Literal["ok", "retry", "error"]
 
@@ -124,7 +125,22 @@ def run_call(
         )
         started = time.monotonic()
         try:
-            result = _attempt(proc, ctx, bound, should_stop)
+            # Tracing on: one span per attempt, a child of the call's (a failed attempt's
+            # exception is recorded on it, status ERROR); off, the shared no-op.
+            with tracing.span(
+                f"book attempt {proc.qualname}",
+                {
+                    "jarvis.execution_id": execution_id,
+                    "jarvis.book": proc.book,
+                    "jarvis.book.procedure": proc.name,
+                    "jarvis.book.attempt": attempt,
+                    "jarvis.idempotency_key": idempotency_key,
+                }
+                if tracing.ENABLED
+                else None,
+                "CLIENT",
+            ):
+                result = _attempt(proc, ctx, bound, should_stop)
         except _Abandoned as stop:
             report(
                 Attempt(

@@ -319,15 +319,13 @@ def worker(
 ) -> None:
     """Consume spy_control and run executions until SIGTERM/SIGINT (settings: JARVIS_* env vars)."""
     from jarvis.settings import Settings
+    from jarvis.telemetry import logs
     from jarvis.worker.loop import Worker
 
-    logging.basicConfig(
-        level=log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
     try:
-        w = Worker(Settings())
+        settings = Settings()
+        logs.setup(settings.log_format, log_level, settings.worker_id)  # JARVIS_LOG_FORMAT
+        w = Worker(settings)
     except Exception as exc:
         _fail(f"cannot start worker: {exc}")
 

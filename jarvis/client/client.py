@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from confluent_kafka import (
@@ -35,6 +35,7 @@ from jarvis.kafka.config import base_config, partition_for, producer_config
 from jarvis.kafka.logs import ROUTER, ProblemRecorder
 from jarvis.kafka.reach import unavailable
 from jarvis.settings import Settings
+from jarvis.telemetry import tracing
 
 Update = LogRecord | LifecycleEvent
 
@@ -54,6 +55,7 @@ class JarvisClient:
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         self.settings = settings or Settings(**overrides)
+        tracing.configure(self.settings.tracing)  # JARVIS_TRACING; off: the application's own
         self._problems = ProblemRecorder(ROUTER)
         # librdkafka gives up on a command after client_timeout_s (a delivery error naming
         # the cause) rather than holding it queued past the flush.
@@ -100,7 +102,10 @@ class JarvisClient:
             )
         except ValidationError as exc:
             raise JarvisError(f"invalid start command: {exc}") from exc
-        self._send(eid, dump(command))
+        # The trace context goes along as W3C headers: a PRODUCER span's when tracing is on
+        # (JARVIS_TRACING, or the application's own OpenTelemetry setup), else the caller's.
+        with tracing.produce(self.settings.control_topic, eid) as headers:
+            self._send(eid, dump(command), headers)
         return eid
 
     def stop(self, execution_id: str, mode: str = "cancel", reason: str | None = None) -> None:
@@ -115,7 +120,12 @@ class JarvisClient:
         """Publish arbitrary bytes to the control topic (for tools and tests)."""
         self._send(key, value)
 
-    def _send(self, key: bytes | str | None, value: bytes | None) -> None:
+    def _send(
+        self,
+        key: bytes | str | None,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
         errors: list[KafkaError] = []
         topic = self.settings.control_topic
         timeout_s = self.settings.client_timeout_s
@@ -123,6 +133,7 @@ class JarvisClient:
             topic,
             key=key,
             value=value,
+            headers=cast(Any, headers),  # the stubs want str | bytes | None values
             on_delivery=lambda err, _m: errors.append(err) if err else None,
         )
         # message.timeout.ms fails the message at timeout_s; the second is for its callback.

@@ -68,6 +68,39 @@ DEAD_LETTER_HEADERS: dict[str, tuple[bool, str]] = {
 jarvis/worker/deadletter.py writes them; a test keeps the two in step."""
 
 
+TRACE_HEADERS: dict[str, str] = {
+    "traceparent": "W3C trace context (https://www.w3.org/TR/trace-context/): "
+    "`00-<32 hex trace id>-<16 hex parent span id>-<2 hex flags>`.",
+    "tracestate": "W3C trace context: vendor-specific trace state, at most 512 characters; "
+    "only meaningful with `traceparent`.",
+}
+"""The trace-context headers (jarvis/telemetry/tracing.py reads and writes them)."""
+
+
+def _trace_headers(description: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": description,
+        "properties": {
+            name: {"type": "string", "description": text} for name, text in TRACE_HEADERS.items()
+        },
+    }
+
+
+START_TRACE = (
+    "Optional. The orchestrator's trace context (`JarvisClient.start` sets it from the current "
+    "OpenTelemetry context): the parent of the execution's span when the workers trace "
+    "(JARVIS_TRACING), and copied onto the execution's events and log records either way. An "
+    "invalid `traceparent` is ignored, as W3C trace context asks; the command still runs."
+)
+OUTPUT_TRACE = (
+    "Present when the start command had a valid `traceparent`: the same trace. With tracing "
+    "on (JARVIS_TRACING) the parent span is the execution attempt's span (`accepted` still "
+    "carries the start's); with tracing off both headers are the start's, unchanged. An "
+    "execution resumed from its journal (take-over) keeps its start's trace."
+)
+
+
 def _topic_defaults() -> dict[str, str]:
     fields = Settings.model_fields
     return {
@@ -137,19 +170,28 @@ def document() -> dict[str, Any]:
     refs, schemas = model_schemas()
     key_doc = "The execution id: every message of one execution is on one partition, in order."
 
-    def model_message(model: str, name: str, title: str, summary: str) -> dict[str, Any]:
-        return {
+    def model_message(
+        model: str, name: str, title: str, summary: str, trace: str | None = None
+    ) -> dict[str, Any]:
+        message: dict[str, Any] = {
             "name": name,
             "title": title,
             "summary": summary,
             "contentType": "application/json",
-            "payload": {"$ref": refs[model]},
-            "bindings": _key_binding(key_doc),
         }
+        if trace is not None:
+            message["headers"] = _trace_headers(trace)
+        message["payload"] = {"$ref": refs[model]}
+        message["bindings"] = _key_binding(key_doc)
+        return message
 
     messages = {
         "StartCommand": model_message(
-            "StartCommand", "start", "Start command", "Start (or resume) an execution."
+            "StartCommand",
+            "start",
+            "Start command",
+            "Start (or resume) an execution.",
+            START_TRACE,
         ),
         "StopCommand": model_message(
             "StopCommand", "stop", "Stop command", "Stop an execution wherever it runs."
@@ -160,12 +202,14 @@ def document() -> dict[str, Any]:
             "Lifecycle event",
             "accepted, started, resumed, then one terminal completed / failed / rejected / "
             "stopped; artifacts carry presigned URLs.",
+            OUTPUT_TRACE,
         ),
         "LogRecord": model_message(
             "LogRecord",
             "logRecord",
             "Log record",
             "One raw execution log record; identity (execution_id, seq).",
+            OUTPUT_TRACE,
         ),
         "DeadLetter": {
             "name": "deadLetter",

@@ -38,6 +38,7 @@ from jarvis.execution.sinks import Sink
 from jarvis.journal import Journal
 from jarvis.spy import Site, render_value
 from jarvis.spy.crossing import plain
+from jarvis.telemetry import tracing
 
 log = logging.getLogger("jarvis.execution")
 
@@ -186,6 +187,7 @@ class ExecutionHost:
         self.budget_left = self.policy.max_records
         self._recorded = journal.effects
         self.replaying = bool(self._recorded)
+        self._replay_span: Any = None  # tracing on: the span of the replay while it lasts
         self.artifacts: list[ArtifactRef] = []
         self._attempts: list[dict[str, Any]] | None = (
             None  # failed attempts of the Book call in progress
@@ -334,7 +336,9 @@ class ExecutionHost:
         digest = request_digest(name, args)
         if seq < len(self._recorded):
             return self._replay(seq, name, digest)
-        self.replaying = False
+        if self.replaying:
+            self.replaying = False
+            self.end_replay()
         handler = self._handlers.get(name)
         if handler is None:
             raise ProgramError("NameError", f"effect {name!r} is not available to this program")
@@ -370,13 +374,23 @@ class ExecutionHost:
 
     def _replay(self, seq: int, name: str, digest: str) -> object:
         rec = self._recorded[seq]
+        if seq == 0 and tracing.ENABLED:
+            self._replay_span = tracing.start_span(
+                "journal replay",
+                {
+                    "jarvis.execution_id": self.execution_id,
+                    "jarvis.journal.effects": len(self._recorded),
+                },
+            )
         if rec["name"] != name or rec["req"] != digest:
             self.fatal = NonDeterminismError(
                 self.execution_id, seq, f"{rec['name']}#{rec['req'][:8]}", f"{name}#{digest[:8]}"
             )
+            self.end_replay()
             raise self.fatal
         if seq == len(self._recorded) - 1:
             self.replaying = False
+            self.end_replay()
         for info in rec.get("meta", {}).get("attempts", ()):
             self._attempt_record(info)  # the log replays what the live run logged
         self.anchor_at(rec)  # as the live run did once the effect was journaled
@@ -384,6 +398,14 @@ class ExecutionHost:
             raise ProgramError(rec["error"]["type"], rec["error"]["message"])
         self._after(name, rec["result"], rec.get("meta", {}))
         return rec["result"]
+
+    def end_replay(self) -> None:
+        """End the replay's span (tracing on): the replay caught up with the journal, failed
+        (non-determinism), or the run ended before it caught up."""
+        span, self._replay_span = self._replay_span, None
+        if span is not None:
+            span.set_attribute("jarvis.journal.replayed", min(self.effect_seq, len(self._recorded)))
+            tracing.end(span, self.fatal)
 
     def _journal(self, record: dict[str, Any]) -> None:
         """Append an effect record, stamped with its time (``ns`` since the epoch, taken as
@@ -616,16 +638,28 @@ class ExecutionHost:
             self._attempt_record(info)
 
         self._durable()
-        result = self.books.call(
-            book,
-            procedure,
-            list(call_args),
-            dict(call_kwargs),
-            execution_id=self.execution_id,
-            idempotency_key=idempotency_key,
-            on_attempt=on_attempt,
-            should_stop=lambda: self.stop_requested,
-        )
+        # Tracing on: a span per call (its attempts are its children: jarvis.books.calls).
+        with tracing.span(
+            f"book {book}.{procedure}",
+            {
+                "jarvis.execution_id": self.execution_id,
+                "jarvis.book": book,
+                "jarvis.book.procedure": procedure,
+                "jarvis.idempotency_key": idempotency_key,
+            }
+            if tracing.ENABLED
+            else None,
+        ):
+            result = self.books.call(
+                book,
+                procedure,
+                list(call_args),
+                dict(call_kwargs),
+                execution_id=self.execution_id,
+                idempotency_key=idempotency_key,
+                on_attempt=on_attempt,
+                should_stop=lambda: self.stop_requested,
+            )
         self._attempts = None
         try:
             # What the journal, the channel and the program can hold (a Book bug otherwise).

@@ -38,6 +38,7 @@ from jarvis.journal import Journal
 from jarvis.sandbox import AttemptEnd, default_pool, run_attempt
 from jarvis.spy import Limits
 from jarvis.spy.crossing import plain
+from jarvis.telemetry import tracing
 
 log = logging.getLogger("jarvis.execution")
 
@@ -134,8 +135,12 @@ def run_execution(
     config: RunConfig,
     sink: Sink,
     on_host: Callable[[ExecutionHost], None] | None = None,
+    trace: dict[str, str] | None = None,
 ) -> Outcome:
     """Run ``command`` (whose program text is ``source``) to an outcome, in a sandbox.
+
+    ``trace``: the start's W3C trace headers (``tracing.to_journal``), journaled with the
+    command so that whoever resumes the execution from its journal stays in its trace.
 
     Resumes by replay when the journal already has a start; re-announces the recorded
     outcome when it already has an end. Never raises for anything the program or the host
@@ -163,8 +168,11 @@ def run_execution(
             config.journal_root, eid, fence=config.fence, durability=config.durability
         )
         journal.take_over(
-            None if journal.records else command.model_dump(mode="json", exclude_defaults=True)
+            None if journal.records else command.model_dump(mode="json", exclude_defaults=True),
+            trace,
         )
+        if tracing.ENABLED:
+            _trace_journal(journal)
     except JournalError as exc:
         return Outcome(event("failed", error=error_info(exc)))
     except Stopped:  # the lease was lost before we even started
@@ -185,6 +193,17 @@ def run_execution(
         return Outcome(ev, duration_s=time.monotonic() - started)
     finally:
         journal.close()
+
+
+def _trace_journal(journal: Journal) -> None:
+    """What the journal says of this attempt, on the execution's span (tracing on)."""
+    span = tracing.current()
+    records = journal.records
+    writers = sum(1 for r in records if r.get("t") == "fence")
+    if writers:
+        span.set_attribute("jarvis.attempt", writers)  # the how-manieth owner of the journal
+    span.set_attribute("jarvis.journal.records", len(records))
+    span.set_attribute("jarvis.resumed", journal.start is not None)
 
 
 @functools.lru_cache(maxsize=256)
@@ -299,7 +318,10 @@ def _run(
         if on_host is not None:
             on_host(host)
         bridge = SandboxBridge(host, journal, command, sink, event)
-        end = run_attempt(pool, spec, bridge, config.sandbox_policy, _max_frame_bytes(config))
+        try:
+            end = run_attempt(pool, spec, bridge, config.sandbox_policy, _max_frame_bytes(config))
+        finally:
+            host.end_replay()
         if end.status != "crashed":
             return _outcome(end, bridge, host, config, event, finish, started)
         attempt = len(crashes) + 1

@@ -175,6 +175,19 @@ class Journal:
         )
 
     @property
+    def trace(self) -> dict[str, str] | None:
+        """The start's W3C trace headers, kept beside its command (``take_over(command, trace)``),
+        so an execution resumed from here stays in its orchestrator's trace."""
+        return next(
+            (
+                r["trace"]
+                for r in self.records
+                if r["t"] == "fence" and "command" in r and "trace" in r
+            ),
+            None,
+        )
+
+    @property
     def end(self) -> dict[str, Any] | None:
         return next((r for r in reversed(self.records) if r["t"] == "end"), None)
 
@@ -238,7 +251,9 @@ class Journal:
             ) from exc
         self.records.append(record)
 
-    def take_over(self, command: dict[str, Any] | None = None) -> None:
+    def take_over(
+        self, command: dict[str, Any] | None = None, trace: dict[str, str] | None = None
+    ) -> None:
         """Mark this writer's fencing token in the journal, then re-read it.
 
         From this record on, anything a previous owner still appends carries a lower
@@ -254,6 +269,8 @@ class Journal:
         mark: dict[str, Any] = {"t": "fence"}
         if command is not None and not self.records:
             mark["command"] = command
+            if trace:  # the start's traceparent/tracestate headers (jarvis.telemetry.tracing)
+                mark["trace"] = trace
         self.append(mark, lazy=True)
         if (
             self._fh is not None

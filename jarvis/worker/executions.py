@@ -41,6 +41,7 @@ from jarvis.journal.durability import Durability
 from jarvis.sandbox import SandboxPool
 from jarvis.settings import Settings
 from jarvis.spy import Limits
+from jarvis.telemetry import logs, tracing
 from jarvis.worker.backoff import backoff as retry_pause
 from jarvis.worker.hooks import WorkerHooks
 from jarvis.worker.lease import FencedBooks, Lease, Leases, OutputFence
@@ -73,6 +74,9 @@ class Running:
     pending_stop: str | None = None  # a stop that arrived before the host existed
     leaving: bool = False  # handed off by this worker (revoke, shutdown): never resume it here
     admitted_at: float = field(default_factory=time.monotonic)
+    # The start's W3C trace headers (a take-over: its journal's); outputs carry them, or the
+    # execution span's own context with tracing on (jarvis.telemetry.tracing).
+    trace: tracing.Headers | None = None
 
     @property
     def takeover(self) -> bool:
@@ -142,15 +146,24 @@ class Executions:
         with self._lock:
             return list(self.running)
 
-    def new(self, command: StartCommand, topic: str, partition: int, offset: int) -> Running:
-        """A start the loop admitted: in the table, not yet queued (see ``queue``)."""
+    def new(
+        self,
+        command: StartCommand,
+        topic: str,
+        partition: int,
+        offset: int,
+        trace: tracing.Headers | None = None,
+    ) -> Running:
+        """A start the loop admitted: in the table, not yet queued (see ``queue``).
+        ``trace``: its message's trace headers (``tracing.incoming``)."""
         run = Running(
             command.execution_id,
             command,
-            Outbox(self.publisher, self.hooks),
+            Outbox(self.publisher, self.hooks, trace),
             topic,
             partition,
             offset,
+            trace=trace,
         )
         with self._lock:
             self.running[run.execution_id] = run
@@ -227,6 +240,9 @@ class Executions:
             run = self.ready.take(0.5)
             if run is None:
                 continue
+            # JSON logs: this thread's lines are the execution's (a take-over's trace is known
+            # once its journal is read: _run_leased binds again then).
+            token = logs.bind(run.execution_id, tracing.trace_id_of(run.trace))
             try:
                 self._execute(run)
             except BaseException:  # never lose a thread; never leave an offset stuck
@@ -234,6 +250,8 @@ class Executions:
                 self._forget(run)
                 if run.command is not None and not run.takeover:
                     self.finished(run)
+            finally:
+                logs.unbind(token)
 
     def _execute(self, run: Running) -> None:
         attempt = 0
@@ -289,15 +307,41 @@ class Executions:
             time.sleep(min(1.0, backoff(attempt)))
 
     def _run_leased(self, run: Running, lease: Lease) -> bool:
-        """Run under ``lease``; True when it should be resumed here (lease lost, output lost)."""
+        """Run under ``lease``; True when it should be resumed here (lease lost, output lost).
+
+        The execution's log context (JSON logs) and, with tracing on, its span (an attempt)
+        cover everything this thread does for it, its outputs included."""
         eid = run.execution_id
-        if run.command is None:
+        taken = run.command is None
+        token = None
+        if taken:
             run.command = self._resumable(run, lease)
             if run.command is None:
                 self._forget(run)
                 return False
-            log.info("taking over %s: its lease lapsed", eid)
+            token = logs.bind(eid, tracing.trace_id_of(run.trace))  # the journal's trace
+        try:
+            if not tracing.ENABLED:
+                return self._run_attempt(run, lease, taken)
+            with tracing.consume(
+                eid,
+                run.trace,
+                topic=run.topic or self.settings.control_topic,
+                partition=None if run.takeover else run.partition,
+                offset=None if run.takeover else run.offset,
+                group=self.settings.group_id,
+            ) as headers:
+                run.outbox.headers = headers or run.trace
+                return self._run_attempt(run, lease, taken)
+        finally:
+            logs.unbind(token)
+
+    def _run_attempt(self, run: Running, lease: Lease, taken: bool) -> bool:
+        eid = run.execution_id
         command = run.command
+        assert command is not None
+        if taken:
+            log.info("taking over %s: its lease lapsed", eid)
         event: LifecycleEvent
         try:
             if not run.takeover:
@@ -308,13 +352,22 @@ class Executions:
             fence = OutputFence(lease, run.outbox, lambda: self._leaving(run))
             # No Book call once the lease may be gone (lease.py: FencedBooks).
             config = self.config(command, fence=fence, books=FencedBooks(self.books, lease))
+            # The start's trace goes into the journal with the command (a take-over keeps it).
+            traced = {"trace": tracing.to_journal(run.trace)} if run.trace else {}
             outcome = run_execution(
-                command, source, config, run.outbox, on_host=lambda h: self._attach(run, h)
+                command,
+                source,
+                config,
+                run.outbox,
+                on_host=lambda h: self._attach(run, h),
+                **traced,
             )
             if outcome.handoff:
                 if not self._leaving(run):
                     return True  # nobody asked for a hand-off: the lease lapsed or output was lost
                 log.info("execution %s handed off", eid)
+                if tracing.ENABLED:
+                    tracing.outcome("handoff")
                 self.hooks.handed_off(eid)
                 self._forget(run)
                 return False  # its offset stays uncommitted: the partition's next owner resumes it
@@ -362,6 +415,13 @@ class Executions:
         until it lands or the worker lets the execution go (then its next owner re-announces).
         """
         if event is not None:
+            if tracing.ENABLED and attempt == 0:
+                error = event.error
+                tracing.outcome(
+                    event.event,
+                    None if error is None else error.type,
+                    None if error is None else error.message,
+                )
             # URLs are signed here, as the event goes out, never journaled (artifacts.urls).
             run.outbox.event(with_urls(event, self.artifacts, self.settings.artifact_url_expiry_s))
 
@@ -402,19 +462,22 @@ class Executions:
         except JournalError as exc:
             log.warning("cannot take over %s: %s", eid, exc)
             return None
-        command, end = journal.command, journal.end
+        command, end, trace = journal.command, journal.end, journal.trace
         journal.close()
         if command is None or end is not None:
             with contextlib.suppress(redis.RedisError):
                 self.leases.forget(eid)
             return None
         try:
-            return StartCommand.model_validate(command)
+            resumed = StartCommand.model_validate(command)
         except ValueError as exc:
             log.error(
                 "cannot take over %s: its journal's start command is unreadable: %s", eid, exc
             )
             return None
+        run.trace = tracing.from_journal(trace)  # the start's trace: the resumed run stays in it
+        run.outbox.headers = run.trace
+        return resumed
 
     def _stop_prevents_start(self, run: Running, lease: Lease) -> LifecycleEvent | None:
         """A stop consumed before this start: cancel prevents it (journaled, under the lease);

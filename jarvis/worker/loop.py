@@ -35,6 +35,7 @@ from jarvis.journal.retention import collect
 from jarvis.kafka.config import base_config
 from jarvis.sandbox import SandboxPool
 from jarvis.settings import Settings
+from jarvis.telemetry import tracing
 from jarvis.worker import sizing
 from jarvis.worker.admission import admit, check_program_ref
 from jarvis.worker.backoff import backoff
@@ -111,6 +112,7 @@ class Worker:
         redis_client: redis.Redis[bytes] | None = None,
     ) -> None:
         self.settings = settings
+        tracing.configure(settings.tracing, settings.worker_id)  # JARVIS_TRACING; off: nothing
         self.concurrency = settings.max_concurrency or sizing.default_concurrency(
             sizing.available_cpus()
         )
@@ -311,13 +313,19 @@ class Worker:
         elif isinstance(decision, Stop):
             self._stop(decision.command, msg)
         elif isinstance(decision, Absorb):
-            log.info("duplicate start for running execution %s absorbed", decision.execution_id)
+            log.info(
+                "duplicate start for running execution %s absorbed",
+                decision.execution_id,
+                extra={"execution_id": decision.execution_id},  # a field of JSON log lines
+            )
             self._finished(topic, partition, offset)
         elif isinstance(decision, Reject):
             self._reject(decision, msg, 1)
         elif isinstance(decision, Run):
             command = decision.command
-            run = self.executions.new(command, topic, partition, offset)
+            run = self.executions.new(
+                command, topic, partition, offset, tracing.incoming(msg.headers())
+            )
             run.outbox.event(
                 LifecycleEvent(
                     execution_id=command.execution_id,
@@ -355,7 +363,12 @@ class Worker:
     def _on_stop(self, command: StopCommand, partition: int, offset: int) -> None:
         self.stops.set(command.execution_id, command.mode, partition, offset)
         self.executions.stop(command.execution_id, command.mode)
-        log.info("stop (%s) for %s recorded", command.mode, command.execution_id)
+        log.info(
+            "stop (%s) for %s recorded",
+            command.mode,
+            command.execution_id,
+            extra={"execution_id": command.execution_id},
+        )
 
     def _reject(self, decision: Reject, msg: Message, attempt: int) -> None:
         topic, partition, offset = coordinates(msg)
@@ -365,6 +378,7 @@ class Worker:
                 "start of %s rejected: %s",
                 eid,
                 decision.event.error.message if decision.event.error else "",
+                extra={"execution_id": eid},
             )
             self.hooks.finished(eid, "rejected", 0.0)
             self.hooks.lifecycle(decision.event, 0, None)
@@ -382,7 +396,7 @@ class Worker:
                 )
             )
 
-        self.publisher.event(decision.event, delivered)
+        self.publisher.event(decision.event, delivered, tracing.incoming(msg.headers()))
 
     def _dead_letter(self, msg: Message, reason: str, field: str | None, attempt: int = 1) -> None:
         topic, partition, offset = coordinates(msg)

@@ -20,15 +20,23 @@ from confluent_kafka import KafkaError, Message
 
 from jarvis.contract.messages import LifecycleEvent
 from jarvis.worker.hooks import WorkerHooks
-from jarvis.worker.publisher import SIZE_ERRORS, KafkaPublisher
+from jarvis.worker.publisher import SIZE_ERRORS, Headers, KafkaPublisher
 
 
 class Outbox:
     """The ``Sink`` of one execution run by the worker."""
 
-    def __init__(self, publisher: KafkaPublisher, hooks: WorkerHooks | None = None) -> None:
+    def __init__(
+        self,
+        publisher: KafkaPublisher,
+        hooks: WorkerHooks | None = None,
+        headers: Headers | None = None,
+    ) -> None:
         self.publisher = publisher
         self.hooks = hooks
+        # The trace context every output carries (W3C traceparent/tracestate): the start's,
+        # or the execution span's while one runs (jarvis.telemetry.tracing).
+        self.headers = headers
         # Plain locks only: one Outbox per execution, and constructing a Condition (or an
         # Event, which holds one) was a few percent of the worker's CPU.
         self._lock = threading.Lock()
@@ -81,7 +89,10 @@ class Outbox:
     def log(self, execution_id: str, record: dict[str, Any]) -> None:
         self._sent()
         self.last_seq = record["seq"]
-        self.publisher.log(execution_id, record, self._delivered)
+        if self.headers is None:
+            self.publisher.log(execution_id, record, self._delivered)
+        else:
+            self.publisher.log(execution_id, record, self._delivered, self.headers)
 
     def event(self, event: LifecycleEvent) -> None:
         if self.hooks is not None:
@@ -89,7 +100,10 @@ class Outbox:
                 self.hooks.started(event.execution_id)
             self.hooks.lifecycle(event, self.attempt, self)
         self._sent()
-        self.publisher.event(event, self._delivered)
+        if self.headers is None:
+            self.publisher.event(event, self._delivered)
+        else:
+            self.publisher.event(event, self._delivered, self.headers)
 
     def wait(self, timeout_s: float) -> bool:
         """Wait until nothing is in flight; True when it is all delivered with no failure."""

@@ -28,12 +28,14 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from jarvis.contract.messages import LifecycleEvent
 from jarvis.kafka.config import producer_config
 from jarvis.settings import Settings
+from jarvis.telemetry import tracing
 from jarvis.worker import deadletter
 from jarvis.worker.oversize import encode_event, encode_record, minimal_event
 
 log = logging.getLogger("jarvis.worker")
 
 Delivered = Callable[[KafkaError | None, Message], None]
+Headers = list[tuple[str, bytes]]
 Spill = Callable[[str, bytes], str]
 """Stores a dead letter's whole original value under a name; returns its URI."""
 
@@ -175,6 +177,7 @@ class KafkaPublisher:
         what: str,
         smaller: Callable[[], bytes],
         on_delivery: Delivered | None = None,
+        headers: Headers | None = None,
     ) -> None:
         """Send an event or record; if Kafka refuses its size, send ``smaller()`` instead.
         ``on_delivery`` (the execution's Outbox) hears exactly once how it ended."""
@@ -191,7 +194,7 @@ class KafkaPublisher:
                 self._delivered(err, msg)
                 done(err, msg)
 
-            err = self._produce(topic, key, smaller(), on_delivery=final)
+            err = self._produce(topic, key, smaller(), headers, on_delivery=final)
             if err is not None:
                 self.failures += 1
                 log.error("%s for %s not sent: %s", what, key, err)
@@ -204,7 +207,7 @@ class KafkaPublisher:
                 self._delivered(err, msg)
                 done(err, msg)
 
-        err = self._produce(topic, key, data, on_delivery=delivered)
+        err = self._produce(topic, key, data, headers, on_delivery=delivered)
         if err is None:
             return
         if err.code() in SIZE_ERRORS:
@@ -230,26 +233,41 @@ class KafkaPublisher:
         log.error(
             "log record %s of %r refused as too large; sending it clipped", record.get("seq"), key
         )
-        err = self._produce(topic, key, encode_record(record, 4096), on_delivery=on_delivery)
+        err = self._produce(
+            topic,
+            key,
+            encode_record(record, 4096),
+            tracing.incoming(msg.headers()),
+            on_delivery=on_delivery,
+        )
         if err is not None:
             on_delivery(err, None)  # type: ignore[arg-type]
         return True
 
-    def _budget(self, key: str) -> int:
-        return self.settings.max_event_bytes - len(key.encode()) - deadletter.RECORD_OVERHEAD
+    def _budget(self, key: str, headers: Headers | None = None) -> int:
+        budget = self.settings.max_event_bytes - len(key.encode()) - deadletter.RECORD_OVERHEAD
+        if headers:
+            budget -= sum(
+                len(n) + len(v) + deadletter.HEADER_OVERHEAD for n, v in headers
+            )  # names are ASCII: traceparent, tracestate
+        return budget
 
     def log(
-        self, execution_id: str, record: dict[str, Any], on_delivery: Delivered | None = None
+        self,
+        execution_id: str,
+        record: dict[str, Any],
+        on_delivery: Delivered | None = None,
+        headers: Headers | None = None,
     ) -> None:
         """One log record; ``on_delivery`` (the execution's Outbox) hears exactly once how it
         ended, else failures are counted and logged here. One path for every caller, and no
         closure per record on the hottest path (hundreds of thousands a second at level full):
         a size refusal at produce is resent clipped here, one at delivery by the callback
-        (``resend_smaller``)."""
+        (``resend_smaller``). ``headers``: the execution's trace context (W3C traceparent)."""
         callback = on_delivery or self._log_delivered
         topic = self.settings.logs_topic
-        data = encode_record(record, self._budget(execution_id))
-        err = self._produce(topic, execution_id, data, on_delivery=callback)
+        data = encode_record(record, self._budget(execution_id, headers))
+        err = self._produce(topic, execution_id, data, headers, on_delivery=callback)
         if err is not None and err.code() in SIZE_ERRORS:
             self.shrunk += 1
             log.error(
@@ -257,7 +275,7 @@ class KafkaPublisher:
                 record.get("seq"), execution_id, err,
             )  # fmt: skip
             err = self._produce(
-                topic, execution_id, encode_record(record, 4096), on_delivery=callback
+                topic, execution_id, encode_record(record, 4096), headers, on_delivery=callback
             )
         if err is not None:
             callback(err, None)  # type: ignore[arg-type]
@@ -272,8 +290,14 @@ class KafkaPublisher:
             return
         self._delivered(err, msg)
 
-    def event(self, event: LifecycleEvent, on_delivery: Delivered | None = None) -> None:
-        budget = self._budget(event.execution_id)
+    def event(
+        self,
+        event: LifecycleEvent,
+        on_delivery: Delivered | None = None,
+        headers: Headers | None = None,
+    ) -> None:
+        """One lifecycle event; ``headers``: the execution's trace context (traceparent)."""
+        budget = self._budget(event.execution_id, headers)
         data = encode_event(event, budget)
         self._output(
             self.settings.events_topic,
@@ -282,6 +306,7 @@ class KafkaPublisher:
             f"{event.event} event",
             lambda: minimal_event(event, len(data)).model_dump_json().encode(),
             on_delivery,
+            headers,
         )
 
     # --- dead letters ---

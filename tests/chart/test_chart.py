@@ -624,3 +624,55 @@ def _referenced(render: Render) -> list[dict[str, Any]]:
         data = {k: "c3RhbmQtaW4=" if kind == "Secret" else "stand-in" for k in sorted(keys)}
         out.append({"apiVersion": "v1", "kind": kind, "metadata": {"name": name}, "data": data})
     return out
+
+
+def _worker_env(render: Render) -> dict[str, Any]:
+    container = render.one("Deployment")["spec"]["template"]["spec"]["containers"][0]
+    return {e["name"]: e.get("value") for e in container["env"]}
+
+
+def test_worker_logs_are_json_and_tracing_is_off_by_default(helm: Helm) -> None:
+    env = _worker_env(helm.template({}))
+    assert env["JARVIS_LOG_FORMAT"] == "json" and env["JARVIS_TRACING"] == "off"
+    assert not [name for name in env if name.startswith("OTEL_")]
+    assert _worker_env(helm.template({"logFormat": "text"}))["JARVIS_LOG_FORMAT"] == "text"
+
+
+def test_tracing_values_become_the_standard_otel_variables(helm: Helm) -> None:
+    env = _worker_env(
+        helm.template(
+            {
+                "tracing": {
+                    "exporter": "otlp",
+                    "otlpEndpoint": "http://otel-collector.observability:4318",
+                    "sampler": "parentbased_traceidratio",
+                    "samplerArg": "0.25",
+                }
+            }
+        )
+    )
+    assert env["JARVIS_TRACING"] == "otlp"
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector.observability:4318"
+    assert env["OTEL_TRACES_SAMPLER"] == "parentbased_traceidratio"
+    assert env["OTEL_TRACES_SAMPLER_ARG"] == "0.25"
+    assert env["OTEL_SERVICE_NAME"]  # the release's full name unless tracing.serviceName
+    named = _worker_env(helm.template({"tracing": {"exporter": "console", "serviceName": "w"}}))
+    assert named["OTEL_SERVICE_NAME"] == "w" and "OTEL_EXPORTER_OTLP_ENDPOINT" not in named
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"logFormat": "xml"}, "at '/logFormat'"),
+        ({"tracing": {"exporter": "jaeger"}}, "at '/tracing/exporter'"),
+        ({"tracing": {"otlpEndpoint": "collector:4318"}}, "at '/tracing/otlpEndpoint'"),
+        ({"config": {"LOG_FORMAT": "text"}}, "config.LOG_FORMAT is set by the chart"),
+        ({"config": {"TRACING": "otlp"}}, "config.TRACING is set by the chart"),
+    ],
+)
+def test_invalid_telemetry_values_fail_naming_them(
+    helm: Helm, values: dict[str, Any], message: str
+) -> None:
+    render = helm.template(values)
+    assert not render.ok
+    assert message in render.stderr, render.stderr

@@ -111,8 +111,14 @@ class Stream:
                 "auto.offset.reset": "earliest",
             }
         )
-        meta = self.consumer.list_topics(topic, timeout=10).topics[topic]
-        self.partitions = sorted(meta.partitions)
+
+        # Moments after `jarvis topics apply` a new client's metadata can still list the topic
+        # with no partitions (UNKNOWN_TOPIC_OR_PART): assigning those would read nothing, ever.
+        def partitions() -> list[int]:
+            meta = self.consumer.list_topics(topic, timeout=10).topics.get(topic)
+            return [] if meta is None or meta.error is not None else sorted(meta.partitions)
+
+        self.partitions = wait_until(partitions, 30, f"partitions of {topic}")
         self.consumer.assign([TopicPartition(topic, p, 0) for p in self.partitions])
         self.messages: list[Message] = []  # raw mode only
         self.values: list[dict[str, Any]] = []

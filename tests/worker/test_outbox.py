@@ -25,11 +25,13 @@ class FakePublisher:
         self.sent: list[tuple[str, Any]] = []
         self.callbacks: list[OnDelivery] = []
 
-    def log(self, execution_id: str, record: dict[str, Any], on_delivery: OnDelivery) -> None:
+    def log(
+        self, execution_id: str, record: dict[str, Any], on_delivery: OnDelivery, headers: Any = None
+    ) -> None:
         self.sent.append(("log", (execution_id, record)))
         self.callbacks.append(on_delivery)
 
-    def event(self, event: LifecycleEvent, on_delivery: OnDelivery) -> None:
+    def event(self, event: LifecycleEvent, on_delivery: OnDelivery, headers: Any = None) -> None:
         self.sent.append(("event", event))
         self.callbacks.append(on_delivery)
 

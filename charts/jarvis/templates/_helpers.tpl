@@ -109,10 +109,10 @@ app.kubernetes.io/part-of: jarvis
 {{- if and $v.redis.passwordKey $v.redis.urlKey -}}
 {{- fail "redis.passwordKey and redis.urlKey are both set: use one (a URL from the Secret carries its own password)" -}}
 {{- end -}}
-{{- $reserved := list "KAFKA_BOOTSTRAP" "KAFKA_SECURITY" "KAFKA_SASL_USERNAME" "KAFKA_SASL_PASSWORD" "KAFKA_SSL_KEY_PASSWORD" "GROUP_ID" "CONTROL_TOPIC" "REDIS_URL" "REDIS_PASSWORD" "S3_ENDPOINT_URL" "S3_BUCKET" "S3_REGION" "CHECKPOINT_DIR" "DRAIN_GRACE_S" "FLUSH_TIMEOUT_S" "HEALTH_PORT" "HEALTH_HOST" "WORKER_ID" -}}
+{{- $reserved := list "KAFKA_BOOTSTRAP" "KAFKA_SECURITY" "KAFKA_SASL_USERNAME" "KAFKA_SASL_PASSWORD" "KAFKA_SSL_KEY_PASSWORD" "GROUP_ID" "CONTROL_TOPIC" "REDIS_URL" "REDIS_PASSWORD" "S3_ENDPOINT_URL" "S3_BUCKET" "S3_REGION" "CHECKPOINT_DIR" "DRAIN_GRACE_S" "FLUSH_TIMEOUT_S" "HEALTH_PORT" "HEALTH_HOST" "WORKER_ID" "LOG_FORMAT" "TRACING" -}}
 {{- range $key, $_ := $v.config -}}
 {{- if has $key $reserved -}}
-{{- fail (printf "config.%s is set by the chart from its own values (see values.yaml: kafka, redis, s3, checkpoints, shutdown, healthPort); set it there" $key) -}}
+{{- fail (printf "config.%s is set by the chart from its own values (see values.yaml: kafka, redis, s3, checkpoints, shutdown, healthPort, logFormat, tracing); set it there" $key) -}}
 {{- end -}}
 {{- if hasSuffix "_FILE" $key -}}
 {{- fail (printf "config.%s: secret files are mounted by the chart from the Secrets named in kafka/redis/s3 values" $key) -}}
