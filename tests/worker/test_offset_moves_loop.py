@@ -9,8 +9,8 @@ the loop at a time, with a fake monotonic clock (no sleeping).
 
 from __future__ import annotations
 
+import collections
 import logging
-import queue
 from collections.abc import Callable
 from typing import Any
 
@@ -136,7 +136,7 @@ def make_worker(
     w.publisher = publisher  # type: ignore[assignment]
     w.hooks = HookList([])
     w.offsets = OffsetTracker()
-    w._done = queue.Queue()
+    w._done = collections.deque()
     w._later = []
     w._assigned = {(TOPIC, 0)}
     w.processed = 0
