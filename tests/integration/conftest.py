@@ -21,26 +21,35 @@ from tests.conftest import delete_topics, wait_for
 pytestmark = pytest.mark.integration
 
 
+def fresh_settings(
+    stack_env: dict[str, str], checkpoint_dir: Path, uid: str, **overrides: Any
+) -> Settings:
+    """Settings on the local stack with topics, group, S3 prefix and worker id of their own
+    (named after ``uid``); ``overrides`` replace any field."""
+    fields: dict[str, Any] = {
+        "kafka_bootstrap": stack_env["JARVIS_KAFKA_BOOTSTRAP"],
+        "redis_url": stack_env["JARVIS_REDIS_URL"],
+        "s3_endpoint_url": stack_env["JARVIS_S3_ENDPOINT_URL"],
+        "s3_bucket": stack_env["JARVIS_S3_BUCKET"],
+        "s3_prefix": f"test-{uid}",
+        "control_topic": f"t{uid}.spy_control",
+        "events_topic": f"t{uid}.spy_events",
+        "logs_topic": f"t{uid}.spy_logs",
+        "dlq_topic": f"t{uid}.spy_control.dlq",
+        "group_id": f"t{uid}-workers",
+        "checkpoint_dir": checkpoint_dir,
+        "worker_id": f"test-worker-{uid}",
+        "stop_check_interval_s": 0.05,
+        "health_port": 0,  # any free port: several workers share this host
+    }
+    return Settings(**{**fields, **overrides})
+
+
 @pytest.fixture
 def settings(stack_env: dict[str, str], tmp_path: Path) -> Iterator[Settings]:
     """Settings with fresh topics, group and checkpoint directory for one test."""
     uid = uuid.uuid4().hex[:8]
-    s = Settings(
-        kafka_bootstrap=stack_env["JARVIS_KAFKA_BOOTSTRAP"],
-        redis_url=stack_env["JARVIS_REDIS_URL"],
-        s3_endpoint_url=stack_env["JARVIS_S3_ENDPOINT_URL"],
-        s3_bucket=stack_env["JARVIS_S3_BUCKET"],
-        s3_prefix=f"test-{uid}",
-        control_topic=f"t{uid}.spy_control",
-        events_topic=f"t{uid}.spy_events",
-        logs_topic=f"t{uid}.spy_logs",
-        dlq_topic=f"t{uid}.spy_control.dlq",
-        group_id=f"t{uid}-workers",
-        checkpoint_dir=tmp_path / "checkpoints",
-        worker_id=f"test-worker-{uid}",
-        stop_check_interval_s=0.05,
-        health_port=0,  # any free port: several workers share this host
-    )
+    s = fresh_settings(stack_env, tmp_path / "checkpoints", uid)
     apply(s)
     yield s
     delete_topics(s.kafka_bootstrap, f"t{uid}.")
@@ -62,6 +71,7 @@ class TopicReader:
                 "auto.offset.reset": "earliest",
             }
         )
+
         # Moments after `jarvis topics apply`, a new client's metadata can still say
         # UNKNOWN_TOPIC_OR_PART with no partitions: assigning those would read nothing, ever.
         def partitions() -> list[int]:

@@ -22,7 +22,7 @@ from jarvis.kafka.topics import apply
 from jarvis.settings import Settings
 from jarvis.worker.status import RedisStore, Update, index_key, status_key
 from tests.conftest import ROOT, delete_topics, new_id, wait_for
-from tests.integration.conftest import Harness
+from tests.integration.conftest import Harness, fresh_settings
 
 pytestmark = pytest.mark.integration
 
@@ -43,20 +43,11 @@ def settings(
     stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Settings]:
     uid = uuid.uuid4().hex[:8]
-    s = Settings(
-        kafka_bootstrap=stack_env["JARVIS_KAFKA_BOOTSTRAP"],
-        redis_url=stack_env["JARVIS_REDIS_URL"],
-        s3_endpoint_url=stack_env["JARVIS_S3_ENDPOINT_URL"],
-        s3_bucket=stack_env["JARVIS_S3_BUCKET"],
-        s3_prefix=f"test-{uid}",
-        control_topic=f"t{uid}.spy_control",
-        events_topic=f"t{uid}.spy_events",
-        logs_topic=f"t{uid}.spy_logs",
-        dlq_topic=f"t{uid}.spy_control.dlq",
-        group_id=f"t{uid}-workers",
-        checkpoint_dir=tmp_path_factory.mktemp("status") / "checkpoints",
+    s = fresh_settings(
+        stack_env,
+        tmp_path_factory.mktemp("status") / "checkpoints",
+        uid,
         worker_id=f"status-worker-{uid}",
-        stop_check_interval_s=0.05,
         health_port=-1,
         status_ttl_s=TTL_S,
     )
@@ -364,19 +355,8 @@ def test_cli_with_redis_down_says_where_in_one_line(settings: Settings, command:
 
 def test_worker_with_status_off_writes_nothing(stack_env: dict[str, str], tmp_path: Path) -> None:
     uid = uuid.uuid4().hex[:8]
-    s = Settings(
-        kafka_bootstrap=stack_env["JARVIS_KAFKA_BOOTSTRAP"],
-        redis_url=stack_env["JARVIS_REDIS_URL"],
-        s3_endpoint_url=stack_env["JARVIS_S3_ENDPOINT_URL"],
-        s3_bucket=stack_env["JARVIS_S3_BUCKET"],
-        control_topic=f"t{uid}.spy_control",
-        events_topic=f"t{uid}.spy_events",
-        logs_topic=f"t{uid}.spy_logs",
-        dlq_topic=f"t{uid}.spy_control.dlq",
-        group_id=f"t{uid}-workers",
-        checkpoint_dir=tmp_path / "checkpoints",
-        health_port=-1,
-        status_enabled=False,
+    s = fresh_settings(
+        stack_env, tmp_path / "checkpoints", uid, health_port=-1, status_enabled=False
     )
     apply(s)
     harness = Harness(s)
