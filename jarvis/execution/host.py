@@ -184,6 +184,10 @@ class ExecutionHost:
         self.anchor = time.time_ns()
         self.ts = -1
         self.budget_left = self.policy.max_records
+        # For the metrics (jarvis.telemetry.metrics.attempt_ended): records dropped here past
+        # the budget, and effects answered from the journal.
+        self.dropped = 0
+        self.replayed = 0
         self._recorded = journal.effects
         self.replaying = bool(self._recorded)
         self.artifacts: list[ArtifactRef] = []
@@ -211,6 +215,7 @@ class ExecutionHost:
     def emit(self, site: Site, value: object) -> None:
         kind = site.kind
         if self.budget_left <= 0 and kind not in EFFECT_KINDS:
+            self.dropped += 1
             return
         # Hot path (one call per record): plain scalars render as themselves.
         t = type(value)
@@ -260,6 +265,7 @@ class ExecutionHost:
                 continue
             kind, line, col, end_line, end_col, source = sites[sid]
             if left <= 0 and kind not in EFFECT_KINDS:
+                self.dropped += 1
                 continue
             t = type(code)
             if t is int:
@@ -375,6 +381,7 @@ class ExecutionHost:
                 self.execution_id, seq, f"{rec['name']}#{rec['req'][:8]}", f"{name}#{digest[:8]}"
             )
             raise self.fatal
+        self.replayed += 1
         if seq == len(self._recorded) - 1:
             self.replaying = False
         for info in rec.get("meta", {}).get("attempts", ()):

@@ -41,6 +41,7 @@ from jarvis.journal.durability import Durability
 from jarvis.sandbox import SandboxPool
 from jarvis.settings import Settings
 from jarvis.spy import Limits
+from jarvis.telemetry import metrics
 from jarvis.worker.backoff import backoff as retry_pause
 from jarvis.worker.hooks import WorkerHooks
 from jarvis.worker.lease import FencedBooks, Lease, Leases, OutputFence
@@ -296,6 +297,7 @@ class Executions:
                 self._forget(run)
                 return False
             log.info("taking over %s: its lease lapsed", eid)
+            metrics.taken_over()
         command = run.command
         event: LifecycleEvent
         try:
@@ -318,7 +320,9 @@ class Executions:
                 self._forget(run)
                 return False  # its offset stays uncommitted: the partition's next owner resumes it
             event = outcome.event
-            self.hooks.finished(eid, event.event, outcome.duration_s)
+            self.hooks.outcome(
+                eid, event.event, event.error.type if event.error else None, outcome.duration_s
+            )
             # DEBUG: at a thousand executions a second, a line each is a log nobody reads
             # (the outcome is on spy_events; failures of ours are logged where they happen).
             log.debug(
@@ -344,12 +348,13 @@ class Executions:
         return self._deliver(run, event)
 
     def _failed(self, command: StartCommand, exc: BaseException) -> LifecycleEvent:
-        self.hooks.finished(command.execution_id, "failed", 0.0)
+        error = error_info(exc)
+        self.hooks.outcome(command.execution_id, "failed", error.type, 0.0)
         return LifecycleEvent(
             execution_id=command.execution_id,
             event="failed",
             worker=self.settings.worker_id,
-            error=error_info(exc),
+            error=error,
             labels=command.labels,
         )
 
@@ -447,7 +452,7 @@ class Executions:
                 self.stops.clear(eid)  # a suspend before any start is consumed by that start
         finally:
             journal.close()
-        self.hooks.finished(eid, "stopped", 0.0)
+        self.hooks.outcome(eid, "stopped", None, 0.0)
         log.info("start of %s prevented by an earlier stop (%s)", eid, flag.mode)
         return event
 
