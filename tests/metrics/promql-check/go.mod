@@ -1,0 +1,3 @@
+module jarvis/tests/metrics/promql-check
+
+go 1.24
