@@ -1,3 +1,3 @@
-module jarvis/tests/metrics/promql-check
+module jarvis.local/promql-check
 
 go 1.24
