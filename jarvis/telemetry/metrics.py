@@ -24,7 +24,7 @@ import platform
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -218,25 +218,60 @@ BUILD_INFO.labels(jarvis.__version__, CONTRACT_VERSION, platform.python_version(
 # --- the functions lower layers call ---
 
 
+_children: dict[tuple[Any, ...], Any] = {}
+MAX_CHILDREN = 10_000
+"""Most cached label children (``labels()`` costs microseconds: a lock and a dict of tuples;
+a cached child is one dict lookup). Raw label values may be unbounded: past this the cache
+starts again."""
+
+
+def _child(metric: Any, key: tuple[Any, ...], labels: Callable[[], tuple[str, ...]]) -> Any:
+    child = _children.get(key)
+    if child is None:
+        if len(_children) >= MAX_CHILDREN:
+            _children.clear()
+        child = _children[key] = metric.labels(*labels())
+    return child
+
+
+def execution(outcome: str, error_type: str | None, duration_s: float) -> None:
+    """An execution's outcome (the worker's hook, ``jarvis.worker.health.Metrics``)."""
+    _child(
+        EXECUTIONS,
+        ("x", outcome, error_type),
+        lambda: (outcome, bounded("error_type", error_type)),
+    ).inc()
+    _child(DURATION, ("d", outcome), lambda: (outcome,)).observe(duration_s)
+
+
 def book_call(book: str, procedure: str, error_type: str | None, duration_s: float) -> None:
-    BOOK_CALLS.labels(
-        bounded("book", book), bounded("procedure", procedure), bounded("error_type", error_type)
+    _child(
+        BOOK_CALLS,
+        ("c", book, procedure, error_type),
+        lambda: (
+            bounded("book", book),
+            bounded("procedure", procedure),
+            bounded("error_type", error_type),
+        ),
     ).observe(duration_s)
 
 
 def book_attempt(
     book: str, procedure: str, outcome: str, error_type: str | None, duration_s: float
 ) -> None:
-    BOOK_ATTEMPTS.labels(
-        bounded("book", book),
-        bounded("procedure", procedure),
-        outcome,
-        bounded("error_type", error_type),
+    _child(
+        BOOK_ATTEMPTS,
+        ("a", book, procedure, outcome, error_type),
+        lambda: (
+            bounded("book", book),
+            bounded("procedure", procedure),
+            outcome,
+            bounded("error_type", error_type),
+        ),
     ).observe(duration_s)
 
 
 _append = JOURNAL_APPEND.observe
-_sync_children: dict[str, Any] = {}
 
 
 def journal_append(duration_s: float) -> None:
@@ -244,10 +279,7 @@ def journal_append(duration_s: float) -> None:
 
 
 def journal_sync(operation: str, duration_s: float) -> None:
-    child = _sync_children.get(operation)
-    if child is None:
-        child = _sync_children.setdefault(operation, JOURNAL_SYNC.labels(operation))
-    child.observe(duration_s)
+    _child(JOURNAL_SYNC, ("s", operation), lambda: (operation,)).observe(duration_s)
 
 
 def attempt_ended(produced: int, dropped: int, replayed: int, crashed: bool) -> None:
@@ -255,11 +287,14 @@ def attempt_ended(produced: int, dropped: int, replayed: int, crashed: bool) -> 
     if produced:
         LOG_RECORDS.inc(produced)
     if dropped:
-        LOG_DROPPED.labels("budget").inc(dropped)
+        _DROPPED_BUDGET.inc(dropped)
     if replayed:
         REPLAYED_EFFECTS.inc(replayed)
     if crashed:
         SANDBOX_CRASHES.inc()
+
+
+_DROPPED_BUDGET = LOG_DROPPED.labels("budget")
 
 
 def resumed() -> None:

@@ -56,8 +56,7 @@ class Metrics(WorkerHooks):
         self, execution_id: str, event: str, error_type: str | None, duration_s: float
     ) -> None:
         self._admitted.pop(execution_id, None)
-        metrics.EXECUTIONS.labels(event, metrics.bounded("error_type", error_type)).inc()
-        metrics.DURATION.labels(event).observe(duration_s)
+        metrics.execution(event, error_type, duration_s)
 
     def finished(self, execution_id: str, event: str, duration_s: float) -> None:
         self.outcome(execution_id, event, None, duration_s)
