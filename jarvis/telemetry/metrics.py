@@ -352,9 +352,10 @@ class ConsumerLag(Collector):
 
     ``update`` runs from the consumer's ``stats_cb`` (on the loop's thread, inside
     ``poll``, every ``statistics.interval.ms``); a scrape only reads the last snapshot, so it
-    never waits on the broker. Lag is the partition's high watermark minus the committed
-    offset (librdkafka's ``consumer_lag``); before anything is committed, minus the low
-    watermark (the group starts at the earliest offset).
+    never waits on the broker. Lag is the partition's high watermark (its last stable offset
+    under ``read_committed``) minus the committed offset: librdkafka's ``consumer_lag``;
+    before anything is committed, minus the low watermark (the group starts at the earliest
+    offset).
     """
 
     def __init__(self) -> None:
@@ -373,9 +374,13 @@ class ConsumerLag(Collector):
                     continue
                 value = p.get("consumer_lag", -1)
                 if value < 0:
+                    # librdkafka's own figure needs a committed offset; its end is the last
+                    # stable offset under read_committed (the default), else the high mark.
+                    end = p.get("ls_offset", -1)
+                    end = hi if end < 0 else end
                     committed = p.get("committed_offset", -1)
                     low = p.get("lo_offset", -1)
-                    value = hi - committed if committed >= 0 else hi - max(low, 0)
+                    value = end - committed if committed >= 0 else end - max(low, 0)
                 lag[(topic, int(part))] = max(0, value)
         self.lag = lag
         self.updated = time.time()
