@@ -232,3 +232,47 @@ def test_counters_and_histograms_move_by_exactly_what_the_executions_did(
     assert get(after, "jarvis_consumer_lag_updated_seconds") > get(
         lagging, "jarvis_consumer_lag_updated_seconds"
     )
+
+
+def test_sandbox_crashes_recycles_and_replays_are_counted(cluster: Cluster) -> None:
+    worker = cluster.start_worker(
+        JARVIS_MAX_CONCURRENCY="1",
+        JARVIS_MAX_SANDBOX_CRASHES="2",
+        # The program runs into the OS memory cap: its sandbox dies (twice: K = 2).
+        JARVIS_SANDBOX_MEMORY_CAP_BYTES=str(160 * 2**20),
+    )
+    port = wait_for(worker.health_port, 30, "the worker's health port")
+
+    def warm() -> Samples | None:
+        now = scrape(port)
+        return now if get(now, "jarvis_sandbox_starts_total") == 1 else None
+
+    before = wait_for(warm, 60, "a warm sandbox")
+    eid = f"m{cluster.uid}-oom"
+    # One effect before the crash: the second attempt replays it.
+    source = "t = now()\nx = []\nwhile True:\n    x.append([len(x)] * 1000)\n"
+    start(cluster, eid, source, [], {})
+    ev = cluster.terminal(eid, timeout_s=120)
+    assert ev["event"] == "failed" and ev["error"]["type"] == "SandboxCrashed", ev
+
+    def replaced() -> Samples | None:  # each dead sandbox is replaced in the background
+        now = scrape(port)
+        return now if get(now, "jarvis_sandbox_starts_total") == 1 + 2 else None
+
+    after = wait_for(replaced, 60, "both dead sandboxes replaced")
+
+    def m(name: str, **labels: str) -> float:
+        return moved(after, before, name, **labels)
+
+    assert m("jarvis_sandbox_crashes_total") == 2
+    assert m("jarvis_sandbox_recycles_total", reason="crashed") == 2
+    assert (
+        total(after, "jarvis_sandbox_recycles_total")
+        - total(before, "jarvis_sandbox_recycles_total")
+        == 2
+    )
+    assert m("jarvis_executions_total", outcome="failed", error_type="SandboxCrashed") == 1
+    assert m("jarvis_replayed_effects_total") == 1
+    # Retries after a crash are one run: "resumed" counts runs from a journal with a start.
+    assert m("jarvis_executions_resumed_total") == 0
+    assert m("jarvis_executions_accepted_total") == 1
