@@ -321,6 +321,13 @@ class Settings(BaseSettings):
         le=65535,
         description="Port of the health/metrics server; 0 = any free port, -1 = off.",
     )
+    metrics_lag_interval_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="How often the consumer's per-partition lag (jarvis_consumer_lag) is "
+        "refreshed, from librdkafka's statistics (statistics.interval.ms); 0 = not measured.",
+    )
     journal_retention_s: float = Field(
         default=14 * 24 * 3600,
         gt=0,

@@ -36,7 +36,7 @@ from jarvis.bdk.context import BookContext
 from jarvis.bdk.errors import NonRetryable, Timeout
 from jarvis.bdk.retries import RetryPolicy
 from jarvis.errors import ProgramError, Stopped
-from jarvis.telemetry import tracing
+from jarvis.telemetry import metrics, tracing
 
 Outcome = Literal["ok", "retry", "error"]
 
@@ -102,7 +102,14 @@ def run_call(
     """Validate the arguments, then attempt the call until it succeeds or the policy gives up."""
     bound = proc.bind(args, kwargs)  # a SPy TypeError: never retried, no attempt made
     logger = logging.getLogger(f"jarvis.books.{proc.book}")
-    report = on_attempt or (lambda _a: None)
+
+    def report(attempt: Attempt) -> None:
+        metrics.book_attempt(
+            attempt.book, attempt.procedure, attempt.outcome, attempt.error_type, attempt.duration_s
+        )
+        if on_attempt is not None:
+            on_attempt(attempt)
+
     for attempt in range(1, policy.max_attempts + 1):
         if (mode := _stop_mode(should_stop)) is not None:
             raise Stopped(mode)

@@ -22,6 +22,7 @@ from jarvis.bdk.book import Book, Procedure
 from jarvis.bdk.retries import RetryPolicy, RetrySettings
 from jarvis.books.calls import Attempt, StopCheck, run_call
 from jarvis.errors import BookError, ProgramError
+from jarvis.telemetry import metrics
 
 ENTRY_POINT_GROUP = "jarvis.books"
 
@@ -196,18 +197,31 @@ class BookRegistry:
         error) for a Book that is not registered.
         """
         proc = self._procedure(book, procedure)
-        return run_call(
-            proc,
-            args,
-            kwargs,
-            policy=self.policy(book, procedure),
-            config=self._config(book),
-            execution_id=execution_id,
-            idempotency_key=idempotency_key,
-            on_attempt=on_attempt,
-            should_stop=should_stop,
-            sleep=sleep,
-        )
+        # Timed once the procedure is known: its names are the metric's labels, and a name
+        # the program made up must not become one.
+        started = time.monotonic()
+        error_type: str | None = None
+        try:
+            return run_call(
+                proc,
+                args,
+                kwargs,
+                policy=self.policy(book, procedure),
+                config=self._config(book),
+                execution_id=execution_id,
+                idempotency_key=idempotency_key,
+                on_attempt=on_attempt,
+                should_stop=should_stop,
+                sleep=sleep,
+            )
+        except ProgramError as exc:
+            error_type = exc.spy_type
+            raise
+        except BaseException as exc:
+            error_type = type(exc).__name__
+            raise
+        finally:
+            metrics.book_call(book, procedure, error_type, time.monotonic() - started)
 
     def policy(self, book: str, procedure: str) -> RetryPolicy:
         """The effective retry policy: the procedure's own fields over the global defaults."""

@@ -185,6 +185,10 @@ class ExecutionHost:
         self.anchor = time.time_ns()
         self.ts = -1
         self.budget_left = self.policy.max_records
+        # For the metrics (jarvis.telemetry.metrics.attempt_ended): records dropped here past
+        # the budget, and effects answered from the journal.
+        self.dropped = 0
+        self.replayed = 0
         self._recorded = journal.effects
         self.replaying = bool(self._recorded)
         self._replay_span: Any = None  # tracing on: the span of the replay while it lasts
@@ -213,6 +217,7 @@ class ExecutionHost:
     def emit(self, site: Site, value: object) -> None:
         kind = site.kind
         if self.budget_left <= 0 and kind not in EFFECT_KINDS:
+            self.dropped += 1
             return
         # Hot path (one call per record): plain scalars render as themselves.
         t = type(value)
@@ -262,6 +267,7 @@ class ExecutionHost:
                 continue
             kind, line, col, end_line, end_col, source = sites[sid]
             if left <= 0 and kind not in EFFECT_KINDS:
+                self.dropped += 1
                 continue
             t = type(code)
             if t is int:
@@ -388,6 +394,7 @@ class ExecutionHost:
             )
             self.end_replay()
             raise self.fatal
+        self.replayed += 1
         if seq == len(self._recorded) - 1:
             self.replaying = False
             self.end_replay()

@@ -38,7 +38,7 @@ from jarvis.journal import Journal
 from jarvis.sandbox import AttemptEnd, default_pool, run_attempt
 from jarvis.spy import Limits
 from jarvis.spy.crossing import plain
-from jarvis.telemetry import tracing
+from jarvis.telemetry import metrics, tracing
 
 log = logging.getLogger("jarvis.execution")
 
@@ -303,6 +303,8 @@ def _run(
 
     pool = config.sandboxes or default_pool()
     spec = _spec(command, source, config, inputs)
+    if journal.start is not None:
+        metrics.resumed()  # suspended, handed off, taken over or redelivered: replayed
     while True:
         host = ExecutionHost(
             eid,
@@ -322,6 +324,13 @@ def _run(
             end = run_attempt(pool, spec, bridge, config.sandbox_policy, _max_frame_bytes(config))
         finally:
             host.end_replay()
+        dropped = end.data.get("dropped")
+        metrics.attempt_ended(
+            host.seq,
+            host.dropped + (dropped if type(dropped) is int and dropped > 0 else 0),
+            host.replayed,
+            end.status == "crashed",
+        )
         if end.status != "crashed":
             return _outcome(end, bridge, host, config, event, finish, started)
         attempt = len(crashes) + 1

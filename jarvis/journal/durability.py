@@ -20,8 +20,11 @@ import ctypes.util
 import os
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from typing import Literal, Protocol
+
+from jarvis.telemetry import metrics
 
 SyncMode = Literal["group", "fsync"]
 
@@ -51,9 +54,11 @@ class FsyncEach:
     defers_end = False  # without syncfs there is no one call for every journal
 
     def sync(self, fd: int, new_dir: str | None) -> None:
+        started = time.perf_counter()
         os.fsync(fd)
         if new_dir is not None:
             fsync_dir(new_dir)
+        metrics.journal_sync("fsync", time.perf_counter() - started)
 
     def barrier(self, root: str) -> None:
         """Nothing to do: every end was synced when it was written."""
@@ -111,13 +116,23 @@ class GroupCommit:
 
     def barrier(self, root: str) -> None:
         """Make everything written under ``root`` so far durable (a round of its own)."""
+        started = time.perf_counter()
         fd = os.open(root, os.O_RDONLY)
         try:
-            self.sync(fd, None)
+            self._join(fd)
         finally:
             os.close(fd)
+            metrics.journal_sync("barrier", time.perf_counter() - started)
 
     def sync(self, fd: int, new_dir: str | None) -> None:
+        started = time.perf_counter()
+        try:
+            self._join(fd)
+        finally:
+            metrics.journal_sync("group_commit", time.perf_counter() - started)
+
+    def _join(self, fd: int) -> None:
+        """Join the next round (leading it when none runs); raise its failure."""
         with self._cond:
             self.stats.requests += 1
             # A round already running may have started before our write: we need the next.
@@ -132,11 +147,13 @@ class GroupCommit:
                 self.stats.rounds += 1
                 self._cond.release()
                 error: OSError | None = None
+                began = time.perf_counter()
                 try:
                     if self._syncfs(fd) != 0:
                         err = ctypes.get_errno()
                         error = OSError(err, os.strerror(err))
                 finally:
+                    metrics.journal_sync("syncfs", time.perf_counter() - began)
                     self._cond.acquire()
                     self._running = False
                     self._done = current

@@ -16,6 +16,7 @@ import contextlib
 import functools
 import os
 import shutil
+import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ import orjson
 
 from jarvis.errors import JournalError
 from jarvis.journal.durability import DIRECT, Durability
+from jarvis.telemetry import metrics
 
 FORMAT_VERSION = 1
 JOURNAL_FILE = "journal.log"
@@ -218,6 +220,7 @@ class Journal:
                 if before_end is not None:
                     before_end()
             record = {**record, "k": self.fence.token}
+        started = time.perf_counter()
         if self.broken:
             # Fault-suite fix: after a failed write the file may end in a fragment of that
             # record. Appending after it would turn the fragment into a corrupt line in the
@@ -250,6 +253,7 @@ class Journal:
                 "check the checkpoint volume is mounted, writable and not full"
             ) from exc
         self.records.append(record)
+        metrics.journal_append(time.perf_counter() - started)
 
     def take_over(
         self, command: dict[str, Any] | None = None, trace: dict[str, str] | None = None

@@ -99,6 +99,7 @@ class SandboxHost:
         self.site_ids: dict[int, int] = {}
         self._sites: list[Site] = []  # keeps every numbered site alive (ids must not be reused)
         self.max_records = max_records
+        self.dropped = 0  # records not sent: past the record budget
         self.max_value_bytes = max_value_bytes
         self.stored_left = limits.max_stored_log_bytes
         self.blobs: list[bytes] = []  # big values of the next frame, sent raw after its header
@@ -128,6 +129,7 @@ class SandboxHost:
             nonlocal left, recs
             kind = site.kind
             if left <= 0 and kind not in effect_kinds:
+                host.dropped += 1  # reported with the outcome (jarvis_log_records_dropped)
                 return  # the supervisor would drop it too: past the budget only effects are kept
             sid = ids.get(id(site))
             if sid is None:
@@ -390,6 +392,8 @@ class Sandbox:
         )
         outcome["recycle"] = recycle
         outcome["peak_rss"] = _peak_rss()
+        if host.dropped:
+            outcome["dropped"] = host.dropped
         try:
             try:
                 host.send("done", outcome)

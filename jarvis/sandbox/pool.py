@@ -29,6 +29,7 @@ from multiprocessing.connection import Connection
 import orjson
 
 from jarvis.sandbox.channel import encode
+from jarvis.telemetry import metrics
 
 log = logging.getLogger("jarvis.sandbox")
 
@@ -241,6 +242,7 @@ class SandboxPool:
         with self._lock:
             self.stats.retired += 1
             self.stats.reasons[reason] = self.stats.reasons.get(reason, 0) + 1
+        metrics.sandbox_retired(reason)
         self._wanted.set()
 
     def _fork(self) -> SandboxProcess:
@@ -252,6 +254,7 @@ class SandboxPool:
         sandbox = self.zygote.fork()
         with self._lock:
             self.stats.forked += 1
+        metrics.sandbox_started()
         return sandbox
 
     def _refill(self) -> None:

@@ -41,7 +41,7 @@ from jarvis.journal.durability import Durability
 from jarvis.sandbox import SandboxPool
 from jarvis.settings import Settings
 from jarvis.spy import Limits
-from jarvis.telemetry import logs, tracing
+from jarvis.telemetry import logs, metrics, tracing
 from jarvis.worker.backoff import backoff as retry_pause
 from jarvis.worker.hooks import WorkerHooks
 from jarvis.worker.lease import FencedBooks, Lease, Leases, OutputFence
@@ -342,6 +342,7 @@ class Executions:
         assert command is not None
         if taken:
             log.info("taking over %s: its lease lapsed", eid)
+            metrics.taken_over()
         event: LifecycleEvent
         try:
             if not run.takeover:
@@ -372,7 +373,9 @@ class Executions:
                 self._forget(run)
                 return False  # its offset stays uncommitted: the partition's next owner resumes it
             event = outcome.event
-            self.hooks.finished(eid, event.event, outcome.duration_s)
+            self.hooks.outcome(
+                eid, event.event, event.error.type if event.error else None, outcome.duration_s
+            )
             # DEBUG: at a thousand executions a second, a line each is a log nobody reads
             # (the outcome is on spy_events; failures of ours are logged where they happen).
             log.debug(
@@ -398,12 +401,13 @@ class Executions:
         return self._deliver(run, event)
 
     def _failed(self, command: StartCommand, exc: BaseException) -> LifecycleEvent:
-        self.hooks.finished(command.execution_id, "failed", 0.0)
+        error = error_info(exc)
+        self.hooks.outcome(command.execution_id, "failed", error.type, 0.0)
         return LifecycleEvent(
             execution_id=command.execution_id,
             event="failed",
             worker=self.settings.worker_id,
-            error=error_info(exc),
+            error=error,
             labels=command.labels,
         )
 
@@ -511,7 +515,7 @@ class Executions:
                 self.stops.clear(eid)  # a suspend before any start is consumed by that start
         finally:
             journal.close()
-        self.hooks.finished(eid, "stopped", 0.0)
+        self.hooks.outcome(eid, "stopped", None, 0.0)
         log.info("start of %s prevented by an earlier stop (%s)", eid, flag.mode)
         return event
 

@@ -7,7 +7,8 @@
   answered by then counts as failing, and is not started again while it hangs), so a probe
   with a timeout above that deadline never times out. Results are cached briefly so probes
   stay cheap.
-- ``/metrics``: Prometheus text format.
+- ``/metrics``: Prometheus text format: the default registry (``jarvis.telemetry.metrics``,
+  plus the process and Python collectors).
 """
 
 from __future__ import annotations
@@ -18,15 +19,9 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
+from jarvis.telemetry import metrics
 from jarvis.worker.hooks import WorkerHooks
 
 log = logging.getLogger("jarvis.worker")
@@ -36,67 +31,50 @@ Check = Callable[[], None]
 
 
 class Metrics(WorkerHooks):
+    """The worker's events as metrics (``jarvis.telemetry.metrics``, the default registry)."""
+
+    MAX_WAITING = 100_000
+    """Most admission times kept for the queue-wait histogram (an execution forgotten
+    without an outcome, e.g. handed off before it started, must not leak forever)."""
+
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.accepted_total = Counter(
-            "jarvis_executions_accepted_total", "Start commands accepted.", registry=self.registry
-        )
-        self.finished_total = Counter(
-            "jarvis_executions_finished_total",
-            "Executions that reached an outcome.",
-            ["outcome"],
-            registry=self.registry,
-        )
-        self.handoffs_total = Counter(
-            "jarvis_executions_handed_off_total",
-            "Executions handed to another worker.",
-            registry=self.registry,
-        )
-        self.dead_letters_total = Counter(
-            "jarvis_dead_letters_total", "Control messages dead-lettered.", registry=self.registry
-        )
-        self.rebalances_total = Counter(
-            "jarvis_rebalances_total", "Partition assignments changed.", registry=self.registry
-        )
-        self.running = Gauge(
-            "jarvis_executions_running",
-            "Executions running on this worker.",
-            registry=self.registry,
-        )
-        self.capacity = Gauge(
-            "jarvis_executions_capacity", "max_concurrency of this worker.", registry=self.registry
-        )
-        self.assigned = Gauge(
-            "jarvis_partitions_assigned", "Control partitions owned.", registry=self.registry
-        )
-        self.duration = Histogram(
-            "jarvis_execution_duration_seconds",
-            "Wall time of executions on this worker.",
-            ["outcome"],
-            buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800),
-            registry=self.registry,
-        )
+        self.registry: CollectorRegistry = REGISTRY
+        self._admitted: dict[str, float] = {}  # execution id -> admission (monotonic)
 
     def accepted(self, execution_id: str) -> None:
-        self.accepted_total.inc()
+        metrics.ACCEPTED.inc()
+        if len(self._admitted) >= self.MAX_WAITING:
+            self._admitted.clear()
+        self._admitted[execution_id] = time.monotonic()
+
+    def started(self, execution_id: str) -> None:
+        admitted = self._admitted.pop(execution_id, None)
+        if admitted is not None:
+            metrics.QUEUE_WAIT.observe(time.monotonic() - admitted)
+
+    def outcome(
+        self, execution_id: str, event: str, error_type: str | None, duration_s: float
+    ) -> None:
+        self._admitted.pop(execution_id, None)
+        metrics.execution(event, error_type, duration_s)
 
     def finished(self, execution_id: str, event: str, duration_s: float) -> None:
-        self.finished_total.labels(event).inc()
-        self.duration.labels(event).observe(duration_s)
+        self.outcome(execution_id, event, None, duration_s)
 
     def handed_off(self, execution_id: str) -> None:
-        self.handoffs_total.inc()
+        self._admitted.pop(execution_id, None)
+        metrics.HANDED_OFF.inc()
 
     def dead_lettered(self, reason: str) -> None:
-        self.dead_letters_total.inc()
+        metrics.DEAD_LETTERS.labels(metrics.dead_letter_reason(reason)).inc()
 
     def rebalanced(self, assigned: int) -> None:
-        self.rebalances_total.inc()
-        self.assigned.set(assigned)
+        metrics.REBALANCES.inc()
+        metrics.PARTITIONS.set(assigned)
 
     def load(self, running: int, capacity: int) -> None:
-        self.running.set(running)
-        self.capacity.set(capacity)
+        metrics.IN_FLIGHT.set(running)
+        metrics.CAPACITY.set(capacity)
 
 
 class Health:

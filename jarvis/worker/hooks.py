@@ -24,6 +24,15 @@ class WorkerHooks:
     def accepted(self, execution_id: str) -> None: ...
     def started(self, execution_id: str) -> None: ...
     def finished(self, execution_id: str, event: str, duration_s: float) -> None: ...
+
+    def outcome(
+        self, execution_id: str, event: str, error_type: str | None, duration_s: float
+    ) -> None:
+        """An execution reached an outcome (``event``: completed, failed, stopped, rejected),
+        with the error's type when it has one. The worker calls this, not ``finished``; a
+        subscriber that only cares about the outcome overrides ``finished``."""
+        self.finished(execution_id, event, duration_s)
+
     def handed_off(self, execution_id: str) -> None: ...
     def dead_lettered(self, reason: str) -> None: ...
     def rebalanced(self, assigned: int) -> None: ...
@@ -59,6 +68,11 @@ class HookList(WorkerHooks):
 
     def finished(self, execution_id: str, event: str, duration_s: float) -> None:
         self._each("finished", execution_id, event, duration_s)
+
+    def outcome(
+        self, execution_id: str, event: str, error_type: str | None, duration_s: float
+    ) -> None:
+        self._each("outcome", execution_id, event, error_type, duration_s)
 
     def handed_off(self, execution_id: str) -> None:
         self._each("handed_off", execution_id)

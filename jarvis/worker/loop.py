@@ -35,7 +35,7 @@ from jarvis.journal.retention import collect
 from jarvis.kafka.config import base_config
 from jarvis.sandbox import SandboxPool
 from jarvis.settings import Settings
-from jarvis.telemetry import tracing
+from jarvis.telemetry import metrics, tracing
 from jarvis.worker import sizing
 from jarvis.worker.admission import admit, check_program_ref
 from jarvis.worker.backoff import backoff
@@ -90,6 +90,12 @@ def consumer_config(settings: Settings) -> dict[str, object]:
         "auto.offset.reset": "earliest",
         "max.poll.interval.ms": 300000,
     }
+    if settings.metrics_lag_interval_s > 0:
+        # Lag from the statistics librdkafka gathers anyway (high watermarks come with every
+        # fetch): stats_cb runs inside poll() on the loop's thread, and a scrape reads the last
+        # snapshot, never asking the broker (jarvis.telemetry.metrics.ConsumerLag).
+        config["statistics.interval.ms"] = max(1, int(settings.metrics_lag_interval_s * 1000))
+        config["stats_cb"] = metrics.LAG.update
     if settings.group_protocol == "consumer":
         config["group.protocol"] = "consumer"  # KIP-848: assignment and timeouts on the broker
     else:
@@ -383,7 +389,8 @@ class Worker:
                 decision.event.error.message if decision.event.error else "",
                 extra={"execution_id": eid},
             )
-            self.hooks.finished(eid, "rejected", 0.0)
+            error = decision.event.error
+            self.hooks.outcome(eid, "rejected", error.type if error else None, 0.0)
             self.hooks.lifecycle(decision.event, 0, None)
 
         def delivered(err: KafkaError | None, _m: Message) -> None:
@@ -570,6 +577,7 @@ class Worker:
         self._assigned -= lost
         self._scan_stops()
         self.hooks.rebalanced(len(self._assigned))
+        metrics.LAG.forget(lost)  # not ours any more: until the next statistics say so
         log.info("revoked %s", sorted(lost))
 
     def _maybe_collect_journals(self) -> None:

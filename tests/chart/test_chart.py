@@ -64,6 +64,17 @@ MATRIX: dict[str, dict[str, Any]] = {
         }
     },
     "monitors": {"metrics": {"podMonitor": {"enabled": True}, "serviceMonitor": {"enabled": True}}},
+    "dashboard": {
+        "metrics": {
+            "dashboard": {
+                "enabled": True,
+                "label": "grafana.example.com/dashboard",
+                "labelValue": "jarvis",
+                "namespace": "monitoring",
+                "annotations": {"grafana_folder": "Jarvis"},
+            }
+        }
+    },
     "conventions": {
         "image": {"tag": "1.2.3", "digest": "sha256:" + "ab" * 32},
         "imagePullSecrets": [{"name": "regcred"}],
@@ -518,6 +529,40 @@ def test_network_policy_and_monitors(renders: dict[tuple[str, str], Render]) -> 
     ]
     assert mon.one("ServiceMonitor")["spec"]["endpoints"][0]["port"] == "health"
     assert mon.one("Service")["spec"]["clusterIP"] == "None"
+
+
+def test_the_grafana_dashboard_configmap(renders: dict[tuple[str, str], Render]) -> None:
+    assert not [
+        c
+        for c in renders["defaults", KUBE_VERSIONS[-1]].kinds("ConfigMap")
+        if c["metadata"]["name"].endswith("-dashboard")
+    ]  # off by default
+    shipped = json.loads((ROOT / "charts/jarvis/dashboards/jarvis.json").read_text())
+    for kube in KUBE_VERSIONS:
+        (cm,) = [
+            c
+            for c in renders["dashboard", kube].kinds("ConfigMap")
+            if c["metadata"]["name"] == "jarvis-dashboard"
+        ]
+        meta = cm["metadata"]
+        assert meta["namespace"] == "monitoring"
+        assert meta["labels"]["grafana.example.com/dashboard"] == "jarvis"
+        assert meta["labels"]["app.kubernetes.io/name"] == "jarvis"
+        assert meta["annotations"] == {"grafana_folder": "Jarvis"}
+        assert list(cm["data"]) == ["jarvis.json"]
+        assert json.loads(cm["data"]["jarvis.json"]) == shipped  # byte for byte as JSON
+
+
+def test_the_dashboard_defaults_to_the_sidecars_label_in_the_release_namespace(
+    helm: Helm,
+) -> None:
+    render = helm.template({"metrics": {"dashboard": {"enabled": True}}})
+    assert render.ok, render.stderr
+    (cm,) = [c for c in render.kinds("ConfigMap") if c["metadata"]["name"] == "jarvis-dashboard"]
+    assert cm["metadata"]["namespace"] == "jarvis"
+    assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
+    bad = helm.template({"metrics": {"dashboard": {"enabled": True, "label": "not a label!"}}})
+    assert not bad.ok and "/metrics/dashboard/label" in bad.stderr
 
 
 def test_chart_conventions(renders: dict[tuple[str, str], Render]) -> None:

@@ -1,0 +1,3 @@
+module jarvis.local/dashboard-check
+
+go 1.24

@@ -1,0 +1,3 @@
+module jarvis.local/promql-check
+
+go 1.24
