@@ -394,7 +394,9 @@ def run_bare(
         "control": s.control_topic,
         "events": s.events_topic,
         "logs": s.logs_topic,
-        "producer": producer_config(s),
+        # The worker's producer settings, minus the Python log router (the child is another
+        # process; librdkafka's own logging is fine there).
+        "producer": {k: v for k, v in producer_config(s).items() if k != "logger"},
         "n": n,
         "cap_s": cap_s,
     }
