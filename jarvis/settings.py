@@ -280,8 +280,14 @@ class Settings(BaseSettings):
         default=None,
         ge=1,
         le=100_000,
-        description="Admitted starts waiting for a thread; partitions pause when it is full. "
-        "Unset: 2 x max_concurrency, at least 16.",
+        description="Admitted starts waiting for a thread; partitions pause when it is full "
+        "and resume at half. Unset: 128 x max_concurrency, at least 1024.",
+    )
+    ready_queue_bytes: int = Field(
+        default=64 * 2**20,
+        ge=2**20,
+        description="Bytes of the start messages in the ready queue; partitions also pause "
+        "when they reach it (a start can carry up to 1 MiB of inputs).",
     )
     poll_timeout_s: float = Field(default=0.2, gt=0, description="Consumer poll timeout.")
     commit_interval_s: float = Field(

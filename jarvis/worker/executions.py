@@ -73,6 +73,7 @@ class Running:
     host: ExecutionHost | None = None
     pending_stop: str | None = None  # a stop that arrived before the host existed
     leaving: bool = False  # handed off by this worker (revoke, shutdown): never resume it here
+    size: int = 0  # bytes of its start message (the ready queue's byte bound)
     admitted_at: float = field(default_factory=time.monotonic)
     # The start's W3C trace headers (a take-over: its journal's); outputs carry them, or the
     # execution span's own context with tracing on (jarvis.telemetry.tracing).
@@ -103,6 +104,7 @@ class Executions:
         finished: Callable[[Running], None],
         threads: int,
         ready_capacity: int,
+        ready_bytes: int | None = None,
     ) -> None:
         self.settings = settings
         self.publisher = publisher
@@ -114,7 +116,7 @@ class Executions:
         self.hooks = hooks
         self.durability = durability
         self.finished = finished
-        self.ready: ReadyQueue[Running] = ReadyQueue(ready_capacity)
+        self.ready: ReadyQueue[Running] = ReadyQueue(ready_capacity, max_bytes=ready_bytes)
         self.running: dict[str, Running] = {}
         self._limits: dict[LimitOverrides, tuple[Limits, LogPolicy]] = {}
         self._lock = threading.Lock()  # guards self.running and each Running's host/stop
@@ -170,7 +172,7 @@ class Executions:
         return run
 
     def queue(self, run: Running) -> None:
-        self.ready.put(run, "resume" if run.takeover else "normal")
+        self.ready.put(run, "resume" if run.takeover else "normal", run.size)
 
     def take_over(self, execution_id: str) -> bool:
         """Queue the resumption of an execution whose lease lapsed; False if already held."""

@@ -188,6 +188,7 @@ class Worker:
             threads=settings.execution_threads or sizing.default_threads(self.concurrency),
             ready_capacity=settings.ready_queue_size
             or sizing.default_ready_capacity(self.concurrency),
+            ready_bytes=settings.ready_queue_bytes,
         )
         self.takeover = Takeover(
             self.leases,
@@ -335,6 +336,7 @@ class Worker:
             run = self.executions.new(
                 command, topic, partition, offset, tracing.incoming(msg.headers())
             )
+            run.size = len(msg.value() or b"")
             run.outbox.event(
                 LifecycleEvent(
                     execution_id=command.execution_id,
@@ -530,7 +532,8 @@ class Worker:
 
     def _flow(self) -> None:
         waiting = len(self.executions.ready) + len(self._later)
-        pause = flow(waiting, self.executions.ready.capacity, self._paused).pause
+        ready = self.executions.ready
+        pause = flow(waiting, ready.capacity, self._paused, ready.bytes, ready.max_bytes).pause
         if pause != self._paused and self._assigned:
             parts = [TopicPartition(t, p) for t, p in self._assigned]
             (self.consumer.pause if pause else self.consumer.resume)(parts)

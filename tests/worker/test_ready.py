@@ -158,3 +158,31 @@ def test_oldest_wait_is_the_oldest_item_in_any_lane(monkeypatch: pytest.MonkeyPa
     assert q.oldest_wait_s() == 5.0
     assert q.take(0) == "n1"
     assert q.oldest_wait_s() == 0.0
+
+
+@pytest.mark.parametrize(
+    ("queued", "queued_bytes", "paused", "pause"),
+    [
+        (1, 99, False, False),
+        (1, 100, False, True),  # the byte bound alone pauses
+        (1, 51, True, True),  # paused: stays so until half the bytes are gone
+        (1, 50, True, False),
+        (6, 10, True, True),  # ... and half the count
+    ],
+)
+def test_flow_bytes(queued: int, queued_bytes: int, paused: bool, pause: bool) -> None:
+    assert flow(queued, 10, paused, queued_bytes, 100) == Flow(pause=pause)
+
+
+def test_the_queue_counts_the_bytes_it_holds() -> None:
+    q: ReadyQueue[str] = ReadyQueue(capacity=10, max_bytes=1000)
+    q.put("a", size=300)
+    q.put("b", lane="resume", size=200)
+    q.put("c", size=100)
+    assert (len(q), q.bytes, q.max_bytes) == (3, 600, 1000)
+    assert q.take(0) == "b"
+    assert q.bytes == 400
+    assert q.remove(lambda item: item == "c") == ["c"]
+    assert (len(q), q.bytes) == (1, 300)
+    assert q.take(0) == "a"
+    assert (len(q), q.bytes) == (0, 0)

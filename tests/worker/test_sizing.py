@@ -61,7 +61,7 @@ def test_default_threads() -> None:
 
 
 def test_default_ready_capacity() -> None:
-    assert default_ready_capacity(1) == 16
-    assert default_ready_capacity(8) == 16
-    assert default_ready_capacity(9) == 18
-    assert default_ready_capacity(32) == 64
+    assert default_ready_capacity(1) == 1024
+    assert default_ready_capacity(8) == 1024
+    assert default_ready_capacity(9) == 1152
+    assert default_ready_capacity(32) == 4096
