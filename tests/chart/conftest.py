@@ -12,33 +12,21 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.conftest import built_tool
+
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "jarvis"
 KUBE_VERSIONS = ("1.29.0", "1.37.0")  # Chart.yaml kubeVersion: the oldest and newest supported
 
 
-def _tool(name: str) -> Path:
-    out = subprocess.run(
-        [str(ROOT / "scripts" / "tools" / "k8s"), name],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=1800,
-    )
-    assert out.returncode == 0, f"scripts/tools/k8s {name} failed:\n{out.stderr}"
-    path = Path(out.stdout.strip().splitlines()[-1])
-    assert path.is_file(), path
-    return path
-
-
 @pytest.fixture(scope="session")
 def helm_bin() -> Path:
-    return _tool("helm")
+    return built_tool("k8s", "helm", timeout_s=1800)
 
 
 @pytest.fixture(scope="session")
 def psa_check_bin() -> Path:
-    return _tool("psa-check")
+    return built_tool("k8s", "psa-check", timeout_s=1800)
 
 
 @dataclass

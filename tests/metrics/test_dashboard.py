@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import wait_for
+from tests.conftest import built_tool, wait_for
 from tests.fault.cluster import Cluster
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,28 +24,14 @@ BUILTIN_VARIABLES = {"__rate_interval", "__interval", "__range"}
 pytestmark = pytest.mark.timeout(1200)
 
 
-def _tool(name: str) -> Path:
-    out = subprocess.run(
-        [str(ROOT / "scripts" / "tools" / "grafana"), name],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=1200,
-    )
-    assert out.returncode == 0, f"scripts/tools/grafana {name} failed:\n{out.stderr}"
-    path = Path(out.stdout.strip().splitlines()[-1])
-    assert path.is_file(), path
-    return path
-
-
 @pytest.fixture(scope="module")
 def dashboard_check() -> Path:
-    return _tool("dashboard-check")
+    return built_tool("grafana", "dashboard-check", timeout_s=1200)
 
 
 @pytest.fixture(scope="module")
 def promql_check() -> Path:
-    return _tool("promql-check")
+    return built_tool("grafana", "promql-check", timeout_s=1200)
 
 
 @pytest.fixture(scope="module")

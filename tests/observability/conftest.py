@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 import pytest
 
+from tests.conftest import tool
 from tests.fault.cluster import Cluster
 from tests.fault.conftest import cluster  # noqa: F401  (the fault suite's fixture: workers on fresh topics)
 
@@ -26,29 +27,14 @@ ROOT = Path(__file__).resolve().parents[2]
 TELEGRAF_CONF = ROOT / "charts" / "telegraf" / "telegraf.conf"
 
 
-def _script(*args: str, timeout_s: float) -> str:
-    env = {**os.environ, "CI": os.environ.get("CI", "true")}
-    done = subprocess.run(
-        [str(ROOT / "scripts" / "tools" / args[0]), *args[1:]],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
-        check=False,
-    )
-    assert done.returncode == 0, f"scripts/tools/{' '.join(args)} failed:\n{done.stderr[-4000:]}"
-    return done.stdout.strip().splitlines()[-1]
-
-
 @pytest.fixture(scope="session")
 def influxdb_url() -> str:
-    return _script("influxdb", "up", timeout_s=600)
+    return tool("influxdb", "up", timeout_s=600)
 
 
 @pytest.fixture(scope="session")
 def telegraf_bin() -> Path:
-    path = Path(_script("telegraf", timeout_s=3600))
+    path = Path(tool("telegraf", timeout_s=3600))
     assert path.is_file() and os.access(path, os.X_OK), path
     return path
 
