@@ -141,6 +141,9 @@ class Worker:
         )
         self.lease_keeper = LeaseKeeper(self.leases)
         self.metrics = Metrics()
+        # Known from the start: a scrape before the loop's first turn (which is when hooks
+        # first hear the load) must not read 0 sandboxes.
+        self.metrics.load(0, self.concurrency)
         hooks: list[WorkerHooks] = [self.metrics]
         patcher = in_cluster_patcher()
         if patcher is not None:
