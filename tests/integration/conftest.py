@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from jarvis.contract.messages import LifecycleEvent
 from jarvis.kafka.topics import apply
 from jarvis.settings import Settings
 from jarvis.worker.loop import Worker
-from tests.conftest import delete_topics, wait_for
+from tests.conftest import ROOT, delete_topics, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -43,6 +44,29 @@ def fresh_settings(
         "health_port": 0,  # any free port: several workers share this host
     }
     return Settings(**{**fields, **overrides})
+
+
+def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of a `jarvis` process run against ``settings`` (no inherited
+    JARVIS_* variable; no health server unless ``extra`` asks for one)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JARVIS_")}
+    return {
+        **env,
+        "PYTHONPATH": str(ROOT),
+        "JARVIS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "JARVIS_REDIS_URL": settings.redis_url,
+        "JARVIS_S3_ENDPOINT_URL": settings.s3_endpoint_url or "",
+        "JARVIS_S3_BUCKET": settings.s3_bucket,
+        "JARVIS_S3_PREFIX": settings.s3_prefix,
+        "JARVIS_CONTROL_TOPIC": settings.control_topic,
+        "JARVIS_EVENTS_TOPIC": settings.events_topic,
+        "JARVIS_LOGS_TOPIC": settings.logs_topic,
+        "JARVIS_DLQ_TOPIC": settings.dlq_topic,
+        "JARVIS_GROUP_ID": settings.group_id,
+        "JARVIS_CHECKPOINT_DIR": str(settings.checkpoint_dir),
+        "JARVIS_HEALTH_PORT": "-1",
+        **extra,
+    }
 
 
 @pytest.fixture

@@ -19,30 +19,10 @@ from jarvis.kafka.config import partition_for
 from jarvis.kafka.topics import describe
 from jarvis.settings import Settings
 from tests.conftest import ROOT, new_id, wait_for
+from tests.integration.conftest import cli_env
 
 JARVIS = [sys.executable, "-m", "jarvis.cli"]
 HELLO = ROOT / "examples" / "hello.spy"
-
-
-def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JARVIS_")}
-    return {
-        **env,
-        "PYTHONPATH": str(ROOT),
-        "JARVIS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "JARVIS_REDIS_URL": settings.redis_url,
-        "JARVIS_S3_ENDPOINT_URL": settings.s3_endpoint_url or "",
-        "JARVIS_S3_BUCKET": settings.s3_bucket,
-        "JARVIS_S3_PREFIX": settings.s3_prefix,
-        "JARVIS_CONTROL_TOPIC": settings.control_topic,
-        "JARVIS_EVENTS_TOPIC": settings.events_topic,
-        "JARVIS_LOGS_TOPIC": settings.logs_topic,
-        "JARVIS_DLQ_TOPIC": settings.dlq_topic,
-        "JARVIS_GROUP_ID": settings.group_id,
-        "JARVIS_CHECKPOINT_DIR": str(settings.checkpoint_dir),
-        "JARVIS_HEALTH_PORT": "-1",
-        **extra,
-    }
 
 
 def jarvis(
@@ -136,7 +116,10 @@ def test_stop_suspend_from_the_cli(settings: Settings, harness: Any, client: Any
     proc = jarvis(["stop", eid, "--json"], settings)  # stops are idempotent
     assert proc.returncode == 0, proc.stderr
     assert orjson.loads(proc.stdout) == {
-        "execution_id": eid, "mode": "cancel", "reason": None, "sent": True
+        "execution_id": eid,
+        "mode": "cancel",
+        "reason": None,
+        "sent": True,
     }
 
 
@@ -198,7 +181,7 @@ def test_topics_describe_reports_a_missing_topic_and_drift(
 ) -> None:
     declared = tmp_path / "topics.toml"
     text = (ROOT / "jarvis" / "topics" / "topics.toml").read_text()
-    declared.write_text(text.replace('retention_ms = 2592000000', "retention_ms = 1000", 1))
+    declared.write_text(text.replace("retention_ms = 2592000000", "retention_ms = 1000", 1))
     proc = jarvis(
         ["topics", "describe", "--json"],
         settings,
@@ -328,7 +311,9 @@ def redis_with_password(tmp_path: Path) -> Any:
         proc.wait(10)
 
 
-def test_doctor_checks_redis_with_its_password(settings: Settings, redis_with_password: str) -> None:
+def test_doctor_checks_redis_with_its_password(
+    settings: Settings, redis_with_password: str
+) -> None:
     def redis_check(**env: str) -> dict[str, Any]:
         proc = jarvis(["doctor", "--json"], settings, JARVIS_REDIS_URL=redis_with_password, **env)
         results = {r["check"]: r for r in map(orjson.loads, _lines(proc.stdout))}

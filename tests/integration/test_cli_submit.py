@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -12,31 +11,15 @@ import pytest
 
 from jarvis.settings import Settings
 from tests.conftest import ROOT, new_id, wait_for
+from tests.integration.conftest import cli_env
 
 JARVIS = [sys.executable, "-m", "jarvis.cli"]
-
-
-def _env(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "JARVIS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "JARVIS_REDIS_URL": settings.redis_url,
-        "JARVIS_S3_ENDPOINT_URL": settings.s3_endpoint_url or "",
-        "JARVIS_S3_BUCKET": settings.s3_bucket,
-        "JARVIS_CONTROL_TOPIC": settings.control_topic,
-        "JARVIS_EVENTS_TOPIC": settings.events_topic,
-        "JARVIS_LOGS_TOPIC": settings.logs_topic,
-        "JARVIS_DLQ_TOPIC": settings.dlq_topic,
-        "JARVIS_GROUP_ID": settings.group_id,
-        "JARVIS_CHECKPOINT_DIR": str(settings.checkpoint_dir),
-        "JARVIS_HEALTH_PORT": "0",
-    }
 
 
 @pytest.fixture
 def worker_proc(settings: Settings) -> Iterator[subprocess.Popen[str]]:
     proc = subprocess.Popen(
-        [*JARVIS, "worker"], env=_env(settings), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [*JARVIS, "worker"], env=cli_env(settings, JARVIS_HEALTH_PORT="0"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     yield proc
     if proc.poll() is None:
@@ -47,7 +30,7 @@ def worker_proc(settings: Settings) -> Iterator[subprocess.Popen[str]]:
 def test_submit_follow_streams_logs_and_exits_zero(settings: Settings, worker_proc) -> None:
     proc = subprocess.run(
         [*JARVIS, "submit", str(ROOT / "examples" / "hello.spy"), "-i", "name=Grace", "-i", "n=4", "--follow", "--timeout", "120"],
-        env=_env(settings), capture_output=True, text=True, timeout=180,
+        env=cli_env(settings, JARVIS_HEALTH_PORT="0"), capture_output=True, text=True, timeout=180,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
@@ -64,7 +47,7 @@ def test_submit_follow_streams_logs_and_exits_zero(settings: Settings, worker_pr
 def test_submit_follow_exits_non_zero_on_failure(settings: Settings, worker_proc) -> None:
     proc = subprocess.run(
         [*JARVIS, "submit", str(ROOT / "examples" / "failing.spy"), "--follow", "--timeout", "120"],
-        env=_env(settings), capture_output=True, text=True, timeout=180,
+        env=cli_env(settings, JARVIS_HEALTH_PORT="0"), capture_output=True, text=True, timeout=180,
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "FAILED" in proc.stdout and "ZeroDivisionError" in proc.stdout and "line 3" in proc.stdout
@@ -77,7 +60,7 @@ def test_stop_command_via_cli(settings: Settings, worker_proc) -> None:
     eid = client.start("while True:\n    pass\n", execution_id=new_id("cli-stop"), limits={"max_steps": 10**12})
     events = client.follow(eid, logs=False, timeout_s=120)
     assert next(e for e in events if e.event == "started")
-    proc = subprocess.run([*JARVIS, "stop", eid], env=_env(settings), capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([*JARVIS, "stop", eid], env=cli_env(settings, JARVIS_HEALTH_PORT="0"), capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     final = wait_for(lambda: next((e for e in events if e.terminal), None), what="stopped")
     assert final.event == "stopped" and final.stop_mode == "cancel"
