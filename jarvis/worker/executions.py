@@ -155,9 +155,11 @@ class Executions:
         partition: int,
         offset: int,
         trace: tracing.Headers | None = None,
+        size: int = 0,
     ) -> Running:
         """A start the loop admitted: in the table, not yet queued (see ``queue``).
-        ``trace``: its message's trace headers (``tracing.incoming``)."""
+        ``trace``: its message's trace headers (``tracing.incoming``); ``size``: its
+        message's bytes (the ready queue's byte bound)."""
         run = Running(
             command.execution_id,
             command,
@@ -166,6 +168,7 @@ class Executions:
             partition,
             offset,
             trace=trace,
+            size=size,
         )
         with self._lock:
             self.running[run.execution_id] = run

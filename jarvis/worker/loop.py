@@ -337,9 +337,13 @@ class Worker:
         elif isinstance(decision, Run):
             command = decision.command
             run = self.executions.new(
-                command, topic, partition, offset, tracing.incoming(msg.headers())
+                command,
+                topic,
+                partition,
+                offset,
+                tracing.incoming(msg.headers()),
+                size=len(msg.value() or b""),
             )
-            run.size = len(msg.value() or b"")
             run.outbox.event(
                 LifecycleEvent(
                     execution_id=command.execution_id,
