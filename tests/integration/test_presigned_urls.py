@@ -24,10 +24,10 @@ import pytest
 from jarvis.contract.messages import LifecycleEvent
 from jarvis.journal import Journal
 from jarvis.settings import Settings
-from tests.conftest import ROOT, new_id, wait_for
-from tests.integration.conftest import Harness
+from tests.conftest import new_id, wait_for
+from tests.integration.conftest import Harness, cli_env
 from tests.integration.s3proxy import S3Proxy, s3proxy
-from tests.integration.test_cli_submit import JARVIS, _env
+from tests.integration.test_cli_submit import JARVIS
 
 # A text artifact, a binary one, and a result too big to travel inline (stored as result.json).
 PROGRAM = """\
@@ -117,7 +117,7 @@ def test_cli_submit_follow_prints_the_urls(
     harness.start_worker()
     program = tmp_path / "urls.spy"
     program.write_text(PROGRAM.replace('inputs["n"]', "7"))
-    env = {**_env(settings), "PYTHONPATH": str(ROOT)}
+    env = cli_env(settings, JARVIS_HEALTH_PORT="0")
     proc = subprocess.run(
         [*JARVIS, "submit", str(program), "--follow", "--json", "--timeout", "120"],
         env=env,
