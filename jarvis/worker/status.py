@@ -116,50 +116,66 @@ INT_FIELDS = frozenset(
 )
 INTERNAL_FIELDS = frozenset({"o_rank", "o_seq", "o_at"})
 
-# KEYS[1] the status hash, KEYS[2] the index; a state's index is KEYS[2] .. ':' .. state.
-# ARGV: execution id, attempt, rank, seq, at (ms), state, ttl (ms), then the numbers of
-# fields to set, to set only when absent and to delete, then those fields (pairs, pairs,
-# names). Returns 1 when applied, 0 when the stored update is newer.
+# KEYS[1] the index (a state's index is KEYS[1] .. ':' .. state), KEYS[1 + i] the status
+# hash of the i-th update. ARGV[1] the TTL (ms), ARGV[2] the updates as a JSON array, each
+# [execution id, attempt, rank, seq, at (ms), state, fields to set (flat name/value list),
+# fields to set only when absent (the same), fields to delete]. One script call writes a
+# whole flush: a call per update cost more in this process (packing) and in Redis than the
+# writes themselves. Returns per update 1 when applied, 0 when the stored update is newer.
 _APPLY = """
-local attempt, rank, seq, at = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local state = ARGV[6]
-local old = redis.call('HMGET', KEYS[1], 'attempt', 'o_rank', 'o_seq', 'o_at', 'state')
-if old[5] then
-  local sa, sr = tonumber(old[1]) or 0, tonumber(old[2]) or 0
-  local ss, sat = tonumber(old[3]) or -1, tonumber(old[4]) or 0
-  if attempt == 0 and sa > 0 then
-    if old[5] ~= 'suspended' or at < sat then return 0 end
-    attempt, rank, seq = sa, 3, -1
-  elseif attempt == 0 then
-    if at < sat then return 0 end
-  elseif attempt < sa or (attempt == sa and (rank < sr or (rank == sr and seq < ss))) then
-    return 0
+local ttl = ARGV[1]
+local updates = cjson.decode(ARGV[2])
+local out = {}
+for n, u in ipairs(updates) do
+  local key = KEYS[n + 1]
+  local id, attempt, rank, seq, at = u[1], tonumber(u[2]), tonumber(u[3]), tonumber(u[4]), tonumber(u[5])
+  local state = u[6]
+  local old = redis.call('HMGET', key, 'attempt', 'o_rank', 'o_seq', 'o_at', 'state')
+  local apply = true
+  if old[5] then
+    local sa, sr = tonumber(old[1]) or 0, tonumber(old[2]) or 0
+    local ss, sat = tonumber(old[3]) or -1, tonumber(old[4]) or 0
+    if attempt == 0 and sa > 0 then
+      if old[5] ~= 'suspended' or at < sat then apply = false
+      else attempt, rank, seq = sa, 3, -1 end
+    elseif attempt == 0 then
+      if at < sat then apply = false end
+    elseif attempt < sa or (attempt == sa and (rank < sr or (rank == sr and seq < ss))) then
+      apply = false
+    end
+  end
+  if apply then
+    local set = {'attempt', tostring(attempt), 'o_rank', tostring(rank), 'o_seq', tostring(seq), 'o_at', u[5], 'state', state}
+    for _, v in ipairs(u[7]) do set[#set + 1] = v end
+    local first = u[8]
+    for i = 1, #first, 2 do
+      if old[5] then
+        redis.call('HSETNX', key, first[i], first[i + 1])
+      else
+        set[#set + 1] = first[i]
+        set[#set + 1] = first[i + 1]
+      end
+    end
+    if old[5] and #u[9] > 0 then
+      redis.call('HDEL', key, unpack(u[9]))
+    end
+    redis.call('HSET', key, unpack(set))
+    redis.call('PEXPIRE', key, ttl)
+    if old[5] and old[5] ~= state then
+      redis.call('ZREM', KEYS[1] .. ':' .. old[5], id)
+    end
+    redis.call('ZADD', KEYS[1], at, id)
+    redis.call('ZADD', KEYS[1] .. ':' .. state, at, id)
+    out[n] = 1
+  else
+    out[n] = 0
   end
 end
-local n_set, n_nx, n_del = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
-local i = 11
-local set = {'attempt', attempt, 'o_rank', rank, 'o_seq', seq, 'o_at', at, 'state', state}
-for _ = 1, n_set do
-  set[#set + 1] = ARGV[i]
-  set[#set + 1] = ARGV[i + 1]
-  i = i + 2
-end
-for _ = 1, n_nx do
-  redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1])
-  i = i + 2
-end
-if n_del > 0 then
-  redis.call('HDEL', KEYS[1], unpack(ARGV, i, i + n_del - 1))
-end
-redis.call('HSET', KEYS[1], unpack(set))
-redis.call('PEXPIRE', KEYS[1], ARGV[7])
-if old[5] and old[5] ~= state then
-  redis.call('ZREM', KEYS[2] .. ':' .. old[5], ARGV[1])
-end
-redis.call('ZADD', KEYS[2], at, ARGV[1])
-redis.call('ZADD', KEYS[2] .. ':' .. state, at, ARGV[1])
-return 1
+return out
 """
+
+BATCH = 256
+"""Updates written by one script call (Redis runs a script alone: keep each call short)."""
 
 
 def status_key(group: str, execution_id: str) -> str:
@@ -371,46 +387,51 @@ class RedisStore:
         self.index_size = index_size
         self._apply = client.register_script(_APPLY)
 
-    def _args(self, u: Update) -> list[Any]:
-        args: list[Any] = [
+    @staticmethod
+    def _item(u: Update) -> list[Any]:
+        fields = [x for pair in u.fields.items() for x in pair]
+        first = [x for pair in u.first.items() for x in pair]
+        return [
             u.execution_id,
             u.attempt,
             u.rank,
             u.seq,
-            u.at_ms,
+            str(u.at_ms),
             u.state,
-            self.ttl_ms,
-            len(u.fields),
-            len(u.first),
-            len(u.delete),
+            fields,
+            first,
+            sorted(u.delete),
         ]
-        for name, value in u.fields.items():
-            args += [name, value]
-        for name, value in u.first.items():
-            args += [name, value]
-        args += sorted(u.delete)
-        return args
 
     def apply(self, updates: Sequence[Update]) -> list[bool]:
         if not updates:
             return []
         pipe = self.redis.pipeline(transaction=False)
-        for u in updates:
+        chunks = [updates[i : i + BATCH] for i in range(0, len(updates), BATCH)]
+        for chunk in chunks:
             self._apply(
-                keys=[status_key(self.group, u.execution_id), index_key(self.group)],
-                args=self._args(u),
+                keys=[
+                    index_key(self.group),
+                    *(status_key(self.group, u.execution_id) for u in chunk),
+                ],
+                args=[self.ttl_ms, orjson.dumps([self._item(u) for u in chunk])],
                 client=pipe,
             )
         results = pipe.execute(raise_on_error=False)
-        applied = []
-        for u, result in zip(updates, results, strict=True):
+        applied: list[bool] = []
+        for chunk, result in zip(chunks, results, strict=True):
             if isinstance(result, Exception):
                 if isinstance(result, redis.ConnectionError | redis.TimeoutError):
                     raise result
-                log.warning("status of %s not written: %s", u.execution_id, result)
-                applied.append(False)
+                log.warning(
+                    "status of %d execution(s) not written (%s...): %s",
+                    len(chunk),
+                    chunk[0].execution_id,
+                    result,
+                )
+                applied += [False] * len(chunk)
             else:
-                applied.append(bool(result))
+                applied += [bool(r) for r in result]
         return applied
 
     def trim(self) -> None:
