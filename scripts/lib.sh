@@ -6,6 +6,23 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${JARVIS_VENV:-$ROOT/.venv}"
 PY="$VENV/bin/python"
 STACK_DIR="${JARVIS_STACK_DIR:-$ROOT/.stack}"          # data, pids and logs of the local stack (git-ignored)
+# Kafka's log dir and Redis's append-only file: in memory (/dev/shm) when it has room.
+# In production the broker and Redis run on machines of their own; here they would share
+# the disk with the workers' checkpoint directory, whose group commit (syncfs) would then
+# also write back the broker's data (measured: ~1 ms of kernel CPU per execution on this
+# machine's ext4, as much as the worker process spends). JARVIS_STACK_DATA_DIR overrides.
+stack_data_default() {
+  local shm=/dev/shm avail
+  if [ -d "$shm" ] && [ -w "$shm" ]; then
+    avail=$(df -Pk "$shm" 2>/dev/null | awk 'NR==2 {print $4}')
+    if [ "${avail:-0}" -ge $((4 * 1024 * 1024)) ]; then
+      printf '%s/jarvis-stack-%s' "$shm" "$(printf '%s' "$STACK_DIR" | cksum | cut -d' ' -f1)"
+      return
+    fi
+  fi
+  printf '%s' "$STACK_DIR"
+}
+STACK_DATA_DIR="${JARVIS_STACK_DATA_DIR:-$(stack_data_default)}"
 CACHE_DIR="${JARVIS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/jarvis}"  # Kafka jars, outside the repo
 KAFKA_VERSION="${JARVIS_KAFKA_VERSION:-4.1.1}"
 KAFKA_PORT="${JARVIS_KAFKA_PORT:-19092}"
