@@ -235,6 +235,7 @@ class Worker:
         self.executions.start()
         self.watcher.start()
         self.lease_keeper.start()
+        self.leases.start_releasing()
         self.stop_scanner.start()
         self.takeover.start()
         if self.status is not None:
@@ -620,6 +621,7 @@ class Worker:
         if self.status is not None:
             self.status.close()  # its last flush: the final states of what ran here
         self.executions.close()
+        self.leases.close()  # the releases still queued
         self.publisher.stop_polling()
         self.watcher.halt.set()
         self.lease_keeper.halt.set()
