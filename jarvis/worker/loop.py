@@ -211,7 +211,7 @@ class Worker:
         self.consumer = Consumer(consumer_config(settings))
         self.watcher = StopWatcher(
             self.stops,
-            self.executions.ids,
+            self.executions.running_ids,
             self.executions.deliver_stop,
             settings.stop_check_interval_s,
         )
