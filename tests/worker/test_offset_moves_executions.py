@@ -548,3 +548,21 @@ def test_hand_off_with_no_time_to_wait_marks_them_leaving_and_says_who_still_run
     assert left == [running]  # still running, reported at once; the queued one left
     assert running.leaving and queued.leaving
     assert "e-queued" not in ex and "e-running" in ex
+
+
+# --- what the stop watcher polls -----------------------------------------------------------
+
+
+def test_stop_watcher_polls_only_executions_whose_program_runs(
+    make: Callable[..., Executions],
+) -> None:
+    """A queued start's stop flag comes back with its lease (checked before it starts): the
+    watcher's MGET covers only executions with a host attached, not the whole ready queue."""
+    ex = make()
+    queued = ex.new(start("e-queued"), TOPIC, 0, 1)
+    running = ex.new(start("e-running"), TOPIC, 0, 2)
+    assert ex.running_ids() == []
+    ex._attach(running, object())  # type: ignore[arg-type]
+    assert ex.running_ids() == ["e-running"]
+    assert sorted(ex.ids()) == ["e-queued", "e-running"]
+    assert queued.host is None
