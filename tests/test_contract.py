@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import orjson
 import pytest
 from pydantic import ValidationError
 
 from jarvis.contract import StartCommand, StopCommand, parse, parse_control, schemas
-from jarvis.contract.messages import MAX_JSON_DEPTH, MAX_WALL_S_REQUEST
-from jarvis.errors import MAX_FIELD_CHARS, MAX_REASON_CHARS, ControlMessageError
+from jarvis.contract.messages import MAX_JSON_DEPTH, MAX_WALL_S_REQUEST, STOP_MODES
+from jarvis.errors import MAX_FIELD_CHARS, MAX_REASON_CHARS, ControlMessageError, Interruption
 
 
 def test_checked_in_schemas_match_the_models() -> None:
@@ -44,6 +46,16 @@ def test_parse_start_tolerates_unknown_newer_fields() -> None:
         key=b"a-1",
     )
     assert isinstance(cmd, StartCommand) and cmd.version == 1 and cmd.program.source == "x=1"
+
+
+def test_stop_modes_are_one_type_in_the_schemas_and_the_interruptions() -> None:
+    control = schemas.schemas()["spy_control.schema.json"]
+    events = schemas.schemas()["spy_events.schema.json"]
+    stop_mode = events["properties"]["stop_mode"]["anyOf"][0]
+    assert control["$defs"]["StopCommand"]["properties"]["mode"]["enum"] == list(STOP_MODES)
+    assert stop_mode["enum"] == list(STOP_MODES)
+    # jarvis.errors (the lowest layer) spells the modes out again, plus the worker's own.
+    assert get_args(Interruption) == (*STOP_MODES, "handoff")
 
 
 def test_parse_stop_defaults_to_cancel() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -59,6 +59,13 @@ ExecutionId = Annotated[
 ]
 
 LogLevel = Literal["full", "statements", "effects"]
+
+StopMode = Literal["cancel", "suspend"]
+"""How a stop ends an execution: ``cancel`` ends it for good (a ``stopped`` event, its
+journal closed); ``suspend`` keeps its journal, so a later start of the same execution id
+resumes it. The ``mode`` of a stop command and the ``stop_mode`` of a ``stopped`` event."""
+
+STOP_MODES: tuple[StopMode, ...] = get_args(StopMode)
 
 
 class _Message(BaseModel):
@@ -201,7 +208,7 @@ class StopCommand(_Message):
 
     type: Literal["stop"] = "stop"
     execution_id: ExecutionId
-    mode: Literal["cancel", "suspend"] = Field(
+    mode: StopMode = Field(
         default="cancel",
         description="cancel: terminal; suspend: keep the journal so a later start resumes it.",
     )
@@ -286,9 +293,7 @@ class LifecycleEvent(_Message):
         default=None, description="When `result_url` stops working (UTC)."
     )
     error: ErrorInfo | None = Field(default=None, description="failed / rejected: why.")
-    stop_mode: Literal["cancel", "suspend"] | None = Field(
-        default=None, description="stopped: how."
-    )
+    stop_mode: StopMode | None = Field(default=None, description="stopped: how.")
     log_records: int | None = Field(
         default=None, description="Terminal events: number of log records (seq 0..n-1) emitted."
     )
