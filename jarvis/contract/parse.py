@@ -32,6 +32,8 @@ from pydantic import TypeAdapter, ValidationError
 from jarvis.contract.messages import (
     CONTRACT_VERSION,
     MAX_JSON_DEPTH,
+    READ_VERSIONS,
+    READ_VERSIONS_TEXT,
     ControlCommand,
     StartCommand,
     StopCommand,
@@ -191,16 +193,16 @@ def _show(value: object) -> str:
 
 
 def _check_version(version: object) -> None:
-    if type(version) is int and version == CONTRACT_VERSION:
+    if type(version) is int and version in READ_VERSIONS:
         return
     if type(version) is int and version > CONTRACT_VERSION:
         raise ControlMessageError(
-            f"unsupported version {version}: this worker reads version {CONTRACT_VERSION}; "
+            f"unsupported version {version}: this worker reads version {READ_VERSIONS_TEXT}; "
             "upgrade the workers before producing newer messages",
             field="version",
         )
     raise ControlMessageError(
-        f"version must be the integer {CONTRACT_VERSION}, got {_show(version)}", field="version"
+        f"version must be the integer {READ_VERSIONS_TEXT}, got {_show(version)}", field="version"
     )
 
 

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 import orjson
 
 from jarvis.artifacts import ArtifactStore
-from jarvis.contract.messages import ArtifactRef
+from jarvis.contract.messages import CONTRACT_VERSION, ArtifactRef
 from jarvis.errors import Interruption, JarvisError, NonDeterminismError, ProgramError, Stopped
 from jarvis.execution.sinks import Sink
 from jarvis.journal import Journal
@@ -313,7 +313,7 @@ class ExecutionHost:
             sink_log(
                 eid,
                 {
-                    "version": 1,
+                    "version": CONTRACT_VERSION,
                     "execution_id": eid,
                     "seq": seq,
                     "kind": kind,
@@ -453,7 +453,7 @@ class ExecutionHost:
         json_text: bytes | None = None,
     ) -> None:
         record: dict[str, Any] = {
-            "version": 1,
+            "version": CONTRACT_VERSION,
             "execution_id": self.execution_id,
             "seq": self.seq,
             "kind": kind,
