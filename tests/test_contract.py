@@ -368,28 +368,3 @@ def test_limit_schema_says_numbers_only() -> None:
         assert types == ({"number", "null"} if name == "max_wall_s" else {"integer", "null"}), name
     assert limits["max_wall_s"]["anyOf"][0]["maximum"] == MAX_WALL_S_REQUEST
 
-
-def test_errors_and_log_records_count_columns_alike(tmp_path) -> None:
-    # One convention in the contract: 0-based character columns; rendered text shows col + 1.
-    from jarvis.artifacts import LocalArtifactStore
-    from jarvis.books import BookRegistry
-    from jarvis.execution import ListSink, RunConfig, run_execution
-
-    source = "x = 1\nprint(x); é = 1 // 0\n"
-    line = source.splitlines()[1]
-    command = StartCommand.model_validate({"execution_id": "cols", "program": {"source": source}})
-    registry = BookRegistry()
-    config = RunConfig(
-        journal_root=tmp_path / "journals",
-        worker_id="t",
-        artifacts=LocalArtifactStore(tmp_path / "artifacts"),
-        books=registry,
-        procedures=registry.procedures([]),
-    )
-    sink = ListSink()
-    error = run_execution(command, source, config, sink).event.error
-    printed = next(r for r in sink.records if r["kind"] == "print")
-    assert (printed["line"], printed["col"], printed["end_col"]) == (2, 0, len("print(x)"))
-    assert error is not None and (error.line, error.col) == (2, line.index("1 // 0"))
-    assert error.frames[-1].col == error.col
-    assert f"line 2, col {error.col + 1}," in error.traceback
