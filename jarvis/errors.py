@@ -8,6 +8,15 @@ outcome (a ``failed`` event, a dead letter); inner code just raises.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+Interruption = Literal["cancel", "suspend", "handoff"]
+"""Why a running program must stop now, as ``Stopped.mode`` carries it: a stop command's
+``StopMode`` (``jarvis.contract.messages``: ``cancel``, ``suspend``), or ``handoff``, which is
+the worker's own and never on the wire (the partition moved, the lease was lost or the
+worker is leaving: the journal stays open and the next owner resumes the execution).
+Spelt out here because this module is the lowest layer; a test keeps it equal to
+``StopMode`` plus ``handoff``."""
 
 
 class JarvisError(Exception):
@@ -172,8 +181,8 @@ class ArtifactError(JarvisError):
 class Stopped(JarvisError):
     """Raised inside a running program when a stop (cancel or suspend) arrives."""
 
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
+    def __init__(self, mode: Interruption) -> None:
+        self.mode: Interruption = mode
         super().__init__(f"execution stopped ({mode})")
 
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import orjson
 import pytest
 from pydantic import ValidationError
 
 from jarvis.contract import StartCommand, StopCommand, parse, parse_control, schemas
-from jarvis.contract.messages import MAX_JSON_DEPTH, MAX_WALL_S_REQUEST
-from jarvis.errors import MAX_FIELD_CHARS, MAX_REASON_CHARS, ControlMessageError
+from jarvis.contract.messages import (
+    CONTRACT_VERSION,
+    MAX_JSON_DEPTH,
+    MAX_WALL_S_REQUEST,
+    STOP_MODES,
+)
+from jarvis.errors import MAX_FIELD_CHARS, MAX_REASON_CHARS, ControlMessageError, Interruption
 
 
 def test_checked_in_schemas_match_the_models() -> None:
@@ -43,7 +50,17 @@ def test_parse_start_tolerates_unknown_newer_fields() -> None:
         ),
         key=b"a-1",
     )
-    assert isinstance(cmd, StartCommand) and cmd.version == 1 and cmd.program.source == "x=1"
+    assert isinstance(cmd, StartCommand) and cmd.version == 2 and cmd.program.source == "x=1"
+
+
+def test_stop_modes_are_one_type_in_the_schemas_and_the_interruptions() -> None:
+    control = schemas.schemas()["spy_control.schema.json"]
+    events = schemas.schemas()["spy_events.schema.json"]
+    stop_mode = events["properties"]["stop_mode"]["anyOf"][0]
+    assert control["$defs"]["StopCommand"]["properties"]["mode"]["enum"] == list(STOP_MODES)
+    assert stop_mode["enum"] == list(STOP_MODES)
+    # jarvis.errors (the lowest layer) spells the modes out again, plus the worker's own.
+    assert get_args(Interruption) == (*STOP_MODES, "handoff")
 
 
 def test_parse_stop_defaults_to_cancel() -> None:
@@ -146,14 +163,25 @@ def test_key_text_inside_strings_is_not_a_duplicate() -> None:
 
 
 @pytest.mark.parametrize("version", [True, False, 1.0, "1", None, 0, -1, [1], {"v": 1}])
-def test_version_must_be_the_integer_1(version: object) -> None:
+def test_version_must_be_the_integer_1_or_2(version: object) -> None:
     err = _refused(orjson.dumps(_start(version=version)))
-    assert err.field == "version" and "must be the integer 1" in err.reason
+    assert err.field == "version" and "must be the integer 1 or 2" in err.reason
     assert "upgrade" not in err.reason  # only a newer version means "upgrade the workers"
 
 
+@pytest.mark.parametrize("version", [1, 2])
+def test_commands_of_versions_1_and_2_are_read(version: int) -> None:
+    # Version 2 changed only what workers write (error columns): older producers go on.
+    cmd = parse_control(orjson.dumps(_start(version=version)), b"e")
+    assert cmd.version == version
+
+
+def test_new_messages_are_version_2() -> None:
+    assert CONTRACT_VERSION == 2 and StopCommand(execution_id="e").version == 2
+
+
 def test_only_a_newer_version_says_upgrade() -> None:
-    err = _refused(orjson.dumps(_start(version=2)))
+    err = _refused(orjson.dumps(_start(version=3)))
     assert err.field == "version" and "upgrade the workers" in err.reason
 
 
@@ -339,3 +367,4 @@ def test_limit_schema_says_numbers_only() -> None:
         types = {branch.get("type") for branch in prop["anyOf"]}
         assert types == ({"number", "null"} if name == "max_wall_s" else {"integer", "null"}), name
     assert limits["max_wall_s"]["anyOf"][0]["maximum"] == MAX_WALL_S_REQUEST
+

@@ -35,7 +35,7 @@ from jarvis.bdk.book import Procedure
 from jarvis.bdk.context import BookContext
 from jarvis.bdk.errors import NonRetryable, Timeout
 from jarvis.bdk.retries import RetryPolicy
-from jarvis.errors import ProgramError, Stopped
+from jarvis.errors import Interruption, ProgramError, Stopped
 from jarvis.telemetry import metrics, tracing
 
 Outcome = Literal["ok", "retry", "error"]
@@ -69,15 +69,16 @@ class InvalidResult(NonRetryable):
 class _Abandoned(Exception):
     """Internal: should_stop() asked us to stop while an attempt ran or waited."""
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: Interruption) -> None:
         super().__init__(mode)
         self.mode = mode
 
 
-StopCheck = Callable[[], bool | str | None]
+StopCheck = Callable[[], bool | Interruption | None]
+"""Asked whether the call must stop: an ``Interruption``, or true for ``cancel``."""
 
 
-def _stop_mode(should_stop: StopCheck | None) -> str | None:
+def _stop_mode(should_stop: StopCheck | None) -> Interruption | None:
     if should_stop is None:
         return None
     answer = should_stop()

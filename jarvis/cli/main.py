@@ -12,12 +12,18 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 
 import orjson
 import typer
 
-from jarvis.contract.messages import LifecycleEvent, ProgramSpec, StartCommand
+from jarvis.contract.messages import (
+    STOP_MODES,
+    LifecycleEvent,
+    ProgramSpec,
+    StartCommand,
+    StopMode,
+)
 from jarvis.errors import JarvisError
 
 if TYPE_CHECKING:
@@ -104,7 +110,6 @@ def _choice(option: str, values: tuple[str, ...]) -> dict[str, Any]:
 
 
 LOG_LEVELS = ("full", "statements", "effects")
-STOP_MODES = ("cancel", "suspend")
 
 TimeoutOpt = Annotated[
     float | None,
@@ -524,7 +529,7 @@ def stop(
 
     settings = _settings(timeout)
     _check_broker(settings, settings.control_topic)
-    JarvisClient(settings).stop(execution_id, mode=mode, reason=reason)
+    JarvisClient(settings).stop(execution_id, mode=cast(StopMode, mode), reason=reason)
     if json:
         sent = {"execution_id": execution_id, "mode": mode, "reason": reason, "sent": True}
         typer.echo(orjson.dumps(sent).decode())

@@ -28,6 +28,7 @@ from jarvis.contract.messages import (
     ProgramSpec,
     StartCommand,
     StopCommand,
+    StopMode,
     dump,
 )
 from jarvis.errors import JarvisError
@@ -108,10 +109,10 @@ class JarvisClient:
             self._send(eid, dump(command), headers)
         return eid
 
-    def stop(self, execution_id: str, mode: str = "cancel", reason: str | None = None) -> None:
-        """Publish a stop command (``cancel`` or ``suspend``)."""
+    def stop(self, execution_id: str, mode: StopMode = "cancel", reason: str | None = None) -> None:
+        """Publish a stop command (``cancel`` or ``suspend``: see ``StopMode``)."""
         try:
-            command = StopCommand(execution_id=execution_id, mode=mode, reason=reason)  # type: ignore[arg-type]
+            command = StopCommand(execution_id=execution_id, mode=mode, reason=reason)
         except ValidationError as exc:
             raise JarvisError(f"invalid stop command: {exc}") from exc
         self._send(execution_id, dump(command))

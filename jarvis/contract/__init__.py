@@ -2,6 +2,7 @@
 
 from jarvis.contract.messages import (
     CONTRACT_VERSION,
+    STOP_MODES,
     TERMINAL_EVENTS,
     ArtifactRef,
     ErrorInfo,
@@ -12,6 +13,7 @@ from jarvis.contract.messages import (
     ProgramSpec,
     StartCommand,
     StopCommand,
+    StopMode,
     TraceFrame,
     dump,
 )
@@ -19,6 +21,7 @@ from jarvis.contract.parse import parse_control
 
 __all__ = [
     "CONTRACT_VERSION",
+    "STOP_MODES",
     "TERMINAL_EVENTS",
     "ArtifactRef",
     "ErrorInfo",
@@ -29,6 +32,7 @@ __all__ = [
     "ProgramSpec",
     "StartCommand",
     "StopCommand",
+    "StopMode",
     "TraceFrame",
     "dump",
     "parse_control",

@@ -287,7 +287,8 @@ def document() -> dict[str, Any]:
             "version": f"{__version__} (contract v{CONTRACT_VERSION})",
             "description": "How an orchestrator drives Jarvis: it sends start and stop commands "
             "to the control topic and receives lifecycle events, raw log records and dead "
-            "letters. Payloads are JSON with `version` 1 (unknown newer fields are ignored); "
+            "letters. Payloads are JSON with a `version` (this release writes 2, reads 1 and "
+            "2; unknown newer fields are ignored); columns are 0-based everywhere; "
             "the key is the execution id on every topic. Generated from jarvis/contract by "
             "`jarvis contract export`; do not edit.",
         },

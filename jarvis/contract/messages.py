@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -22,8 +22,23 @@ from pydantic import (
     model_validator,
 )
 
-CONTRACT_VERSION = 1
-"""The only schema version this release reads and writes."""
+ContractVersion = Literal[1, 2]
+"""The schema versions this release reads. They have the same fields; they differ in one
+meaning: since version 2 every column in the contract is 0-based (``ErrorInfo.col`` and
+``TraceFrame.col`` were 1-based in version 1; log records' columns were 0-based in both)."""
+
+READ_VERSIONS: tuple[int, ...] = get_args(ContractVersion)
+READ_VERSIONS_TEXT = " or ".join(str(v) for v in READ_VERSIONS)
+
+CONTRACT_VERSION: Final = 2
+"""The schema version this release writes (and the newest it reads)."""
+
+COLUMNS = (
+    "0-based: characters from the start of the line (Python's ast counts UTF-8 bytes; "
+    "Jarvis counts characters), as the code counts them; rendered text (tracebacks, "
+    "`file:line:col`) shows it plus 1, as editors do."
+)
+"""The one column convention of the contract, quoted in every column's description."""
 
 MAX_JSON_DEPTH = 64
 """How deeply a JSON value in a control message may nest (``inputs`` values, unknown
@@ -60,21 +75,30 @@ ExecutionId = Annotated[
 
 LogLevel = Literal["full", "statements", "effects"]
 
+StopMode = Literal["cancel", "suspend"]
+"""How a stop ends an execution: ``cancel`` ends it for good (a ``stopped`` event, its
+journal closed); ``suspend`` keeps its journal, so a later start of the same execution id
+resumes it. The ``mode`` of a stop command and the ``stop_mode`` of a ``stopped`` event."""
+
+STOP_MODES: tuple[StopMode, ...] = get_args(StopMode)
+
 
 class _Message(BaseModel):
     # Unknown newer fields are tolerated (ignored), per DESIGN.md §3.
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    version: Literal[1] = Field(
-        default=1, description="Schema version of this message; this release reads 1."
+    version: ContractVersion = Field(
+        default=CONTRACT_VERSION,
+        description="Schema version of this message: this release writes 2 and reads 1 and 2 "
+        "(the same fields; in version 1, errors' `col` were 1-based).",
     )
 
     @field_validator("version", mode="before")
     @classmethod
     def _integer_version(cls, value: object) -> object:
-        # Literal[1] alone takes true and 1.0 (they equal 1); JSON Schema's const 1 does not.
+        # Literal[1, 2] alone takes true and 1.0 (they equal 1); JSON Schema's enum does not.
         if type(value) is not int:
-            raise ValueError(f"version must be the integer {CONTRACT_VERSION}")
+            raise ValueError(f"version must be the integer {READ_VERSIONS_TEXT}")
         return value
 
 
@@ -201,7 +225,7 @@ class StopCommand(_Message):
 
     type: Literal["stop"] = "stop"
     execution_id: ExecutionId
-    mode: Literal["cancel", "suspend"] = Field(
+    mode: StopMode = Field(
         default="cancel",
         description="cancel: terminal; suspend: keep the journal so a later start resumes it.",
     )
@@ -222,7 +246,7 @@ class TraceFrame(BaseModel):
 
     function: str
     line: int
-    col: int = Field(description="1-based column.")
+    col: int = Field(description=f"Column of the failing operation. {COLUMNS}")
     source_line: str
 
 
@@ -234,7 +258,9 @@ class ErrorInfo(BaseModel):
     type: str = Field(description="SPy error type, e.g. ZeroDivisionError, SpySyntaxError.")
     message: str
     line: int | None = None
-    col: int | None = Field(default=None, description="1-based column.")
+    col: int | None = Field(
+        default=None, description=f"Column of the error (the innermost frame's). {COLUMNS}"
+    )
     frames: list[TraceFrame] = Field(default_factory=list)
     traceback: str = Field(description="Rendered, human-readable traceback.")
 
@@ -286,9 +312,7 @@ class LifecycleEvent(_Message):
         default=None, description="When `result_url` stops working (UTC)."
     )
     error: ErrorInfo | None = Field(default=None, description="failed / rejected: why.")
-    stop_mode: Literal["cancel", "suspend"] | None = Field(
-        default=None, description="stopped: how."
-    )
+    stop_mode: StopMode | None = Field(default=None, description="stopped: how.")
     log_records: int | None = Field(
         default=None, description="Terminal events: number of log records (seq 0..n-1) emitted."
     )
@@ -317,9 +341,12 @@ class LogRecord(_Message):
         "storage_wait (an artifact upload is waiting out an object-store outage)"
     )
     line: int
-    col: int = Field(description="0-based column of the statement start, as Python's ast.")
+    col: int = Field(description=f"Column of the statement's start. {COLUMNS}")
     end_line: int
-    end_col: int
+    end_col: int = Field(
+        description="Column just past the statement's end on `end_line` (exclusive), "
+        "0-based like `col`."
+    )
     source: str = Field(description="Exact program text of the statement.")
     value: JsonValue = Field(description="The value, rendered as JSON-safe data.")
     type: str = Field(description="SPy type name of the value.")

@@ -32,6 +32,8 @@ from pydantic import TypeAdapter, ValidationError
 from jarvis.contract.messages import (
     CONTRACT_VERSION,
     MAX_JSON_DEPTH,
+    READ_VERSIONS,
+    READ_VERSIONS_TEXT,
     ControlCommand,
     StartCommand,
     StopCommand,
@@ -191,22 +193,39 @@ def _show(value: object) -> str:
 
 
 def _check_version(version: object) -> None:
-    if type(version) is int and version == CONTRACT_VERSION:
+    if type(version) is int and version in READ_VERSIONS:
         return
     if type(version) is int and version > CONTRACT_VERSION:
         raise ControlMessageError(
-            f"unsupported version {version}: this worker reads version {CONTRACT_VERSION}; "
+            f"unsupported version {version}: this worker reads version {READ_VERSIONS_TEXT}; "
             "upgrade the workers before producing newer messages",
             field="version",
         )
     raise ControlMessageError(
-        f"version must be the integer {CONTRACT_VERSION}, got {_show(version)}", field="version"
+        f"version must be the integer {READ_VERSIONS_TEXT}, got {_show(version)}", field="version"
     )
 
 
 def parse_control(value: bytes | None, key: bytes | None) -> StartCommand | StopCommand:
     """Validate one control message and its Kafka key; raise ControlMessageError naming the
     offending field (a dotted path, ``key`` for the message key)."""
+    raw = _object(value)
+    _check_version(raw.get("version", CONTRACT_VERSION))
+    kind = raw.get("type")
+    if kind not in ("start", "stop"):
+        raise ControlMessageError(
+            f"unknown command {_show(kind)}: expected 'start' or 'stop'", field="type"
+        )
+    try:
+        command = _control.validate_python(raw)
+    except ValidationError as exc:
+        raise _invalid(exc, kind) from exc
+    _check_key(key, command.execution_id)
+    return command
+
+
+def _object(value: bytes | None) -> dict[str, Any]:
+    """The message's JSON object, parsed exactly (see the module's docstring)."""
     if value is None:
         raise ControlMessageError("empty message (tombstone): a control message needs a JSON body")
     try:
@@ -220,43 +239,38 @@ def parse_control(value: bytes | None, key: bytes | None) -> StartCommand | Stop
     except _TooDeep:
         raise _too_deep(_deep_path(raw, [], 1) or []) from None
     except _Inexact:
-        raw = _exact(value)
-    else:
-        tokens = value.count(b'":')  # with the next line, an upper bound of the keys in the text
-        if tokens <= keys:
-            tokens += len(_SPACED_KEY_END.findall(value))
-        if tokens > keys:
-            raw = _exact(value)
-    _check_version(raw.get("version", CONTRACT_VERSION))
-    kind = raw.get("type")
-    if kind not in ("start", "stop"):
-        raise ControlMessageError(
-            f"unknown command {_show(kind)}: expected 'start' or 'stop'", field="type"
-        )
-    try:
-        command = _control.validate_python(raw)
-    except ValidationError as exc:
-        errors = exc.errors()
-        first = errors[0]
-        # Drop the discriminator tag pydantic puts first in the location.
-        loc = [str(p)[:64] for p in first["loc"]]
-        if loc and loc[0] == kind:
-            loc = loc[1:]
-        detail = first["msg"].removeprefix("Value error, ")
-        if len(errors) > 1:
-            detail += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
-        raise ControlMessageError(detail, field=".".join(loc) or None) from exc
+        return _exact(value)
+    tokens = value.count(b'":')  # with the next line, an upper bound of the keys in the text
+    if tokens <= keys:
+        tokens += len(_SPACED_KEY_END.findall(value))
+    return _exact(value) if tokens > keys else raw
+
+
+def _invalid(exc: ValidationError, kind: str) -> ControlMessageError:
+    """pydantic's first error, located by its field."""
+    errors = exc.errors()
+    first = errors[0]
+    # Drop the discriminator tag pydantic puts first in the location.
+    loc = [str(p)[:64] for p in first["loc"]]
+    if loc and loc[0] == kind:
+        loc = loc[1:]
+    detail = first["msg"].removeprefix("Value error, ")
+    if len(errors) > 1:
+        detail += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
+    return ControlMessageError(detail, field=".".join(loc) or None)
+
+
+def _check_key(key: bytes | None, execution_id: str) -> None:
     if key is None:
         raise ControlMessageError(
-            f"message has no key: key control messages by execution id ({command.execution_id!r}) "
+            f"message has no key: key control messages by execution id ({execution_id!r}) "
             "so an execution's commands stay ordered",
             field="key",
         )
-    if key != command.execution_id.encode():
+    if key != execution_id.encode():
         shown = key[:40].decode("utf-8", "replace")
         raise ControlMessageError(
             f"message key {shown!r}{'…' if len(key) > 40 else ''} differs from execution_id "
-            f"{command.execution_id!r}: key control messages by execution id",
+            f"{execution_id!r}: key control messages by execution id",
             field="execution_id",
         )
-    return command

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jarvis.contract.messages import LifecycleEvent, StartCommand
-from jarvis.errors import JarvisError, NonDeterminismError, ProgramError, Stopped
+from jarvis.errors import Interruption, JarvisError, NonDeterminismError, ProgramError, Stopped
 from jarvis.execution.host import ExecutionHost
 from jarvis.execution.sinks import Sink
 from jarvis.journal import FORMAT_VERSION, Journal
@@ -149,5 +149,5 @@ class SandboxBridge:
             return ["fatal"]
         return ["ok", pack(result)]
 
-    def stop_requested(self) -> str | None:
+    def stop_requested(self) -> Interruption | None:
         return self.host.stop_requested

@@ -32,8 +32,8 @@ from typing import Any, Protocol
 import orjson
 
 from jarvis.artifacts import ArtifactStore
-from jarvis.contract.messages import ArtifactRef
-from jarvis.errors import JarvisError, NonDeterminismError, ProgramError, Stopped
+from jarvis.contract.messages import CONTRACT_VERSION, ArtifactRef
+from jarvis.errors import Interruption, JarvisError, NonDeterminismError, ProgramError, Stopped
 from jarvis.execution.sinks import Sink
 from jarvis.journal import Journal
 from jarvis.spy import Site, render_value
@@ -129,7 +129,7 @@ class BookCaller(Protocol):
         execution_id: str,
         idempotency_key: str,
         on_attempt: Callable[[Any], None] | None = None,
-        should_stop: Callable[[], bool | str | None] | None = None,
+        should_stop: Callable[[], bool | Interruption | None] | None = None,
     ) -> Any: ...
 
 
@@ -197,7 +197,7 @@ class ExecutionHost:
             None  # failed attempts of the Book call in progress
         )
         # Set from another thread (the worker's stop watcher); read at every check().
-        self.stop_requested: str | None = None
+        self.stop_requested: Interruption | None = None
         # A host-side failure the program must not be able to swallow or rewrap.
         self.fatal: JarvisError | None = None
         self._handlers: dict[str, EffectHandler] = {
@@ -313,7 +313,7 @@ class ExecutionHost:
             sink_log(
                 eid,
                 {
-                    "version": 1,
+                    "version": CONTRACT_VERSION,
                     "execution_id": eid,
                     "seq": seq,
                     "kind": kind,
@@ -453,7 +453,7 @@ class ExecutionHost:
         json_text: bytes | None = None,
     ) -> None:
         record: dict[str, Any] = {
-            "version": 1,
+            "version": CONTRACT_VERSION,
             "execution_id": self.execution_id,
             "seq": self.seq,
             "kind": kind,

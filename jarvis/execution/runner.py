@@ -81,10 +81,10 @@ def _error_info(exc: BaseException) -> ErrorInfo:
             type="SpySyntaxError",
             message=exc.message,
             line=exc.line,
-            col=exc.col + 1,
+            col=exc.col,
             frames=[
                 TraceFrame(
-                    function="<module>", line=exc.line, col=exc.col + 1, source_line=exc.source_line
+                    function="<module>", line=exc.line, col=exc.col, source_line=exc.source_line
                 )
             ],
             traceback=exc.render(),
@@ -94,11 +94,9 @@ def _error_info(exc: BaseException) -> ErrorInfo:
             type=exc.spy_type,
             message=exc.message,
             line=exc.line,
-            col=None if exc.col is None else exc.col + 1,
+            col=exc.col,
             frames=[
-                TraceFrame(
-                    function=f.function, line=f.line, col=f.col + 1, source_line=f.source_line
-                )
+                TraceFrame(function=f.function, line=f.line, col=f.col, source_line=f.source_line)
                 for f in exc.frames
             ],
             traceback=exc.render(),

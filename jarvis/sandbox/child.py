@@ -27,6 +27,7 @@ from multiprocessing.connection import Connection
 from typing import Any, cast
 
 from jarvis.errors import (
+    Interruption,
     JarvisError,
     LimitExceeded,
     ProgramError,
@@ -103,7 +104,7 @@ class SandboxHost:
         self.max_value_bytes = max_value_bytes
         self.stored_left = limits.max_stored_log_bytes
         self.blobs: list[bytes] = []  # big values of the next frame, sent raw after its header
-        self.pending_stop: str | None = None
+        self.pending_stop: Interruption | None = None
         self.check_now: Any = None  # the meter's check_now, set once the run has a meter
         self.emit = self._make_emit()
 
@@ -193,29 +194,7 @@ class SandboxHost:
             raise Stopped(self.pending_stop)
 
     def effect(self, name: str, args: tuple[object, ...]) -> object:
-        wire_blob = -1
-        if name == "artifact":
-            art_name, content = args
-            content = cast(Any, content)
-            if type(content) is str:
-                wire: Any = [art_name, "str", self._blob(content.encode("utf-8", "surrogatepass"))]
-            else:
-                wire = [art_name, "bytes", self._blob(bytes(content))]
-        elif name == "book":  # the Book caller already made its arguments plain (books.py)
-            wire = pack(list(args))
-        else:
-            try:
-                data = plain(
-                    list(args),
-                    f"the arguments of {name}()",
-                    self.limits.max_memory_bytes,
-                    self.check_now,
-                )
-            except (TypeError, ValueError) as exc:
-                raise ProgramError(type(exc).__name__, str(exc)) from None
-            wire = pack(data)
-        if name == "book" and big(wire):  # large arguments travel as a JSON blob
-            wire_blob, wire = self._blob(json_bytes(wire)), None
+        wire, wire_blob = self._wire_args(name, args)
         conn = self.conn
         conn.send_bytes(self._frame("effect", name, wire, wire_blob))
         # A few polls before blocking, yielding the CPU between them (the supervisor may
@@ -238,11 +217,36 @@ class SandboxHost:
                 raise HostFailed("the host failed this effect")
             self._control(header)
 
+    def _wire_args(self, name: str, args: tuple[object, ...]) -> tuple[Any, int]:
+        """An effect's arguments as the frame carries them, and the index of the blob that
+        holds them instead (-1: none)."""
+        if name == "artifact":
+            art_name, content = args
+            content = cast(Any, content)
+            if type(content) is str:
+                return [art_name, "str", self._blob(content.encode("utf-8", "surrogatepass"))], -1
+            return [art_name, "bytes", self._blob(bytes(content))], -1
+        if name == "book":  # the Book caller already made its arguments plain (books.py)
+            wire = pack(list(args))
+            if big(wire):  # large arguments travel as a JSON blob
+                return None, self._blob(json_bytes(wire))
+            return wire, -1
+        try:
+            data = plain(
+                list(args),
+                f"the arguments of {name}()",
+                self.limits.max_memory_bytes,
+                self.check_now,
+            )
+        except (TypeError, ValueError) as exc:
+            raise ProgramError(type(exc).__name__, str(exc)) from None
+        return pack(data), -1
+
     # -- internals ----------------------------------------------------------------------
 
     def _control(self, header: list[Any]) -> None:
         if header[0] == "stop":
-            self.pending_stop = str(header[1])
+            self.pending_stop = cast(Interruption, str(header[1]))  # from the supervisor
         else:
             raise ProtocolError(f"unexpected frame {header[0]!r} while running")
 
@@ -344,52 +348,9 @@ class Sandbox:
         except MemoryError:
             os._exit(EXIT_MEMORY)
         host.send("compiled", program.digest)
-        outcome: dict[str, Any]
-        try:
-            result = run_program(
-                program,
-                spec["inputs"],
-                host,
-                books=_books(spec["books"]),
-                limits=limits,
-                on_meter=lambda meter: setattr(host, "check_now", meter.check_now),
-            )
-            try:
-                data, type_name, size = render(result, limits.max_result_bytes, None, "the result")
-            except TooLarge:
-                too_big = LimitExceeded(
-                    "LimitExceeded",
-                    f"the result is more than {limits.max_result_bytes:,} bytes as JSON "
-                    "(max_result_bytes)",
-                    [],
-                    program.filename,
-                )
-                outcome = {"status": "error", "error": error_data(too_big)}
-            else:
-                outcome = {"status": "completed", "result": data, "type": type_name}
-                if size > BLOB_BYTES:
-                    outcome["result"], outcome["result_blob"] = None, host._blob(json_bytes(data))
-        except Stopped as exc:
-            outcome = {"status": "stopped", "mode": exc.mode}
-        except HostFailed:
-            outcome = {"status": "host"}
-        except SpyRuntimeError as exc:
-            if exc.spy_type == "MemoryError":
-                os._exit(EXIT_MEMORY)  # the OS cap: this process is not fit to go on
-            outcome = {"status": "error", "error": error_data(exc)}
-        except MemoryError:
-            os._exit(EXIT_MEMORY)
-        except ProtocolError:
-            os._exit(EXIT_PROTOCOL)
-        except BaseException:  # a bug of ours: report it, never a traceback to the program
-            outcome = {"status": "internal", "detail": traceback.format_exc(limit=20)[-8000:]}
+        outcome = _execute(program, spec, limits, host)
         host.check_now = None
-        rss = _rss()
-        recycle = self.runs >= int(spec.get("max_runs", 1000)) or (
-            rss is not None
-            and self.base_rss is not None
-            and rss - self.base_rss > int(spec.get("recycle_bytes", 256 * 2**20))
-        )
+        recycle = self._unfit(spec)
         outcome["recycle"] = recycle
         outcome["peak_rss"] = _peak_rss()
         if host.dropped:
@@ -406,6 +367,17 @@ class Sandbox:
         gc.collect(0)
         return recycle
 
+    def _unfit(self, spec: dict[str, Any]) -> bool:
+        """Whether this sandbox has served its runs or grown past its recycle size."""
+        if self.runs >= int(spec.get("max_runs", 1000)):
+            return True
+        rss = _rss()
+        return (
+            rss is not None
+            and self.base_rss is not None
+            and rss - self.base_rss > int(spec.get("recycle_bytes", 256 * 2**20))
+        )
+
     def _compile(self, spec: dict[str, Any], limits: Limits) -> Program:
         source = spec["source"]
         key = (source, spec["filename"], spec["log_level"], int(spec["max_program_bytes"]))
@@ -421,6 +393,57 @@ class Sandbox:
                 self.programs.pop(next(iter(self.programs)))
             self.programs[key] = program
         return program
+
+
+def _execute(
+    program: Program, spec: dict[str, Any], limits: Limits, host: SandboxHost
+) -> dict[str, Any]:
+    """Run ``program``: the outcome of the ``done`` frame (without the sandbox's own data).
+    Exits the process when it is not fit to go on (the OS memory cap, a protocol error)."""
+    try:
+        result = run_program(
+            program,
+            spec["inputs"],
+            host,
+            books=_books(spec["books"]),
+            limits=limits,
+            on_meter=lambda meter: setattr(host, "check_now", meter.check_now),
+        )
+        return _result_outcome(result, program, limits, host)
+    except Stopped as exc:
+        return {"status": "stopped", "mode": exc.mode}
+    except HostFailed:
+        return {"status": "host"}
+    except SpyRuntimeError as exc:
+        if exc.spy_type == "MemoryError":
+            os._exit(EXIT_MEMORY)  # the OS cap: this process is not fit to go on
+        return {"status": "error", "error": error_data(exc)}
+    except MemoryError:
+        os._exit(EXIT_MEMORY)
+    except ProtocolError:
+        os._exit(EXIT_PROTOCOL)
+    except BaseException:  # a bug of ours: report it, never a traceback to the program
+        return {"status": "internal", "detail": traceback.format_exc(limit=20)[-8000:]}
+
+
+def _result_outcome(
+    result: object, program: Program, limits: Limits, host: SandboxHost
+) -> dict[str, Any]:
+    """A completed run's outcome, or a ``LimitExceeded`` error when its result is too large."""
+    try:
+        data, type_name, size = render(result, limits.max_result_bytes, None, "the result")
+    except TooLarge:
+        too_big = LimitExceeded(
+            "LimitExceeded",
+            f"the result is more than {limits.max_result_bytes:,} bytes as JSON (max_result_bytes)",
+            [],
+            program.filename,
+        )
+        return {"status": "error", "error": error_data(too_big)}
+    outcome: dict[str, Any] = {"status": "completed", "result": data, "type": type_name}
+    if size > BLOB_BYTES:
+        outcome["result"], outcome["result_blob"] = None, host._blob(json_bytes(data))
+    return outcome
 
 
 def _books(spec: Mapping[str, Collection[str]]) -> dict[str, list[str]]:

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from jarvis.errors import Interruption
 from jarvis.sandbox.channel import decode, encode
 from jarvis.sandbox.child import EXIT_MEMORY, EXIT_PROTOCOL, big, json_bytes
 from jarvis.sandbox.pool import SandboxPool, SandboxProcess
@@ -85,7 +86,7 @@ class Handler(Protocol):
     def effect(self, name: str, args: Any, blobs: list[bytes]) -> list[Any]:
         """Serve an effect request; return the reply frame header."""
 
-    def stop_requested(self) -> str | None:
+    def stop_requested(self) -> Interruption | None:
         """The stop mode to honour now, if any."""
 
 
@@ -134,99 +135,26 @@ def run_attempt(
         pool.release(sandbox, reusable, reason)
 
 
+Ended = tuple[AttemptEnd, bool, str]
+"""An attempt's end, whether its sandbox may serve another run, and the reason it is
+released (``SandboxPool.release``)."""
+
+
 def _supervise(
     sandbox: SandboxProcess,
     spec: dict[str, Any],
     handler: Handler,
     policy: SandboxPolicy,
     max_frame_bytes: int,
-) -> tuple[AttemptEnd, bool, str]:
-    conn = sandbox.conn
-    wall_s = float(spec["limits"]["max_wall_s"]) + policy.wall_grace_s
+) -> Ended:
     try:
-        conn.send_bytes(encode(["run", spec]))
+        sandbox.conn.send_bytes(encode(["run", spec]))
     except OSError:
         return _crashed(sandbox), False, "crashed"
-    deadline = time.monotonic() + wall_s
-    stop_mode: str | None = None
-    kill_at = 0.0
-    # A poll object per attempt: ``Connection.poll`` builds a selector on every call, which
-    # holds the GIL for microseconds each time, a cost every other thread of the worker pays.
-    poller = select.poll()
-    poller.register(conn.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+    attempt = _Attempt(sandbox, handler, policy, float(spec["limits"]["max_wall_s"]))
     _ACTIVE[0] += 1
     try:
-        while True:
-            if stop_mode is None:
-                mode = handler.stop_requested()
-                if mode is not None:
-                    stop_mode = mode
-                    kill_at = time.monotonic() + policy.stop_grace_s
-                    with contextlib.suppress(OSError):  # it died: the read below says how
-                        conn.send_bytes(encode(["stop", mode]))
-            now = time.monotonic()
-            wait = min(deadline, kill_at) if stop_mode is not None else deadline
-            ready = _spin(poller) if _ACTIVE[0] <= 1 else False
-            if not ready:
-                ready = bool(poller.poll(max(0, int(min(wait - now, 0.05) * 1000))))
-            if ready:
-                try:
-                    frame = conn.recv_bytes(max_frame_bytes)
-                except EOFError:
-                    if stop_mode is not None:  # it ended while stopping: a stop all the same
-                        sandbox.dead = True
-                        return AttemptEnd("killed_for_stop", {"mode": stop_mode}), False, "stopped"
-                    return _crashed(sandbox), False, "crashed"
-                except OSError as exc:  # too large, or the socket broke
-                    if "length" in str(exc):
-                        sandbox.kill("protocol violation")
-                    return _crashed(sandbox), False, "crashed"
-                header, blobs = _parse(frame)
-                kind = header[0]
-                handler.records(header[1], header[2], blobs)
-                if kind == "compiled":
-                    handler.compiled(_str(header[4]))
-                elif kind == "rejected":
-                    return AttemptEnd("rejected", {"error": _dict(header[4])}), True, ""
-                elif kind == "effect":
-                    args = header[5]
-                    if header[6] != -1:  # large arguments came as a JSON blob
-                        args = _blob_json(blobs, header[6])
-                    reply = handler.effect(_str(header[4]), args, blobs)
-                    try:
-                        if reply[0] == "ok" and big(reply[1]):
-                            # The sandbox decodes a big answer with the standard library's
-                            # json: orjson fails to allocate under its address-space cap.
-                            conn.send_bytes(encode(["okb"], json_bytes(reply[1])))
-                        else:
-                            conn.send_bytes(encode(reply))
-                    except OSError:
-                        return _crashed(sandbox), False, "crashed"
-                    # Host time is not the program's: its deadline restarts its grace.
-                    deadline = max(deadline, time.monotonic() + policy.wall_grace_s)
-                elif kind == "done":
-                    outcome = _dict(header[4])
-                    if "result_blob" in outcome:
-                        outcome["result_json"] = _blob(blobs, outcome.pop("result_blob"))
-                    status = outcome.get("status")
-                    if status not in ("completed", "error", "stopped", "host", "internal"):
-                        raise ProtocolViolation(f"unknown outcome {status!r}")
-                    recycle = bool(outcome.get("recycle"))
-                    peak = outcome.get("peak_rss")
-                    end = AttemptEnd(
-                        str(status), outcome, peak_rss_bytes=peak if type(peak) is int else None
-                    )
-                    ok = status in ("completed", "error", "stopped") and not recycle
-                    return end, ok, "recycled" if recycle else str(status)
-                continue
-            now = time.monotonic()
-            if stop_mode is not None and now >= kill_at:
-                sandbox.kill("stop deadline")
-                _reap(sandbox)
-                return AttemptEnd("killed_for_stop", {"mode": stop_mode}), False, "stop deadline"
-            if now >= deadline:
-                sandbox.kill("wall deadline")
-                return _crashed(sandbox), False, "wall deadline"
+        return attempt.serve(max_frame_bytes)
     except ProtocolViolation:
         sandbox.kill("protocol violation")
         return _crashed(sandbox), False, "protocol violation"
@@ -240,6 +168,124 @@ def _supervise(
         raise
     finally:
         _ACTIVE[0] -= 1
+
+
+class _Attempt:
+    """One run's frames, served on the execution's thread until the run ends: the wall
+    deadline, a stop and its kill deadline, and the reply to each frame."""
+
+    def __init__(
+        self, sandbox: SandboxProcess, handler: Handler, policy: SandboxPolicy, max_wall_s: float
+    ) -> None:
+        self.sandbox = sandbox
+        self.conn = sandbox.conn
+        self.handler = handler
+        self.policy = policy
+        self.deadline = time.monotonic() + max_wall_s + policy.wall_grace_s
+        self.stop_mode: Interruption | None = None
+        self.kill_at = 0.0
+        # A poll object per attempt: ``Connection.poll`` builds a selector on every call,
+        # which holds the GIL for microseconds each time, a cost every other thread of the
+        # worker pays.
+        self.poller = select.poll()
+        self.poller.register(self.conn.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+
+    def serve(self, max_frame_bytes: int) -> Ended:
+        while True:
+            if self.stop_mode is None:
+                self._check_stop()
+            if self._frame_ready():
+                try:
+                    frame = self.conn.recv_bytes(max_frame_bytes)
+                except EOFError:
+                    if self.stop_mode is not None:  # it ended while stopping: a stop all the same
+                        self.sandbox.dead = True
+                        return self._stopped(), False, "stopped"
+                    return _crashed(self.sandbox), False, "crashed"
+                except OSError as exc:  # too large, or the socket broke
+                    if "length" in str(exc):
+                        self.sandbox.kill("protocol violation")
+                    return _crashed(self.sandbox), False, "crashed"
+                end = self._frame(frame)
+            else:
+                end = self._past_deadline()
+            if end is not None:
+                return end
+
+    def _check_stop(self) -> None:
+        mode = self.handler.stop_requested()
+        if mode is not None:
+            self.stop_mode = mode
+            self.kill_at = time.monotonic() + self.policy.stop_grace_s
+            with contextlib.suppress(OSError):  # it died: the next read says how
+                self.conn.send_bytes(encode(["stop", mode]))
+
+    def _frame_ready(self) -> bool:
+        if _ACTIVE[0] <= 1 and _spin(self.poller):
+            return True
+        wait = min(self.deadline, self.kill_at) if self.stop_mode is not None else self.deadline
+        timeout_s = min(wait - time.monotonic(), 0.05)
+        return bool(self.poller.poll(max(0, int(timeout_s * 1000))))
+
+    def _stopped(self) -> AttemptEnd:
+        return AttemptEnd("killed_for_stop", {"mode": self.stop_mode})
+
+    def _past_deadline(self) -> Ended | None:
+        now = time.monotonic()
+        if self.stop_mode is not None and now >= self.kill_at:
+            self.sandbox.kill("stop deadline")
+            _reap(self.sandbox)
+            return self._stopped(), False, "stop deadline"
+        if now >= self.deadline:
+            self.sandbox.kill("wall deadline")
+            return _crashed(self.sandbox), False, "wall deadline"
+        return None
+
+    def _frame(self, frame: bytes) -> Ended | None:
+        header, blobs = _parse(frame)
+        kind = header[0]
+        self.handler.records(header[1], header[2], blobs)
+        if kind == "compiled":
+            self.handler.compiled(_str(header[4]))
+        elif kind == "rejected":
+            return AttemptEnd("rejected", {"error": _dict(header[4])}), True, ""
+        elif kind == "effect":
+            return self._effect(header, blobs)
+        elif kind == "done":
+            return _done(_dict(header[4]), blobs)
+        return None
+
+    def _effect(self, header: list[Any], blobs: list[bytes]) -> Ended | None:
+        args = header[5]
+        if header[6] != -1:  # large arguments came as a JSON blob
+            args = _blob_json(blobs, header[6])
+        reply = self.handler.effect(_str(header[4]), args, blobs)
+        try:
+            if reply[0] == "ok" and big(reply[1]):
+                # The sandbox decodes a big answer with the standard library's json: orjson
+                # fails to allocate under its address-space cap.
+                self.conn.send_bytes(encode(["okb"], json_bytes(reply[1])))
+            else:
+                self.conn.send_bytes(encode(reply))
+        except OSError:
+            return _crashed(self.sandbox), False, "crashed"
+        # Host time is not the program's: its deadline restarts its grace.
+        self.deadline = max(self.deadline, time.monotonic() + self.policy.wall_grace_s)
+        return None
+
+
+def _done(outcome: dict[str, Any], blobs: list[bytes]) -> Ended:
+    """The end the sandbox reported in its ``done`` frame."""
+    if "result_blob" in outcome:
+        outcome["result_json"] = _blob(blobs, outcome.pop("result_blob"))
+    status = outcome.get("status")
+    if status not in ("completed", "error", "stopped", "host", "internal"):
+        raise ProtocolViolation(f"unknown outcome {status!r}")
+    recycle = bool(outcome.get("recycle"))
+    peak = outcome.get("peak_rss")
+    end = AttemptEnd(str(status), outcome, peak_rss_bytes=peak if type(peak) is int else None)
+    ok = status in ("completed", "error", "stopped") and not recycle
+    return end, ok, "recycled" if recycle else str(status)
 
 
 SPIN_POLLS = 200

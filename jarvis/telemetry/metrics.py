@@ -35,7 +35,7 @@ from prometheus_client.registry import Collector
 
 import jarvis
 
-CONTRACT_VERSION = "1"
+CONTRACT_VERSION = "2"
 """The message contract version (``jarvis.contract.messages.CONTRACT_VERSION``; a test keeps
 them equal: importing jarvis.contract from here would pull pydantic into every layer)."""
 

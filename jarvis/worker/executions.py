@@ -26,13 +26,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Final
 
 import redis
 
 from jarvis.artifacts import ArtifactStore, with_urls
 from jarvis.books import BookRegistry
-from jarvis.contract.messages import LifecycleEvent, LimitOverrides, StartCommand
-from jarvis.errors import InternalError, JarvisError, JournalError, Stopped
+from jarvis.contract.messages import LifecycleEvent, LimitOverrides, StartCommand, StopMode
+from jarvis.errors import InternalError, Interruption, JarvisError, JournalError, Stopped
 from jarvis.execution.config import RunConfig, effective_limits, sandbox_run_settings
 from jarvis.execution.host import BookCaller, ExecutionHost, LogPolicy
 from jarvis.execution.runner import error_info, run_execution
@@ -52,7 +53,7 @@ from jarvis.worker.stops import StopFlag, StopFlags, flag_from
 
 log = logging.getLogger("jarvis.worker")
 
-HANDOFF = "handoff"
+HANDOFF: Final = "handoff"
 """Internal stop mode: the partition moved or the worker is leaving; the journal stays open
 and the next owner resumes the execution from it. Never shown to orchestrators."""
 
@@ -71,7 +72,7 @@ class Running:
     partition: int = -1
     offset: int = -1
     host: ExecutionHost | None = None
-    pending_stop: str | None = None  # a stop that arrived before the host existed
+    pending_stop: Interruption | None = None  # a stop that arrived before the host existed
     leaving: bool = False  # handed off by this worker (revoke, shutdown): never resume it here
     size: int = 0  # bytes of its start message (the ready queue's byte bound)
     admitted_at: float = field(default_factory=time.monotonic)
@@ -195,14 +196,14 @@ class Executions:
         self.queue(run)
         return True
 
-    def interrupt(self, run: Running, mode: str) -> None:
+    def interrupt(self, run: Running, mode: Interruption) -> None:
         with self._lock:
             if run.host is not None:
                 run.host.stop_requested = mode
             else:
                 run.pending_stop = mode
 
-    def stop(self, execution_id: str, mode: str) -> None:
+    def stop(self, execution_id: str, mode: StopMode) -> None:
         with self._lock:
             run = self.running.get(execution_id)
         if run is not None:
@@ -518,7 +519,7 @@ class Executions:
                 execution_id=eid,
                 event="stopped",
                 worker=self.settings.worker_id,
-                stop_mode=flag.mode,  # type: ignore[arg-type]
+                stop_mode=flag.mode,
                 log_records=0,
                 labels=run.command.labels,
             )

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import orjson
 import redis
 
-from jarvis.errors import Stopped
+from jarvis.errors import Interruption, Stopped
 from jarvis.execution.host import BookCaller
 from jarvis.worker.stops import stop_key
 
@@ -324,7 +324,7 @@ class FencedBooks:
         inner = kw.get("should_stop")
         lease = self.lease
 
-        def should_stop() -> bool | str | None:
+        def should_stop() -> bool | Interruption | None:
             # Before every attempt and while waiting between them, not only before the first
             # (fault-suite fix, tests/fault/test_service_outages.py, Redis outage): a call
             # retrying through an outage outlived its lease; a live worker took the execution

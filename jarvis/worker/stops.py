@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import orjson
 import redis
 
+from jarvis.contract.messages import StopMode
+
 log = logging.getLogger("jarvis.worker")
 
 STOP_TTL_S = 7 * 24 * 3600
@@ -24,7 +26,7 @@ STOP_TTL_S = 7 * 24 * 3600
 
 @dataclass(frozen=True)
 class StopFlag:
-    mode: str
+    mode: StopMode
     partition: int
     offset: int
 
@@ -37,7 +39,7 @@ class StopFlags:
     def __init__(self, client: redis.Redis[bytes]) -> None:
         self.redis = client
 
-    def set(self, execution_id: str, mode: str, partition: int, offset: int) -> None:
+    def set(self, execution_id: str, mode: StopMode, partition: int, offset: int) -> None:
         value = orjson.dumps({"mode": mode, "partition": partition, "offset": offset})
         self.redis.set(stop_key(execution_id), value, ex=STOP_TTL_S)
 

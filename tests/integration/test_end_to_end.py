@@ -70,7 +70,7 @@ def test_unsupported_construct_is_rejected_with_line_and_col(harness: Harness, c
     done = harness.terminal(eid)
     assert done.event == "rejected"
     assert done.error is not None and done.error.type == "SpySyntaxError"
-    assert (done.error.line, done.error.col) == (3, 1)
+    assert (done.error.line, done.error.col) == (3, 0)  # 0-based: the traceback shows col + 1
     assert "import" in done.error.message
     assert ":3:1:" in done.error.traceback and "import os" in done.error.traceback
     assert harness.logs_for(eid) == []  # nothing ran

@@ -500,3 +500,16 @@ def test_census_findings(
         assert ev.error is not None and ev.error.type == check
     elif check is not None:
         assert ev.result == check
+
+
+def test_errors_and_log_records_count_columns_alike(tmp_path: Path, pool: SandboxPool) -> None:
+    # One convention in the contract: 0-based character columns; rendered text shows col + 1.
+    source = "x = 1\nprint(x); é = 1 // 0\n"
+    line = source.splitlines()[1]
+    out, sink = run(tmp_path, pool, source, eid="cols")
+    error = out.event.error
+    printed = next(r for r in sink.records if r["kind"] == "print")
+    assert (printed["line"], printed["col"], printed["end_col"]) == (2, 0, len("print(x)"))
+    assert error is not None and (error.line, error.col) == (2, line.index("1 // 0"))
+    assert error.frames[-1].col == error.col
+    assert f"line 2, col {error.col + 1}," in error.traceback

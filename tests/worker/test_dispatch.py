@@ -108,7 +108,7 @@ def test_a_stop_is_a_stop_whether_or_not_it_runs_here(running: set[str]) -> None
         (b"\xff\xfe", None, None, "not UTF-8"),
         (b"{not json", None, None, "not valid JSON"),
         (b"[1, 2]", None, None, "must be a JSON object, got list"),
-        (orjson.dumps({"type": "start", "version": 2}), None, "version", "unsupported version 2"),
+        (orjson.dumps({"type": "start", "version": 3}), None, "version", "unsupported version 3"),
         (
             orjson.dumps({"type": "launch", "execution_id": "e"}),
             None,
