@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import orjson
 import typer
 
-from jarvis.cli.main import _fail, app
+from jarvis.cli.app import _fail, _safe, app
 from jarvis.contract.messages import EXECUTION_ID_PATTERN
 
 T = TypeVar("T")
@@ -28,7 +28,6 @@ REDIS_TIMEOUT_S = 3.0
 RESIGN_MARGIN_S = 60
 """A stored URL expiring sooner than this is signed again (when the CLI has credentials)."""
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON instead of readable text.")]
 
@@ -36,15 +35,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="JSON instead of readable 
 def _die(message: str, code: int = 2) -> NoReturn:
     _fail(message, code)
     raise AssertionError("unreachable")  # _fail raises typer.Exit
-
-
-def _safe(text: object, lines: bool = False) -> str:
-    """Program-made text for a terminal: control characters (escape sequences) shown as
-    ``\\xNN``; newlines kept only where ``lines``."""
-    s = str(text)
-    if not lines:
-        s = s.replace("\n", "\\n")
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
 
 
 def redis_address(url: str) -> str:
