@@ -201,7 +201,7 @@ def _start(d: dict[str, Any]) -> Start:
     )
 
 
-def _from_json(d: dict[str, Any]) -> Record:
+def from_json(d: dict[str, Any]) -> Record:
     kind = d.get("t")
     if kind == "effect":
         return _effect(d)
@@ -235,6 +235,6 @@ def decode(line: bytes) -> Record | None:
     if not isinstance(data, dict):
         return None
     try:
-        return _from_json(data)
+        return from_json(data)
     except (KeyError, TypeError) as exc:
         raise JournalError(f"journal record {data.get('t')!r} lacks a field: {exc}") from None

@@ -79,7 +79,7 @@ def one_worker(cluster: Cluster) -> tuple[Cluster, WorkerProc]:
 
 
 def _crashes(cluster: Cluster, eid: str) -> list[dict[str, Any]]:
-    return [r for r in Journal.open(cluster.checkpoint_dir, eid).records if r["t"] == "crash"]
+    return Journal.read(cluster.checkpoint_dir, eid).crashes
 
 
 def test_a_sandbox_killed_mid_run_fails_only_its_execution(
