@@ -107,7 +107,11 @@ def test_a_stale_owners_records_are_dropped_and_indexed(tmp_path: Path) -> None:
     new.close()
     history = Journal.read(tmp_path, "e1")
     assert [type(r).__name__ for r in history.lines] == [
-        "FenceMark", "Start", "FenceMark", "Effect", "Effect"
+        "FenceMark",
+        "Start",
+        "FenceMark",
+        "Effect",
+        "Effect",
     ]
     assert [e.result for e in history.effects] == [2.0]
     assert [history.is_stale(i) for i in range(5)] == [False, False, False, True, False]

@@ -239,10 +239,7 @@ class ExecutionHost:
         records are built inline; anything that may need truncation takes ``_record``.
         Raises ``ValueError`` for a malformed record (the sandbox's frames are untrusted).
         """
-        if len(recs) % 3:
-            raise ValueError("malformed record batch")
-        if self.journal.dirty and any(recs[i] != -1 for i in range(0, len(recs), 3)):
-            self._durable()  # records in a batch all follow the last effect
+        self._batch_start(recs)
         eid = self.execution_id
         clock = self._clock
         sink_log = self.sink.log
@@ -254,56 +251,35 @@ class ExecutionHost:
         it = iter(recs)
         for sid, data, code in zip(it, it, it, strict=True):
             if sid == -1:  # a time mark: the records after it happened in this millisecond
-                if type(data) is not int:
-                    raise ValueError("malformed time mark")
-                self._sandbox_ms = data
-                at = clock.at(data)
+                at = clock.at(self._time_mark(data))
                 continue
-            kind, line, col, end_line, end_col, source = sites[sid]
-            if left <= 0 and kind not in EFFECT_KINDS:
+            site = sites[sid]
+            if left <= 0 and site[0] not in EFFECT_KINDS:
                 self.dropped += 1
                 continue
-            t = type(code)
-            if t is int:
-                if code >= _BRANCH:
-                    data, type_name = {"taken": data, "line": code - _BRANCH}, "dict"
-                else:
-                    type_name = names[code]
-                    if type(data) is str and len(data) > short:
-                        t = str  # may need truncating: the slow path
-            elif t is str:
-                type_name = code
-                if code.startswith("="):  # a big value, as JSON in a blob
-                    self.seq, self.budget_left, self.ts = seq, left, last
-                    self._record_json(
-                        kind, line, col, end_line, end_col, source, blobs[data], code[1:]
-                    )
-                    seq, left, last = self.seq, self.budget_left, self.ts
-                    continue
-            else:
-                raise ValueError("malformed record")
-            if code == _STR_BLOB:
-                data, type_name, t = blobs[data].decode("utf-8"), "str", str
-            if t is not int or left <= 1:
+            if type(code) is not int:  # a type name (a rendered value): the slow path
                 self.seq, self.budget_left, self.ts = seq, left, last
-                too_large = type_name.startswith("!")
-                self._record(
-                    kind,
-                    line,
-                    col,
-                    end_line,
-                    end_col,
-                    source,
-                    data,
-                    type_name[1:] if too_large else type_name,
-                    self._sandbox_ms,
-                    too_large,
-                )
+                self._named_record(site, data, code, blobs)
+                seq, left, last = self.seq, self.budget_left, self.ts
+                continue
+            slow = left <= 1  # the budget record follows: the slow path says it
+            if code >= _BRANCH:
+                data, type_name = {"taken": data, "line": code - _BRANCH}, "dict"
+            else:
+                type_name = names[code]
+                if code == _STR_BLOB:
+                    data, type_name, slow = blobs[data].decode("utf-8"), "str", True
+                elif type(data) is str and len(data) > short:
+                    slow = True  # may need truncating
+            if slow:
+                self.seq, self.budget_left, self.ts = seq, left, last
+                self._record(*site, data, type_name, self._sandbox_ms)
                 seq, left, last = self.seq, self.budget_left, self.ts
                 continue
             last += 1
             if last < anchor:
                 last = anchor
+            kind, line, col, end_line, end_col, source = site
             sink_log(
                 eid,
                 {
@@ -325,6 +301,31 @@ class ExecutionHost:
             seq += 1
             left -= 1
         self.seq, self.budget_left, self.ts = seq, left, last
+
+    def _batch_start(self, recs: list[Any]) -> None:
+        if len(recs) % 3:
+            raise ValueError("malformed record batch")
+        if self.journal.dirty and any(recs[i] != -1 for i in range(0, len(recs), 3)):
+            self._durable()  # records in a batch all follow the last effect
+
+    def _time_mark(self, ms: Any) -> int:
+        if type(ms) is not int:
+            raise ValueError("malformed time mark")
+        self._sandbox_ms = ms
+        return ms
+
+    def _named_record(
+        self, site: tuple[str, int, int, int, int, str], data: Any, code: Any, blobs: list[bytes]
+    ) -> None:
+        """A record whose value the sandbox rendered, with its type name as ``code``: ``=``
+        first for a big value as JSON in a blob, ``!`` first for one too big to render."""
+        if type(code) is not str:
+            raise ValueError("malformed record")
+        if code.startswith("="):
+            self._record_json(*site, blobs[data], code[1:])
+            return
+        too_large = code.startswith("!")
+        self._record(*site, data, code[1:] if too_large else code, self._sandbox_ms, too_large)
 
     def check(self) -> None:
         if self.stop_requested is not None:

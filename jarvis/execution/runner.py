@@ -240,6 +240,30 @@ def _max_frame_bytes(config: RunConfig) -> int:
     )
 
 
+def _admitted_inputs(command: StartCommand, source: str, config: RunConfig) -> object:
+    """The inputs as plain data, once the program's size and its inputs pass; else the
+    error that rejects the execution."""
+    if (
+        len(source) * 4 > config.max_program_bytes
+        and len(source.encode("utf-8", "surrogatepass")) > config.max_program_bytes
+    ):
+        raise LimitExceeded(
+            "LimitExceeded",
+            f"the program is more than {config.max_program_bytes:,} bytes (max_program_bytes)",
+            [],
+            command.program.filename,
+        )
+    try:
+        return plain(command.inputs, "inputs", 2 * config.limits.max_memory_bytes)
+    except (TypeError, ValueError) as exc:
+        raise SpyRuntimeError(
+            "TypeError" if isinstance(exc, TypeError) else "ValueError",
+            str(exc),
+            [],
+            command.program.filename,
+        ) from None
+
+
 def _run(
     command: StartCommand,
     source: str,
@@ -275,27 +299,10 @@ def _run(
         err: JarvisError = SandboxCrashed(str(last.cause), len(crashes), limit, last.peak_rss)
         return finish(event("failed", error=error_info(err), log_records=0))
 
-    if (
-        len(source) * 4 > config.max_program_bytes
-        and len(source.encode("utf-8", "surrogatepass")) > config.max_program_bytes
-    ):
-        err = LimitExceeded(
-            "LimitExceeded",
-            f"the program is more than {config.max_program_bytes:,} bytes (max_program_bytes)",
-            [],
-            command.program.filename,
-        )
-        return finish(event("rejected", error=error_info(err), log_records=0))
     try:
-        inputs = plain(command.inputs, "inputs", 2 * config.limits.max_memory_bytes)
-    except (TypeError, ValueError) as exc:
-        err = SpyRuntimeError(
-            "TypeError" if isinstance(exc, TypeError) else "ValueError",
-            str(exc),
-            [],
-            command.program.filename,
-        )
-        return finish(event("rejected", error=error_info(err), log_records=0))
+        inputs = _admitted_inputs(command, source, config)
+    except JarvisError as exc:
+        return finish(event("rejected", error=error_info(exc), log_records=0))
 
     pool = config.sandboxes or default_pool()
     spec = _spec(command, source, config, inputs)
@@ -346,12 +353,12 @@ def _run(
             return finish(event("failed", error=error_info(exc)), durable=False)
         crashes.append(record)
         if attempt >= limit:
-            err = SandboxCrashed(str(end.cause), attempt, limit, end.peak_rss_bytes)
+            died = SandboxCrashed(str(end.cause), attempt, limit, end.peak_rss_bytes)
             return finish(
                 event(
                     "failed",
                     program_digest=bridge.digest,
-                    error=error_info(err),
+                    error=error_info(died),
                     log_records=host.seq,
                     artifacts=host.artifacts,
                 )

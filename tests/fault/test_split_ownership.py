@@ -24,7 +24,7 @@ from jarvis.contract.messages import ProgramSpec, StartCommand
 from jarvis.execution.config import RunConfig
 from jarvis.execution.runner import Outcome, run_execution
 from jarvis.execution.sinks import ListSink
-from jarvis.journal import Effect, FenceMark, Journal, Record
+from jarvis.journal import FenceMark, Journal, Record
 from jarvis.journal.journal import JOURNAL_FILE
 from jarvis.worker.lease import FencedBooks, Leases
 from tests.conftest import new_id, wait_for

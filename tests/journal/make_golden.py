@@ -11,10 +11,10 @@ that version is unreleased).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -96,15 +96,6 @@ def _config(tmp: Path, registry: BookRegistry, command: StartCommand, **kw: Any)
     )
 
 
-def _stopper(mode: str) -> tuple[Callable[[ExecutionHost], None], list[ExecutionHost]]:
-    hosts: list[ExecutionHost] = []
-
-    def on_host(host: ExecutionHost) -> None:
-        hosts.append(host)
-
-    return on_host, hosts
-
-
 def _live(tmp: Path, name: str, spec: dict[str, Any]) -> tuple[Any, ListSink, StartCommand]:
     registry = BookRegistry()
     registry.register(calc)
@@ -132,12 +123,9 @@ def _two_owners(
         if phase == "effect_journaled" and seq == 1:
             raise Crashed()
 
-    try:
-        run_execution(
-            command, spec["program"], _config(tmp, registry, command, fence=Lease(1), fault=die), ListSink()
-        )
-    except Crashed:
-        pass
+    first = _config(tmp, registry, command, fence=Lease(1), fault=die)
+    with contextlib.suppress(Crashed):
+        run_execution(command, spec["program"], first, ListSink())
     eid = command.execution_id
     stale = Journal.open(tmp / "journals", eid, fence=Lease(1))  # the first owner, still up
     stale.append(Crash("SIGKILL", 1, None))  # its sandbox died, it said so...
@@ -177,7 +165,9 @@ def write_case(root: Path, name: str, spec: dict[str, Any]) -> None:
         orjson.dumps(report_json(report), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
     )
     (case / "log.jsonl").write_bytes(
-        b"".join(orjson.dumps(r, option=orjson.OPT_SORT_KEYS) + b"\n" for r in comparable_log(report.log))
+        b"".join(
+            orjson.dumps(r, option=orjson.OPT_SORT_KEYS) + b"\n" for r in comparable_log(report.log)
+        )
     )
 
 

@@ -53,5 +53,9 @@ def test_a_changed_input_diverges_at_the_effect_it_feeds() -> None:
 def test_every_record_kind_is_in_some_golden_journal() -> None:
     seen = {kind_of(r) for case in CASES for r in Journal.read(case).lines}
     assert seen >= set(KINDS.values())
-    stale = [case.name for case in CASES if any(map(Journal.read(case).is_stale, range(len(Journal.read(case).lines))))]
+    stale = [
+        case.name
+        for case in CASES
+        if any(map(Journal.read(case).is_stale, range(len(Journal.read(case).lines))))
+    ]
     assert stale, "some golden journal has a stale owner's record"
