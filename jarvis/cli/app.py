@@ -155,11 +155,17 @@ def _root(
 def _settings(timeout_s: float | None = None) -> Settings:
     """Settings from the environment, or a one-line error naming the bad variable."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     from jarvis.settings import Settings
 
     try:
         settings = Settings()
+    except SettingsError as exc:  # a value the environment source cannot even parse (JSON)
+        _fail(
+            f"invalid settings: {exc}",
+            hint="list settings (e.g. JARVIS_EXTRA_BOOKS) take JSON: '[\"module:attr\"]'",
+        )
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "JARVIS_" + "_".join(str(part) for part in first["loc"]).upper()
