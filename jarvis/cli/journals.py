@@ -7,13 +7,16 @@ lease or sync, so they are safe on a journal a worker is writing right now.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 
 from jarvis.cli.app import JsonOpt, _fail, _safe, _settings, app
 from jarvis.journal import Crash, Effect, End, FenceMark, History, Journal, Record, Start
+
+if TYPE_CHECKING:
+    from jarvis.execution.offline import ReplayReport
 
 journals_app = typer.Typer(help="Journals on the checkpoint volume.", no_args_is_help=True)
 app.add_typer(journals_app, name="journals")
@@ -185,8 +188,14 @@ def journals_replay(
     report = replay(history, source, settings, registry, command)
     if json:
         typer.echo(orjson.dumps(report.as_dict()).decode())
-    elif report.divergence is not None:
-        d = report.divergence
+    else:
+        _say(report, history)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _say(report: ReplayReport, history: History) -> None:
+    d = report.divergence
+    if d is not None:
         where = f"effect #{d.effect_seq}" if d.effect_seq is not None else "the outcome"
         typer.secho(
             f"error: divergence at record #{d.record_index} ({where}): {_safe(d.message)}",
@@ -196,15 +205,12 @@ def journals_replay(
         typer.secho(
             f"hint: `jarvis journals show --path {history.path}` lists the records", err=True
         )
+        return
+    head = f"replayed {report.replayed} of {report.effects} effects of {report.execution_id}"
+    if report.caught_up:
+        typer.echo(f"{head}: the journal ends there ({_state(history)}); a live run would go on")
+    elif report.journaled is None or report.journaled.get("event") == "stopped":
+        why = "ends in a stop" if report.journaled else "has no end"
+        typer.echo(f"{head}: {report.outcome['event']} offline (the journal {why})")
     else:
-        got = report.outcome
-        how = (
-            "the journal ends here: a live run would go on"
-            if report.caught_up or report.journaled is None
-            else "matches the journal's end"
-        )
-        typer.echo(
-            f"replayed {report.replayed} of {report.effects} effects of {command.execution_id}: "
-            f"{got['event']} ({how})"
-        )
-    raise typer.Exit(0 if report.ok else 1)
+        typer.echo(f"{head}: {report.outcome['event']} (matches the journal's end)")
