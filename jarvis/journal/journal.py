@@ -273,7 +273,9 @@ class Journal(_Views):
                 before_end = getattr(self.fence, "before_end", None)
                 if before_end is not None:
                     before_end()
-            record = with_token(record, self.fence.token)
+            token = self.fence.token
+            if record.k != token:  # the hot callers build their records with it already
+                record = with_token(record, token)
         started = time.perf_counter()
         if self.broken:
             # Fault-suite fix: after a failed write the file may end in a fragment of that
