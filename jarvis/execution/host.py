@@ -61,6 +61,7 @@ _CODE_NAMES = {
 _STR_BLOB = 5  # a long string, in a blob
 _NO_BLOBS: list[bytes] = []
 _BRANCH = 16
+_new_tuple = tuple.__new__
 
 
 def anchor_ns(record: Start | Effect) -> int | None:
@@ -428,8 +429,12 @@ class ExecutionHost:
         fsyncs once before anything that depends on them leaves the pod (a log record, a Book
         call, an upload, an event), so a run of fast effects shares one fsync."""
         journal = self.journal
-        # Built with the writer's token: Journal.append then needs no copy to stamp it.
-        record = Effect(seq, name, digest, result, error, meta, time.time_ns(), journal.token)
+        # Built with the writer's token (Journal.append then needs no copy to stamp it), and
+        # as a plain tuple of Effect's fields in order: NamedTuple's Python-level __new__
+        # cost ~0.2 us more per record, ~6% of a whole append (measured).
+        record = _new_tuple(
+            Effect, (seq, name, digest, result, error, meta, time.time_ns(), journal.token)
+        )
         try:
             journal.append(record, sync=False)
         except JarvisError as exc:
