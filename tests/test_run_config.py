@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from jarvis.books import BookRegistry
-from jarvis.cli.main import local_config
 from jarvis.contract import StartCommand
 from jarvis.execution import RunConfig
 from jarvis.journal.durability import DIRECT
@@ -89,7 +88,8 @@ def _worker_config(settings: Settings) -> RunConfig:
 def test_every_run_config_field_comes_from_settings_the_same_way(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     worker = _worker_config(settings)
-    local = local_config(settings, _command(), tmp_path / "local", BookRegistry())
+    registry = BookRegistry()
+    local = RunConfig.local(settings, _command(), tmp_path / "local", registry, registry)  # jarvis run's
     try:
         fields = {f.name for f in dataclasses.fields(RunConfig)}
         compared = fields - BY_PLACE
@@ -122,3 +122,10 @@ def test_the_program_size_default_is_the_settings_one(tmp_path: Path) -> None:
     settings = Settings(_env_file=None, checkpoint_dir=tmp_path)  # type: ignore[call-arg]
     config = _worker_config(settings)
     assert config.max_program_bytes == settings.max_program_bytes
+
+
+def test_a_run_config_built_by_hand_has_the_settings_program_size_default(tmp_path: Path) -> None:
+    from jarvis.artifacts import LocalArtifactStore
+
+    config = RunConfig(journal_root=tmp_path, worker_id="t", artifacts=LocalArtifactStore(tmp_path))
+    assert config.max_program_bytes == Settings.model_fields["max_program_bytes"].default

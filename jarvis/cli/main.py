@@ -36,8 +36,6 @@ from jarvis.contract.messages import LifecycleEvent, ProgramSpec, StartCommand
 from jarvis.errors import JarvisError
 
 if TYPE_CHECKING:
-    from jarvis.books import BookRegistry
-    from jarvis.execution import RunConfig
     from jarvis.settings import Settings
 
 
@@ -70,7 +68,7 @@ def run(
     """Run a program here, with no services: journal and artifacts under --dir, logs to stdout."""
     from jarvis.books.loading import load_books
     from jarvis.cli.render import ConsoleSink
-    from jarvis.execution import run_execution
+    from jarvis.execution import RunConfig, run_execution
     from jarvis.settings import Settings
 
     eid = execution_id or f"local-{uuid.uuid4().hex[:12]}"
@@ -90,7 +88,7 @@ def run(
         registry.resolve(command.books)
     except JarvisError as exc:
         _fail(str(exc))
-    config = local_config(settings, command, directory, registry)
+    config = RunConfig.local(settings, command, directory, registry, registry)
     sink = ConsoleSink(json_lines=json)
     try:
         outcome = run_execution(command, command.program.source or "", config, sink)
@@ -99,27 +97,6 @@ def run(
         config.sandboxes.close()
     sink.event(outcome.event)
     raise typer.Exit(_exit_code(outcome.event))
-
-
-def local_config(
-    settings: Settings, command: StartCommand, directory: Path, registry: BookRegistry
-) -> RunConfig:
-    """``jarvis run``'s RunConfig: the worker's (``RunConfig.for_command``), with the journal
-    and artifacts under ``directory`` and one sandbox of its own."""
-    from jarvis.artifacts import LocalArtifactStore
-    from jarvis.execution import RunConfig
-    from jarvis.sandbox import SandboxPool
-
-    return RunConfig.for_command(
-        settings,
-        command,
-        artifacts=LocalArtifactStore(directory / "artifacts"),
-        books=registry,
-        caller=registry,
-        journal_root=directory / "journals",
-        worker_id="local",
-        sandboxes=SandboxPool(1),
-    )
 
 
 @app.command()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from jarvis.artifacts import ArtifactStore
+from jarvis.artifacts import ArtifactStore, LocalArtifactStore
 from jarvis.contract.messages import LimitOverrides, StartCommand
 from jarvis.execution.host import BookCaller, Fault, LogPolicy
 from jarvis.journal import Fence
@@ -24,6 +24,10 @@ class Procedures(Protocol):
     def procedures(self, names: Iterable[str]) -> dict[str, list[str]]: ...
 
 
+_DEFAULT_LIMITS = Limits(max_program_bytes=Settings.model_fields["max_program_bytes"].default)
+"""A RunConfig built without ``for_command`` (tests, embedding) still takes its program-size
+default from the settings (``JARVIS_MAX_PROGRAM_BYTES``), not from SPy's own."""
+
 MAX_LIMIT_MEMO = 1024
 """Distinct limit requests whose effective limits a memo keeps (a handful in practice)."""
 
@@ -38,7 +42,7 @@ class RunConfig:
     artifacts: ArtifactStore
     books: BookCaller | None = None
     procedures: dict[str, list[str]] = field(default_factory=dict)  # allowed Book -> procedures
-    limits: Limits = field(default_factory=Limits)  # max_program_bytes included
+    limits: Limits = field(default_factory=lambda: _DEFAULT_LIMITS)  # max_program_bytes included
     log_policy: LogPolicy = field(default_factory=LogPolicy)
     storage_deadline_s: float = 300.0  # how long an artifact upload waits out an S3 outage
     fence: Fence | None = None  # the worker's lease on this execution (None: local run)
@@ -99,6 +103,29 @@ class RunConfig:
             max_sandbox_crashes=settings.max_sandbox_crashes,
             max_inline_result_bytes=settings.max_inline_result_bytes,
             durability=durability,
+        )
+
+    @classmethod
+    def local(
+        cls,
+        settings: Settings,
+        command: StartCommand,
+        directory: Path,
+        books: Procedures,
+        caller: BookCaller | None,
+        worker_id: str = "local",
+    ) -> RunConfig:
+        """A run with no services (``jarvis run``, offline replay): its journal and artifacts
+        under ``directory``, a sandbox pool of one of its own (the caller closes it)."""
+        return cls.for_command(
+            settings,
+            command,
+            artifacts=LocalArtifactStore(directory / "artifacts"),
+            books=books,
+            caller=caller,
+            journal_root=directory / "journals",
+            worker_id=worker_id,
+            sandboxes=SandboxPool(1),
         )
 
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jarvis.artifacts import LocalArtifactStore
 from jarvis.contract.messages import LifecycleEvent, StartCommand
 from jarvis.errors import NonDeterminismError
 from jarvis.execution.config import Procedures, RunConfig
@@ -31,7 +30,6 @@ from jarvis.execution.sinks import ListSink
 from jarvis.journal import Crash, End, History
 from jarvis.journal.journal import JOURNAL_FILE
 from jarvis.journal.records import encode
-from jarvis.sandbox import SandboxPool
 from jarvis.settings import Settings
 
 OUTCOME_FIELDS = (
@@ -121,16 +119,7 @@ def replay(
         directory.mkdir(parents=True)
         kept = [r for r in history.records if type(r) not in (End, Crash)]
         (directory / JOURNAL_FILE).write_bytes(b"".join(encode(r) for r in kept))
-        config = RunConfig.for_command(
-            settings,
-            command,
-            artifacts=LocalArtifactStore(root / "artifacts"),
-            books=procedures,
-            caller=None,
-            journal_root=root / "journals",
-            worker_id="replay",
-            sandboxes=SandboxPool(1),
-        )
+        config = RunConfig.local(settings, command, root, procedures, None, worker_id="replay")
         config = dataclasses.replace(config, live_effects=False)
         hosts: list[ExecutionHost] = []
         sink = ListSink()
