@@ -48,7 +48,7 @@ def test_the_end_is_synced_in_place_unless_the_durability_defers_it(
     durability = Recording(defers_end=defers)
     assert run(tmp_path, durability) == "completed"
     journal = Journal.open(tmp_path / "journals", "e-1")
-    assert journal.end is not None and journal.end["event"]["event"] == "completed"
+    assert journal.end is not None and journal.end.event["event"] == "completed"
     # A program without effects has nothing else to sync: the end is the only candidate.
     assert len(durability.syncs) == (0 if defers else 1)
     assert durability.barriers == []  # the barrier is the worker's, before it commits

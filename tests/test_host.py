@@ -36,7 +36,7 @@ def test_effects_are_journaled_and_replayed_not_rerun(tmp_path: Path) -> None:
     src = "a = now()\nb = random()\nc = uuid()\nd = randint(1, 6)\nresult = [a, b, c, d]\n"
     first, _ = _run(tmp_path, src, eid="fx")
     journal = Journal.open(tmp_path / "j", "fx")
-    assert [e["name"] for e in journal.effects] == ["now", "random", "uuid", "randint"]
+    assert [e.name for e in journal.effects] == ["now", "random", "uuid", "randint"]
     # Drop the end record: the next start resumes by replay and must see the same values.
     lines = journal.path.read_bytes().splitlines(keepends=True)
     journal.path.write_bytes(b"".join(lines[:-1]))
@@ -50,7 +50,7 @@ def test_sleep_is_a_durable_timer(tmp_path: Path) -> None:
     outcome, _ = _run(tmp_path, "sleep(0.05)\nresult = 1\n", eid="nap")
     assert outcome.event.event == "completed"
     (rec,) = Journal.open(tmp_path / "j", "nap").effects
-    assert rec["name"] == "sleep" and rec["meta"]["until"] > 0
+    assert rec.name == "sleep" and rec.meta["until"] > 0
 
 
 def test_changed_program_is_non_determinism(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ and the record's position, so a replay of the journal cut anywhere reproduces it
 from __future__ import annotations
 
 import itertools
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,9 @@ from jarvis.books import BookRegistry
 from jarvis.contract import LogRecord, StartCommand
 from jarvis.execution import ListSink, RunConfig, run_execution
 from jarvis.execution.host import anchor_ns
-from jarvis.journal import Journal
-from jarvis.journal.journal import JOURNAL_FILE, _decode, _encode
+from jarvis.journal import Effect, Journal, Start
+from jarvis.journal.journal import JOURNAL_FILE
+from jarvis.journal.records import decode, from_json, to_json
 from tests.test_replay import make_registry
 
 PROGRAM = """
@@ -86,15 +88,17 @@ def _stamps(sink: ListSink) -> list[tuple[int, int]]:
 
 def _journal_lines(tmp: Path, eid: str) -> list[dict[str, Any]]:
     lines = (tmp / "journals" / eid / JOURNAL_FILE).read_bytes().splitlines()
-    records = [_decode(line) for line in lines]
+    records = [decode(line) for line in lines]
     assert all(r is not None for r in records)
-    return [r for r in records if r is not None]
+    return [to_json(r) for r in records if r is not None]
 
 
 def _write_journal(tmp: Path, eid: str, records: list[dict[str, Any]]) -> None:
     directory = tmp / "journals" / eid
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / JOURNAL_FILE).write_bytes(b"".join(_encode(r) for r in records))
+    # Raw lines, as any release wrote them (some of these records predate fields).
+    bodies = [orjson.dumps(r) for r in records]
+    (directory / JOURNAL_FILE).write_bytes(b"".join(b"%08x %s\n" % (zlib.crc32(b), b) for b in bodies))
 
 
 def _assert_strictly_increasing(sink: ListSink) -> None:
@@ -133,7 +137,7 @@ def test_every_effect_is_journaled_with_its_time(tmp_path: Path) -> None:
     # A sleep anchors at its wake-up: the records after it are stamped no earlier.
     sleep = next(r for r in effects if r["name"] == "sleep")
     wake = int(sleep["meta"]["until"] * 1e9)
-    assert anchor_ns(sleep) == max(sleep["ns"], wake)
+    assert anchor_ns(from_json(sleep)) == max(sleep["ns"], wake)  # type: ignore[arg-type]
     after = [r for r in sink.records if r["source"].startswith("coin =")]
     assert after and after[0]["ts"] >= wake
     _assert_strictly_increasing(sink)
@@ -208,7 +212,7 @@ def test_an_old_journal_without_times_still_replays(tmp_path: Path) -> None:
     assert [r["value"] for r in replay.records] == [r["value"] for r in live.records]
     _assert_strictly_increasing(replay)
     # Anchored at the start's ISO time (microseconds), the same in every replay.
-    assert replay.records[0]["ts"] == anchor_ns({"t": "start", "at": start_at})
+    assert replay.records[0]["ts"] == anchor_ns(Start("d", "p", {}, [], at=start_at))
     assert replay.records[0]["ts"] // 1000 == live.records[0]["ts"] // 1000
     _write_journal(tmp_path / "old2", "old", old)
     _, again = _run(tmp_path / "old2", PROGRAM, "old", make_registry([]))
@@ -216,23 +220,24 @@ def test_an_old_journal_without_times_still_replays(tmp_path: Path) -> None:
 
 
 def test_anchor_of_records_from_older_formats() -> None:
-    assert anchor_ns({"t": "start", "at": "2026-11-23T17:20:01.123456+00:00"}) == (
-        1795454401123456000
+    def start(at: str) -> Start:
+        return Start("d", "p", {}, [], at=at)
+
+    assert anchor_ns(start("2026-11-23T17:20:01.123456+00:00")) == 1795454401123456000
+    assert anchor_ns(start("not a time")) is None
+    assert anchor_ns(start("2026-11-23T17:20:01")) is None  # naive: no anchor
+    assert anchor_ns(Effect(0, "now", "r")) is None  # an effect without ns anchors nowhere
+    assert anchor_ns(Effect(0, "now", "r", ns=5)) == 5
+    assert anchor_ns(Effect(0, "sleep", "r", meta={"until": 2.5})) == 2_500_000_000
+    assert anchor_ns(Effect(0, "sleep", "r", ns=3_000_000_000, meta={"until": 2.5})) == (
+        3_000_000_000
     )
-    assert anchor_ns({"t": "start", "at": "not a time"}) is None
-    assert anchor_ns({"t": "start", "at": "2026-11-23T17:20:01"}) is None  # naive: no anchor
-    assert anchor_ns({"t": "effect", "name": "now", "at": "2026-11-23T17:20:01+00:00"}) is None
-    assert anchor_ns({"t": "effect", "name": "now", "ns": 5}) == 5
-    assert anchor_ns({"t": "effect", "name": "sleep", "meta": {"until": 2.5}}) == 2_500_000_000
-    assert anchor_ns(
-        {"t": "effect", "name": "sleep", "ns": 3_000_000_000, "meta": {"until": 2.5}}
-    ) == (3_000_000_000)
 
 
 def test_journal_effect_records_round_trip_their_time(tmp_path: Path) -> None:
     journal = Journal.open(tmp_path, "j")
-    journal.append({"t": "effect", "seq": 0, "name": "now", "req": "x", "result": 1.0, "ns": 2**62})
+    journal.append(Effect(0, "now", "x", 1.0, ns=2**62))
     journal.close()
     again = Journal.open(tmp_path, "j")
-    assert again.effects[0]["ns"] == 2**62
-    assert orjson.loads(orjson.dumps(again.effects[0]))["ns"] == 2**62
+    assert again.effects[0].ns == 2**62
+    assert to_json(again.effects[0])["ns"] == 2**62

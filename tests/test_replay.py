@@ -106,17 +106,17 @@ def test_kill_at_every_effect_boundary_then_resume(tmp_path: Path, boundary: int
     # The resumed run's values are the journaled ones.
     effects = Journal.open(tmp_path / "journals", "replay").effects
     assert len(effects) == EFFECTS
-    assert [e["seq"] for e in effects] == list(range(EFFECTS))
-    assert result["stamp"] == effects[3]["result"] and result["tag"] == effects[5]["result"]
+    assert [e.seq for e in effects] == list(range(EFFECTS))
+    assert result["stamp"] == effects[3].result and result["tag"] == effects[5].result
 
     # No journaled Book call ran again; a call in flight at the kill ran again with the same key.
     resumed_calls = calls[len(calls_before):]
     keys_before = {key for _, key, _ in calls_before}
-    journaled_keys = {f"replay:{e['seq']}" for e in effects[:journaled_before]}
+    journaled_keys = {f"replay:{e.seq}" for e in effects[:journaled_before]}
     for _, key, _ in resumed_calls:
         assert key not in journaled_keys, f"journaled call {key} ran again"
     repeats = [key for _, key, _ in resumed_calls if key in keys_before]
-    if phase == "effect_returned" and effects[boundary]["name"] == "book":
+    if phase == "effect_returned" and effects[boundary].name == "book":
         assert repeats == [f"replay:{boundary}"]
     else:
         assert repeats == []

@@ -2,15 +2,15 @@ import os
 import time
 from pathlib import Path
 
-from jarvis.journal import Journal
+from jarvis.journal import End, Journal, Start
 from jarvis.journal.retention import collect
 
 
 def _journal(root: Path, eid: str, ended: bool, age_s: float) -> None:
     j = Journal.open(root, eid)
-    j.append({"t": "start"})
+    j.append(Start("d", "p", {}, []))
     if ended:
-        j.append({"t": "end", "event": {}})
+        j.append(End({}))
     j.close()
     old = time.time() - age_s
     os.utime(j.path, (old, old))

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import orjson
 import typer
 
-from jarvis.cli.main import _fail, app
+from jarvis.cli.app import _fail, _safe, app
 from jarvis.contract.messages import EXECUTION_ID_PATTERN
 
 T = TypeVar("T")
@@ -28,7 +28,6 @@ REDIS_TIMEOUT_S = 3.0
 RESIGN_MARGIN_S = 60
 """A stored URL expiring sooner than this is signed again (when the CLI has credentials)."""
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON instead of readable text.")]
 
@@ -36,15 +35,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="JSON instead of readable 
 def _die(message: str, code: int = 2) -> NoReturn:
     _fail(message, code)
     raise AssertionError("unreachable")  # _fail raises typer.Exit
-
-
-def _safe(text: object, lines: bool = False) -> str:
-    """Program-made text for a terminal: control characters (escape sequences) shown as
-    ``\\xNN``; newlines kept only where ``lines``."""
-    s = str(text)
-    if not lines:
-        s = s.replace("\n", "\\n")
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
 
 
 def redis_address(url: str) -> str:
@@ -128,11 +118,10 @@ def _kept(ttl_s: int | None) -> str:
     return f"expires in {timedelta(seconds=ttl_s)} (JARVIS_STATUS_TTL_S after its last update)"
 
 
-def status_text(s: dict[str, Any]) -> str:
-    rows: list[tuple[str, str]] = []
+def _progress_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
     worker = s.get("worker", "?")
     attempt = s.get("attempt", 0)
-    rows.append(("worker", f"{_safe(worker)} (attempt {attempt or 'none: not leased yet'})"))
+    rows = [("worker", f"{_safe(worker)} (attempt {attempt or 'none: not leased yet'})")]
     for label, name in (
         ("accepted", "accepted_at"),
         ("started", "started_at"),
@@ -147,19 +136,27 @@ def status_text(s: dict[str, Any]) -> str:
         if "log_records" in s:
             text += f" ({s['log_records']} log records)"
         rows.append(("last seq", text))
-    if s.get("state") == "completed":
-        if "result_ref" in s:
-            rows.append(
-                ("result", f"stored: {_safe(s['result_ref'])} ({s.get('result_bytes', '?')} bytes)")
-            )
-        elif "result" in s:
-            raw = s["result"]
-            shown = (
-                raw
-                if isinstance(raw, str) and s.get("result_truncated")
-                else orjson.dumps(raw).decode()
-            )
-            rows.append(("result", f"{_safe(shown)} ({_safe(s.get('result_type', '?'))})"))
+    return rows
+
+
+def _result_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
+    if s.get("state") != "completed":
+        return []
+    if "result_ref" in s:
+        return [
+            ("result", f"stored: {_safe(s['result_ref'])} ({s.get('result_bytes', '?')} bytes)")
+        ]
+    if "result" not in s:
+        return []
+    raw = s["result"]
+    shown = (
+        raw if isinstance(raw, str) and s.get("result_truncated") else orjson.dumps(raw).decode()
+    )
+    return [("result", f"{_safe(shown)} ({_safe(s.get('result_type', '?'))})")]
+
+
+def _ending_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = []
     if "error_type" in s:
         where = f" at line {s['error_line']}" if "error_line" in s else ""
         rows.append(
@@ -170,16 +167,23 @@ def status_text(s: dict[str, Any]) -> str:
     if "reason" in s:
         field = f" (field {_safe(s['field'])})" if "field" in s else ""
         rows.append(("reason", _safe(s["reason"]) + field))
+    return rows
+
+
+def _artifact_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
     artifacts = s.get("artifacts")
-    if isinstance(artifacts, list) and artifacts:
-        names = ", ".join(
-            f"{_safe(a.get('name'))} ({a.get('size')} bytes)"
-            for a in artifacts
-            if isinstance(a, dict)
-        )
-        count = s.get("artifacts_count", len(artifacts))
-        more = f" and {count - len(artifacts)} more" if count > len(artifacts) else ""
-        rows.append(("artifacts", f"{names}{more}; URLs: jarvis artifacts {s['execution_id']}"))
+    if not isinstance(artifacts, list) or not artifacts:
+        return []
+    names = ", ".join(
+        f"{_safe(a.get('name'))} ({a.get('size')} bytes)" for a in artifacts if isinstance(a, dict)
+    )
+    count = s.get("artifacts_count", len(artifacts))
+    more = f" and {count - len(artifacts)} more" if count > len(artifacts) else ""
+    return [("artifacts", f"{names}{more}; URLs: jarvis artifacts {s['execution_id']}")]
+
+
+def status_text(s: dict[str, Any]) -> str:
+    rows = _progress_rows(s) + _result_rows(s) + _ending_rows(s) + _artifact_rows(s)
     if "labels" in s:
         rows.append(("labels", _safe(orjson.dumps(s["labels"]).decode())))
     rows.append(("kept", _kept(s.get("ttl_s"))))

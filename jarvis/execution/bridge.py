@@ -18,8 +18,9 @@ from typing import Any
 from jarvis.contract.messages import LifecycleEvent, StartCommand
 from jarvis.errors import Interruption, JarvisError, NonDeterminismError, ProgramError, Stopped
 from jarvis.execution.host import ExecutionHost
+from jarvis.execution.replay import check_program
 from jarvis.execution.sinks import Sink
-from jarvis.journal import FORMAT_VERSION, Journal
+from jarvis.journal import Journal, Start
 from jarvis.sandbox import Abort, ProtocolViolation
 from jarvis.sandbox.channel import pack, unpack
 
@@ -48,48 +49,47 @@ class SandboxBridge:
     def compiled(self, digest: str) -> None:
         self.digest = digest
         recorded = self.journal.start
-        if recorded is not None and recorded["digest"] != digest:
-            self.host.fatal = NonDeterminismError(
-                self.command.execution_id,
-                -1,
-                f"program {recorded['digest'][:12]}",
-                f"program {digest[:12]}",
-            )
-            raise Abort()
-        if recorded is None:
-            ns = time.time_ns()
-            start = {
-                "t": "start",
-                "format": FORMAT_VERSION,
-                "digest": digest,
-                "filename": self.command.program.filename,
-                "inputs": self.command.inputs,
-                "books": self.command.books,
-                "at": datetime.fromtimestamp(ns // 10**9, UTC)
-                .replace(microsecond=ns // 1000 % 10**6)
-                .isoformat(),
-                # The first anchor of the log timestamps (host.anchor_ns), here and in replays.
-                "ns": ns,
-            }
-            try:
-                self.journal.append(
-                    start,
-                    # Not synced: a start lost in a crash is written again by the re-run;
-                    # the first effect's (or the end's) sync makes it durable with it.
-                    # (Only a machine crash loses it: a killed process's writes are in the
-                    # kernel already. Then the records logged before the first effect are
-                    # re-emitted with the new start's anchor: README, "Reading logs".)
-                    lazy=True,
-                )
-            except Stopped as exc:
-                self.stopped = exc
-                raise Abort() from None
-            except JarvisError as exc:
-                self.host.fatal = exc
-                raise Abort() from None
-        self.host.anchor_at(start if recorded is None else recorded)
+        try:
+            check_program(self.command.execution_id, recorded, digest)
+        except NonDeterminismError as exc:
+            self.host.fatal = exc
+            raise Abort() from None
         self.resumed = recorded is not None
+        if recorded is None:
+            recorded = self._journal_start(digest)
+        self.host.anchor_at(recorded)
         self.sink.event(self.event("resumed" if self.resumed else "started", program_digest=digest))
+
+    def _journal_start(self, digest: str) -> Start:
+        ns = time.time_ns()
+        start = Start(
+            digest=digest,
+            filename=self.command.program.filename,
+            inputs=self.command.inputs,
+            books=self.command.books,
+            at=datetime.fromtimestamp(ns // 10**9, UTC)
+            .replace(microsecond=ns // 1000 % 10**6)
+            .isoformat(),
+            # The first anchor of the log timestamps (host.anchor_ns), here and in replays.
+            ns=ns,
+        )
+        try:
+            self.journal.append(
+                start,
+                # Not synced: a start lost in a crash is written again by the re-run;
+                # the first effect's (or the end's) sync makes it durable with it.
+                # (Only a machine crash loses it: a killed process's writes are in the
+                # kernel already. Then the records logged before the first effect are
+                # re-emitted with the new start's anchor: README, "Reading logs".)
+                lazy=True,
+            )
+        except Stopped as exc:
+            self.stopped = exc
+            raise Abort() from None
+        except JarvisError as exc:
+            self.host.fatal = exc
+            raise Abort() from None
+        return start
 
     def records(self, recs: list[Any], sites: list[Any], blobs: list[bytes]) -> None:
         table = self.sites

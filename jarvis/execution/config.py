@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from jarvis.artifacts import ArtifactStore
-from jarvis.contract.messages import LimitOverrides
+from jarvis.artifacts import ArtifactStore, LocalArtifactStore
+from jarvis.contract.messages import LimitOverrides, StartCommand
 from jarvis.execution.host import BookCaller, Fault, LogPolicy
 from jarvis.journal import Fence
 from jarvis.journal.durability import DIRECT, Durability
@@ -16,16 +18,32 @@ from jarvis.settings import Settings
 from jarvis.spy import Limits
 
 
+class Procedures(Protocol):
+    """What RunConfig needs from the Books registry: the procedures of the named Books."""
+
+    def procedures(self, names: Iterable[str]) -> dict[str, list[str]]: ...
+
+
+_DEFAULT_LIMITS = Limits(max_program_bytes=Settings.model_fields["max_program_bytes"].default)
+"""A RunConfig built without ``for_command`` (tests, embedding) still takes its program-size
+default from the settings (``JARVIS_MAX_PROGRAM_BYTES``), not from SPy's own."""
+
+MAX_LIMIT_MEMO = 1024
+"""Distinct limit requests whose effective limits a memo keeps (a handful in practice)."""
+
+
 @dataclass(frozen=True)
 class RunConfig:
+    """What one run needs besides its start command. Build it with ``for_command``: the
+    worker and ``jarvis run`` then read every setting the same way."""
+
     journal_root: Path
     worker_id: str
     artifacts: ArtifactStore
     books: BookCaller | None = None
     procedures: dict[str, list[str]] = field(default_factory=dict)  # allowed Book -> procedures
-    limits: Limits = field(default_factory=Limits)
+    limits: Limits = field(default_factory=lambda: _DEFAULT_LIMITS)  # max_program_bytes included
     log_policy: LogPolicy = field(default_factory=LogPolicy)
-    max_program_bytes: int = 256 * 1024
     storage_deadline_s: float = 300.0  # how long an artifact upload waits out an S3 outage
     fence: Fence | None = None  # the worker's lease on this execution (None: local run)
     fault: Fault | None = None  # tests only
@@ -36,6 +54,79 @@ class RunConfig:
     durability: Durability = (
         DIRECT  # how journal appends become durable (group commit in the worker)
     )
+    live_effects: bool = True  # False: offline replay, an effect past the journal ends it
+
+    @property
+    def max_program_bytes(self) -> int:
+        return self.limits.max_program_bytes
+
+    @classmethod
+    def for_command(
+        cls,
+        settings: Settings,
+        command: StartCommand,
+        *,
+        artifacts: ArtifactStore,
+        books: Procedures,
+        caller: BookCaller | None,
+        journal_root: Path | None = None,
+        worker_id: str | None = None,
+        fence: Fence | None = None,
+        sandboxes: SandboxPool | None = None,
+        durability: Durability = DIRECT,
+        memo: dict[LimitOverrides, tuple[Limits, LogPolicy]] | None = None,
+    ) -> RunConfig:
+        """The run of ``command`` under ``settings``: the one place settings become a RunConfig.
+
+        ``books`` resolves the command's Books to their procedures; ``caller`` makes the
+        calls (the registry itself, or the worker's fenced wrapper of it). ``journal_root`` and ``worker_id``
+        default to ``JARVIS_CHECKPOINT_DIR`` and ``JARVIS_WORKER_ID``. ``memo`` keeps the
+        effective limits per distinct request (the worker's, across executions)."""
+        requested = command.options.limits
+        limits = None if memo is None else memo.get(requested)
+        if limits is None:
+            limits = effective_limits(requested, settings)
+            if memo is not None and len(memo) < MAX_LIMIT_MEMO:
+                memo[requested] = limits
+        return cls(
+            journal_root=settings.checkpoint_dir if journal_root is None else journal_root,
+            worker_id=settings.worker_id if worker_id is None else worker_id,
+            artifacts=artifacts,
+            books=caller,
+            procedures=books.procedures(command.books),
+            limits=limits[0],
+            log_policy=limits[1],
+            storage_deadline_s=settings.artifact_deadline_s,
+            fence=fence,
+            sandboxes=sandboxes,
+            sandbox_policy=sandbox_policy(settings),
+            max_sandbox_crashes=settings.max_sandbox_crashes,
+            max_inline_result_bytes=settings.max_inline_result_bytes,
+            durability=durability,
+        )
+
+    @classmethod
+    def local(
+        cls,
+        settings: Settings,
+        command: StartCommand,
+        directory: Path,
+        books: Procedures,
+        caller: BookCaller | None,
+        worker_id: str = "local",
+    ) -> RunConfig:
+        """A run with no services (``jarvis run``, offline replay): its journal and artifacts
+        under ``directory``, a sandbox pool of one of its own (the caller closes it)."""
+        return cls.for_command(
+            settings,
+            command,
+            artifacts=LocalArtifactStore(directory / "artifacts"),
+            books=books,
+            caller=caller,
+            journal_root=directory / "journals",
+            worker_id=worker_id,
+            sandboxes=SandboxPool(1),
+        )
 
 
 def _capped(requested: float | None, default: float, cap: float) -> float:
@@ -112,12 +203,3 @@ def sandbox_policy(settings: Settings) -> SandboxPolicy:
         max_runs=settings.sandbox_max_runs,
         recycle_bytes=settings.sandbox_recycle_bytes,
     )
-
-
-def sandbox_run_settings(settings: Settings) -> dict[str, object]:
-    """The RunConfig fields that come from sandbox and result settings."""
-    return {
-        "sandbox_policy": sandbox_policy(settings),
-        "max_sandbox_crashes": settings.max_sandbox_crashes,
-        "max_inline_result_bytes": settings.max_inline_result_bytes,
-    }

@@ -34,7 +34,7 @@ from jarvis.execution.bridge import SandboxBridge
 from jarvis.execution.config import RunConfig
 from jarvis.execution.host import ExecutionHost
 from jarvis.execution.sinks import Sink
-from jarvis.journal import Journal
+from jarvis.journal import Crash, End, Journal
 from jarvis.sandbox import AttemptEnd, default_pool, run_attempt
 from jarvis.spy import Limits
 from jarvis.spy.crossing import plain
@@ -187,7 +187,7 @@ def run_execution(
         )
         ev = event("failed", error=error_info(err))
         with contextlib.suppress(Exception):
-            journal.append({"t": "end", "event": ev.model_dump(mode="json")})
+            journal.append(End(ev.model_dump(mode="json")))
         return Outcome(ev, duration_s=time.monotonic() - started)
     finally:
         journal.close()
@@ -196,11 +196,10 @@ def run_execution(
 def _trace_journal(journal: Journal) -> None:
     """What the journal says of this attempt, on the execution's span (tracing on)."""
     span = tracing.current()
-    records = journal.records
-    writers = sum(1 for r in records if r.get("t") == "fence")
+    writers = journal.writers
     if writers:
         span.set_attribute("jarvis.attempt", writers)  # the how-manieth owner of the journal
-    span.set_attribute("jarvis.journal.records", len(records))
+    span.set_attribute("jarvis.journal.records", len(journal.records))
     span.set_attribute("jarvis.resumed", journal.start is not None)
 
 
@@ -239,6 +238,30 @@ def _max_frame_bytes(config: RunConfig) -> int:
     )
 
 
+def _admitted_inputs(command: StartCommand, source: str, config: RunConfig) -> object:
+    """The inputs as plain data, once the program's size and its inputs pass; else the
+    error that rejects the execution."""
+    if (
+        len(source) * 4 > config.max_program_bytes
+        and len(source.encode("utf-8", "surrogatepass")) > config.max_program_bytes
+    ):
+        raise LimitExceeded(
+            "LimitExceeded",
+            f"the program is more than {config.max_program_bytes:,} bytes (max_program_bytes)",
+            [],
+            command.program.filename,
+        )
+    try:
+        return plain(command.inputs, "inputs", 2 * config.limits.max_memory_bytes)
+    except (TypeError, ValueError) as exc:
+        raise SpyRuntimeError(
+            "TypeError" if isinstance(exc, TypeError) else "ValueError",
+            str(exc),
+            [],
+            command.program.filename,
+        ) from None
+
+
 def _run(
     command: StartCommand,
     source: str,
@@ -251,7 +274,7 @@ def _run(
 ) -> Outcome:
     eid = command.execution_id
     if journal.end is not None:
-        return Outcome(LifecycleEvent.model_validate(journal.end["event"]), reannounced=True)
+        return Outcome(LifecycleEvent.model_validate(journal.end.event), reannounced=True)
 
     def finish(ev: LifecycleEvent, durable: bool = True) -> Outcome:
         # On failure the event still goes out; a later start re-runs the replay.
@@ -260,44 +283,24 @@ def _run(
                 # With group commit the end is made durable with every other journal's
                 # before offsets are committed (Durability.defers_end), not one by one here.
                 journal.append(
-                    {"t": "end", "event": ev.model_dump(mode="json")},
-                    sync=not journal.durability.defers_end,
+                    End(ev.model_dump(mode="json")), sync=not journal.durability.defers_end
                 )
             else:
                 journal.sync()  # the event may depend on effects written since the last fsync
         return Outcome(ev, duration_s=time.monotonic() - started)
 
-    crashes = [r for r in journal.records if r.get("t") == "crash"]
+    crashes = journal.crashes
     limit = config.max_sandbox_crashes
     if len(crashes) >= limit:
         # Crashed K times already (on any pod): never a poison message that kills pod after pod.
         last = crashes[-1]
-        err: JarvisError = SandboxCrashed(
-            str(last.get("cause")), len(crashes), limit, last.get("peak_rss")
-        )
+        err: JarvisError = SandboxCrashed(str(last.cause), len(crashes), limit, last.peak_rss)
         return finish(event("failed", error=error_info(err), log_records=0))
 
-    if (
-        len(source) * 4 > config.max_program_bytes
-        and len(source.encode("utf-8", "surrogatepass")) > config.max_program_bytes
-    ):
-        err = LimitExceeded(
-            "LimitExceeded",
-            f"the program is more than {config.max_program_bytes:,} bytes (max_program_bytes)",
-            [],
-            command.program.filename,
-        )
-        return finish(event("rejected", error=error_info(err), log_records=0))
     try:
-        inputs = plain(command.inputs, "inputs", 2 * config.limits.max_memory_bytes)
-    except (TypeError, ValueError) as exc:
-        err = SpyRuntimeError(
-            "TypeError" if isinstance(exc, TypeError) else "ValueError",
-            str(exc),
-            [],
-            command.program.filename,
-        )
-        return finish(event("rejected", error=error_info(err), log_records=0))
+        inputs = _admitted_inputs(command, source, config)
+    except JarvisError as exc:
+        return finish(event("rejected", error=error_info(exc), log_records=0))
 
     pool = config.sandboxes or default_pool()
     spec = _spec(command, source, config, inputs)
@@ -314,6 +317,7 @@ def _run(
             fault=config.fault,
             storage_deadline_s=config.storage_deadline_s,
             max_stored_log_bytes=config.limits.max_stored_log_bytes,
+            live_effects=config.live_effects,
         )
         if on_host is not None:
             on_host(host)
@@ -340,24 +344,19 @@ def _run(
             limit,
             end.peak_rss_bytes,
         )
-        record = {
-            "t": "crash",
-            "cause": end.cause,
-            "attempt": attempt,
-            "peak_rss": end.peak_rss_bytes,
-        }
+        record = Crash(end.cause, attempt, end.peak_rss_bytes)
         try:
             journal.append(record)
         except JournalError as exc:
             return finish(event("failed", error=error_info(exc)), durable=False)
         crashes.append(record)
         if attempt >= limit:
-            err = SandboxCrashed(str(end.cause), attempt, limit, end.peak_rss_bytes)
+            died = SandboxCrashed(str(end.cause), attempt, limit, end.peak_rss_bytes)
             return finish(
                 event(
                     "failed",
                     program_digest=bridge.digest,
-                    error=error_info(err),
+                    error=error_info(died),
                     log_records=host.seq,
                     artifacts=host.artifacts,
                 )

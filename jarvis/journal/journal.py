@@ -17,38 +17,26 @@ import functools
 import os
 import shutil
 import time
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import orjson
-
 from jarvis.errors import JournalError
 from jarvis.journal.durability import DIRECT, Durability
+from jarvis.journal.records import (
+    Crash,
+    Effect,
+    End,
+    FenceMark,
+    Record,
+    Start,
+    decode,
+    encode,
+    with_token,
+)
 from jarvis.telemetry import metrics
 
-FORMAT_VERSION = 1
 JOURNAL_FILE = "journal.log"
-
-
-def _encode(record: dict[str, Any]) -> bytes:
-    body = orjson.dumps(record)
-    return b"%08x %s\n" % (zlib.crc32(body), body)
-
-
-def _decode(line: bytes) -> dict[str, Any] | None:
-    """The record in one complete line, or None when its checksum does not match."""
-    crc, sep, body = line.partition(b" ")
-    if not sep or len(crc) != 8:
-        return None
-    try:
-        if int(crc, 16) != zlib.crc32(body):
-            return None
-        record = orjson.loads(body)
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
 
 
 class Fence(Protocol):
@@ -65,7 +53,7 @@ class Fence(Protocol):
         """Raise (``Stopped("handoff")``) when the lease is lost: the pod must stop writing."""
 
 
-def _drop_fenced(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _drop_fenced(records: list[Record]) -> list[Record]:
     """Ignore records a stale owner appended after a newer owner took over.
 
     Each writer stamps its records with its lease's fencing token ``k`` (increasing per
@@ -76,7 +64,7 @@ def _drop_fenced(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     highest = -1
     for record in records:
-        k = record.get("k")
+        k = record.k
         if k is not None:
             if k < highest:
                 continue
@@ -85,13 +73,115 @@ def _drop_fenced(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def parse(data: bytes, path: Path) -> tuple[list[Record], int]:
+    """Every whole record in a journal file's bytes (stale owners' included), and how many
+    bytes they take: less than ``len(data)`` when the last line is torn."""
+    lines = data.split(b"\n")
+    # The last element is b"" after a complete final line, or a torn fragment.
+    complete, tail = lines[:-1], lines[-1]
+    records = []
+    valid_bytes = 0
+    for number, line in enumerate(complete, start=1):
+        try:
+            record = decode(line)
+        except JournalError as exc:
+            raise JournalError(f"journal {path} line {number}: {exc}") from None
+        if record is None:
+            if number == len(complete) and not tail:
+                break  # torn last record whose newline made it to disk: ignore it
+            raise JournalError(
+                f"journal {path} is corrupt at line {number} (checksum mismatch); "
+                "the execution cannot be resumed safely"
+            )
+        records.append(record)
+        valid_bytes += len(line) + 1
+    return records, valid_bytes
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise JournalError(
+            f"cannot read journal {path}: {exc.strerror or exc}; check the checkpoint volume"
+        ) from exc
+
+
+class _Views:
+    """What a journal says, from its records (fenced-off records already dropped)."""
+
+    records: list[Record]
+
+    @property
+    def start(self) -> Start | None:
+        return next((r for r in self.records if type(r) is Start), None)
+
+    @property
+    def effects(self) -> list[Effect]:
+        return [r for r in self.records if type(r) is Effect]
+
+    @property
+    def crashes(self) -> list[Crash]:
+        return [r for r in self.records if type(r) is Crash]
+
+    @property
+    def writers(self) -> int:
+        """How many owners took the journal over (fence marks)."""
+        return sum(1 for r in self.records if type(r) is FenceMark)
+
+    def _first_mark(self) -> FenceMark | None:
+        return next((r for r in self.records if type(r) is FenceMark and r.command), None)
+
+    @property
+    def command(self) -> dict[str, Any] | None:
+        """The start command the first writer marked (``take_over(command)``), if any."""
+        mark = self._first_mark()
+        return None if mark is None else mark.command
+
+    @property
+    def trace(self) -> dict[str, str] | None:
+        """The start's W3C trace headers, kept beside its command (``take_over(command, trace)``),
+        so an execution resumed from here stays in its orchestrator's trace."""
+        mark = self._first_mark()
+        return None if mark is None else mark.trace
+
+    @property
+    def end(self) -> End | None:
+        return next((r for r in reversed(self.records) if type(r) is End), None)
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.records)
+
+
+@dataclass(frozen=True)
+class History(_Views):
+    """A journal as read by ``Journal.read``: nothing repaired, fenced, synced or locked."""
+
+    path: Path
+    records: list[Record]  # the execution's history: stale owners' records left out
+    lines: list[Record]  # every whole record, in file order (line i+1 is lines[i])
+    torn_bytes: int = 0  # a torn last line left as it is (Journal.open drops it)
+
+    def index(self, record: Record) -> int:
+        """The 0-based line of ``record`` (one of ``records``) in the file."""
+        return next(i for i, r in enumerate(self.lines) if r is record)
+
+    def is_stale(self, index: int) -> bool:
+        """Whether line ``index`` is a stale owner's record (ignored)."""
+        record = self.lines[index]
+        return not any(r is record for r in self.records)
+
+
 @dataclass
-class Journal:
-    """An execution's journal: what is on disk, plus appends."""
+class Journal(_Views):
+    """An execution's journal opened for appending: what is on disk, plus appends."""
 
     execution_id: str
     directory: Path
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
     fence: Fence | None = None
     dirty: bool = False
     broken: bool = False  # a write failed: the file may end in a fragment; reopen to go on
@@ -101,6 +191,21 @@ class Journal:
     _size_at_open: int = 0
     _written: int = 0
 
+    @staticmethod
+    def read(root: Path, execution_id: str | None = None) -> History:
+        """Read a journal without changing anything: ``root/execution_id/journal.log``, or
+        ``root`` itself (a journal's directory or file) without an id. Safe while another
+        process appends: a torn last line is ignored, not truncated; a missing journal
+        reads as empty."""
+        path = root / execution_id if execution_id is not None else root
+        if path.is_dir() or execution_id is not None:
+            path = path / JOURNAL_FILE
+        data = _read_bytes(path)
+        if data is None:
+            return History(path, [], [])
+        records, valid = parse(data, path)
+        return History(path, _drop_fenced(records), records, len(data) - valid)
+
     @classmethod
     def open(
         cls,
@@ -109,6 +214,8 @@ class Journal:
         fence: Fence | None = None,
         durability: Durability = DIRECT,
     ) -> Journal:
+        """Open for appending: read, and drop a torn last line so appends start on a clean
+        line (only the execution's owner may do this; readers use ``read``)."""
         directory = root / execution_id
         journal = cls(
             execution_id=execution_id, directory=directory, fence=fence, durability=durability
@@ -120,32 +227,17 @@ class Journal:
     def path(self) -> Path:
         return self.directory / JOURNAL_FILE
 
-    def _read(self) -> list[dict[str, Any]]:
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
+    @property
+    def token(self) -> int | None:
+        """The fencing token this writer stamps its records with (None: unfenced)."""
+        return None if self.fence is None else self.fence.token
+
+    def _read(self) -> list[Record]:
+        data = _read_bytes(self.path)
+        if data is None:
             self._size_at_open = 0
             return []
-        except OSError as exc:
-            raise JournalError(
-                f"cannot read journal {self.path}: {exc.strerror or exc}; check the checkpoint volume"
-            ) from exc
-        lines = data.split(b"\n")
-        # The last element is b"" after a complete final line, or a torn fragment.
-        complete, tail = lines[:-1], lines[-1]
-        records = []
-        valid_bytes = 0
-        for number, line in enumerate(complete, start=1):
-            record = _decode(line)
-            if record is None:
-                if number == len(complete) and not tail:
-                    break  # torn last record whose newline made it to disk: ignore it
-                raise JournalError(
-                    f"journal {self.path} is corrupt at line {number} (checksum mismatch); "
-                    "the execution cannot be resumed safely"
-                )
-            records.append(record)
-            valid_bytes += len(line) + 1
+        records, valid_bytes = parse(data, self.path)
         if valid_bytes < len(data):
             self._truncate_to(valid_bytes)
         self._size_at_open = valid_bytes
@@ -159,47 +251,9 @@ class Journal:
             fh.flush()
             os.fsync(fh.fileno())
 
-    # --- views ---
-
-    @property
-    def start(self) -> dict[str, Any] | None:
-        return next((r for r in self.records if r["t"] == "start"), None)
-
-    @property
-    def effects(self) -> list[dict[str, Any]]:
-        return [r for r in self.records if r["t"] == "effect"]
-
-    @property
-    def command(self) -> dict[str, Any] | None:
-        """The start command the first writer marked (``take_over(command)``), if any."""
-        return next(
-            (r["command"] for r in self.records if r["t"] == "fence" and "command" in r), None
-        )
-
-    @property
-    def trace(self) -> dict[str, str] | None:
-        """The start's W3C trace headers, kept beside its command (``take_over(command, trace)``),
-        so an execution resumed from here stays in its orchestrator's trace."""
-        return next(
-            (
-                r["trace"]
-                for r in self.records
-                if r["t"] == "fence" and "command" in r and "trace" in r
-            ),
-            None,
-        )
-
-    @property
-    def end(self) -> dict[str, Any] | None:
-        return next((r for r in reversed(self.records) if r["t"] == "end"), None)
-
-    @property
-    def exists(self) -> bool:
-        return bool(self.records)
-
     # --- writing ---
 
-    def append(self, record: dict[str, Any], sync: bool = True, lazy: bool = False) -> None:
+    def append(self, record: Record, sync: bool = True, lazy: bool = False) -> None:
         """Append one record; with ``sync`` it is durable (fsync) when this returns.
 
         Without ``sync`` the record is written but may be lost in a crash until ``sync()``:
@@ -210,7 +264,7 @@ class Journal:
         """
         if self.fence is not None:
             self.fence.check()  # raises if this pod lost the execution's lease
-            if record.get("t") == "end":
+            if type(record) is End:
                 # Fault-suite fix (scripts/chaos found log records lost for good): once the
                 # end is journaled, a redelivered start only re-announces the outcome and no
                 # replay re-emits the log. So the writer's output must be on the broker
@@ -219,7 +273,9 @@ class Journal:
                 before_end = getattr(self.fence, "before_end", None)
                 if before_end is not None:
                     before_end()
-            record = {**record, "k": self.fence.token}
+            token = self.fence.token
+            if record.k != token:  # the hot callers build their records with it already
+                record = with_token(record, token)
         started = time.perf_counter()
         if self.broken:
             # Fault-suite fix: after a failed write the file may end in a fragment of that
@@ -237,7 +293,7 @@ class Journal:
                 # the old error again from close(). Now a write either lands or fails here.
                 self._fh = open(self.path, "ab", buffering=0)  # noqa: SIM115 - held open for appends until close()
                 self._new_dir = self._new_dir or new
-            line = _encode(record)
+            line = encode(record)
             data = memoryview(line)
             while data:  # a raw write may be short (a full disk fills up mid-record)
                 data = data[self._fh.write(data) :]
@@ -270,11 +326,9 @@ class Journal:
         # record (an effect, the end), and that sync covers it. The first mark of a new
         # journal carries the start command (``command``): a live worker that takes the
         # execution over after this pod died resumes it from here, even before its start.
-        mark: dict[str, Any] = {"t": "fence"}
-        if command is not None and not self.records:
-            mark["command"] = command
-            if trace:  # the start's traceparent/tracestate headers (jarvis.telemetry.tracing)
-                mark["trace"] = trace
+        first = command is not None and not self.records
+        # trace: the start's traceparent/tracestate headers (jarvis.telemetry.tracing)
+        mark = FenceMark(command, trace or None) if first else FenceMark()
         self.append(mark, lazy=True)
         if (
             self._fh is not None

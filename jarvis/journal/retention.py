@@ -35,11 +35,11 @@ def collect(
         try:
             if not path.is_file() or path.stat().st_mtime > cutoff:
                 continue
-            journal = Journal.open(root, directory.name)
+            history = Journal.read(root, directory.name)  # looks only: never repairs
         except (OSError, JournalError) as exc:
             log.warning("retention: skipping %s: %s", directory, exc)
             continue
-        if journal.end is None:
+        if history.end is None:
             continue
         if not dry_run:
             shutil.rmtree(directory, ignore_errors=True)

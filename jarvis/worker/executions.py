@@ -34,10 +34,10 @@ from jarvis.artifacts import ArtifactStore, with_urls
 from jarvis.books import BookRegistry
 from jarvis.contract.messages import LifecycleEvent, LimitOverrides, StartCommand, StopMode
 from jarvis.errors import InternalError, Interruption, JarvisError, JournalError, Stopped
-from jarvis.execution.config import RunConfig, effective_limits, sandbox_run_settings
+from jarvis.execution.config import RunConfig
 from jarvis.execution.host import BookCaller, ExecutionHost, LogPolicy
 from jarvis.execution.runner import error_info, run_execution
-from jarvis.journal import Fence, Journal
+from jarvis.journal import End, Fence, Journal
 from jarvis.journal.durability import Durability
 from jarvis.sandbox import SandboxPool
 from jarvis.settings import Settings
@@ -476,12 +476,11 @@ class Executions:
         owner handles it)."""
         eid = run.execution_id
         try:
-            journal = Journal.open(self.settings.checkpoint_dir, eid)
+            journal = Journal.read(self.settings.checkpoint_dir, eid)  # looks only: no repair
         except JournalError as exc:
             log.warning("cannot take over %s: %s", eid, exc)
             return None
         command, end, trace = journal.command, journal.end, journal.trace
-        journal.close()
         if command is None or end is not None:
             with contextlib.suppress(redis.RedisError):
                 self.leases.forget(eid)
@@ -524,7 +523,7 @@ class Executions:
                 labels=run.command.labels,
             )
             if flag.mode == "cancel":
-                journal.append({"t": "end", "event": event.model_dump(mode="json")})
+                journal.append(End(event.model_dump(mode="json")))
             else:
                 self.stops.clear(eid)  # a suspend before any start is consumed by that start
         finally:
@@ -536,26 +535,16 @@ class Executions:
     def config(
         self, command: StartCommand, fence: Fence | None = None, books: BookCaller | None = None
     ) -> RunConfig:
-        requested = command.options.limits
-        limits = self._limits.get(requested)
-        if limits is None:  # a handful of distinct limit requests in practice: computed once each
-            limits = effective_limits(requested, self.settings)
-            if len(self._limits) < 1024:
-                self._limits[requested] = limits
-        return RunConfig(
-            journal_root=self.settings.checkpoint_dir,
-            worker_id=self.settings.worker_id,
+        return RunConfig.for_command(
+            self.settings,
+            command,
             artifacts=self.artifacts,
-            books=books or self.books,
+            books=self.books,
+            caller=books or self.books,
             fence=fence,
-            procedures=self.books.procedures(command.books),
-            limits=limits[0],
-            log_policy=limits[1],
-            max_program_bytes=self.settings.max_program_bytes,
-            storage_deadline_s=self.settings.artifact_deadline_s,
             sandboxes=self.sandboxes,
             durability=self.durability,
-            **sandbox_run_settings(self.settings),  # type: ignore[arg-type]
+            memo=self._limits,
         )
 
     def _program_source(self, command: StartCommand) -> str:

@@ -495,9 +495,9 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
     with contextlib.suppress(Exception):
         from jarvis.journal import Journal
 
-        crashes = [r for r in Journal.open(work / "journals", "census").records if r.get("t") == "crash"]
-        summary["crash_peak_rss"] = max([c.get("peak_rss") or 0 for c in crashes], default=0)
-        summary["crashes"] = [c.get("cause") for c in crashes]
+        crashes = Journal.read(work / "journals", "census").crashes
+        summary["crash_peak_rss"] = max([c.peak_rss or 0 for c in crashes], default=0)
+        summary["crashes"] = [c.cause for c in crashes]
     if pool is not None:
         with contextlib.suppress(Exception):
             pool.close()

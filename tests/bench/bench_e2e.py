@@ -918,18 +918,12 @@ class Bench:
 
     def journal(self) -> None:
         from jarvis import journal as journal_mod
-        from jarvis.journal import Journal
+        from jarvis.journal import Effect, Journal
+        from jarvis.journal.records import to_json
 
         directory = self.root / "journal-bench"
         directory.mkdir(parents=True, exist_ok=True)
-        record = {
-            "t": "effect",
-            "seq": 0,
-            "name": "book",
-            "proc": "counter.bump",
-            "req": "0" * 64,
-            "result": {"value": 12345, "pad": "x" * 100},
-        }
+        record = Effect(0, "book", "0" * 32, {"value": 12345, "pad": "x" * 100})
         threads_list = [int(x) for x in self.args.journal_threads.split(",")]
         n = self.args.journal_appends
 
@@ -976,7 +970,7 @@ class Bench:
         def bare_append(t: int) -> Callable[[int], None]:
             path = directory / f"bare-{t}-{uuid.uuid4().hex[:8]}.log"
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-            line = b"%08x %s\n" % (0, orjson.dumps(record))
+            line = b"%08x %s\n" % (0, orjson.dumps(to_json(record)))
 
             def append(i: int) -> None:
                 os.write(fd, line)

@@ -31,7 +31,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jarvis.bdk import Book, BookContext, RetryPolicy
-from jarvis.journal.journal import JOURNAL_FILE, _decode, _drop_fenced
+from jarvis.errors import JournalError
+from jarvis.journal import Journal
 
 MODULUS = 1_000_003
 
@@ -69,17 +70,16 @@ def _client(url: str) -> redis.Redis[bytes]:
 def already_journaled(root: Path | None, execution_id: str, seq: int) -> bool:
     """Whether the journal already holds effect ``seq``'s outcome, as a resume would read it.
 
-    Read-only on purpose: ``Journal.open`` truncates a torn tail, which must never be done
-    to a journal another process may be appending to.
+    ``Journal.read`` on purpose: ``Journal.open`` truncates a torn tail, which must never be
+    done to a journal another process may be appending to.
     """
     if root is None:
         return False
     try:
-        data = (root / execution_id / JOURNAL_FILE).read_bytes()
-    except OSError:
+        history = Journal.read(root, execution_id)
+    except JournalError:
         return False
-    records = [r for line in data.split(b"\n")[:-1] if (r := _decode(line)) is not None]
-    return any(r.get("t") == "effect" and r.get("seq") == seq for r in _drop_fenced(records))
+    return any(e.seq == seq for e in history.effects)
 
 
 counter = Book("counter", description="Fault-suite Book: logs every call to Redis.", config=CounterConfig)

@@ -601,8 +601,8 @@ def audit(
 ) -> Audit:
     """Check every execution in ``expected`` (id -> right result) once everything is quiet.
 
-    Reads every topic to its end, the whole call log and every journal (``Journal.open``,
-    which must therefore not race a live writer: stop the workers first).
+    Reads every topic to its end, the whole call log and every journal (``Journal.read``:
+    stop the workers first, so that what it reads is final).
     """
     cluster.events.drain()
     cluster.logs.drain()
@@ -656,7 +656,7 @@ def audit(
                 a.missing_log_seqs += len(missing)
                 a.problem(f"{eid}: log seqs missing: {sorted(missing)[:10]}")
         try:
-            journal = Journal.open(cluster.checkpoint_dir, eid)
+            journal = Journal.read(cluster.checkpoint_dir, eid)
         except JournalError as exc:
             a.corrupt_journals += 1
             a.problem(f"{eid}: {exc}")
@@ -666,13 +666,13 @@ def audit(
             a.problem(f"{eid}: completed but its journal has no end record")
         if eid not in with_books or final is None or final["event"] != "completed":
             continue
-        journaled = {f"{eid}:{r['seq']}": r for r in journal.effects if r["name"] == "book"}
+        journaled = {f"{eid}:{r.seq}": r for r in journal.effects if r.name == "book"}
         for key, rec in journaled.items():
             for entry in by_key.get(key, []):
-                if rec.get("result") != next_value(entry["i"], entry["x"]):
+                if rec.result != next_value(entry["i"], entry["x"]):
                     a.result_mismatch += 1
                     a.problem(
-                        f"{key}: journal has {rec.get('result')!r}, the call returned another value"
+                        f"{key}: journal has {rec.result!r}, the call returned another value"
                     )
         for key in {c["key"] for c in calls if c["eid"] == eid}:
             if key not in journaled:

@@ -135,7 +135,7 @@ def _run(cluster: Cluster, volume: Path, tmpfs: bool) -> None:
     wait_for(lambda: _get(port, "/readyz")[0] == 200, 15, "/readyz to recover")
     assert worker.alive()
     before = Journal.open(volume, done_before)
-    assert before.end is not None and before.end["event"]["event"] == "completed"
+    assert before.end is not None and before.end.event["event"] == "completed"
 
     if tmpfs:
         # The execution that failed mid-run kept a sound journal: a new start resumes it.

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import signal
 import threading
-from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
-from jarvis.journal import Journal
+from jarvis.journal import Crash, Journal
 from tests.conftest import new_id, wait_for
 from tests.fault.cluster import Cluster, WorkerProc
 from tests.sandbox.helpers import Killer, sandboxes_of_worker
@@ -78,8 +77,8 @@ def one_worker(cluster: Cluster) -> tuple[Cluster, WorkerProc]:
     return cluster, worker
 
 
-def _crashes(cluster: Cluster, eid: str) -> list[dict[str, Any]]:
-    return [r for r in Journal.open(cluster.checkpoint_dir, eid).records if r["t"] == "crash"]
+def _crashes(cluster: Cluster, eid: str) -> list[Crash]:
+    return Journal.read(cluster.checkpoint_dir, eid).crashes
 
 
 def test_a_sandbox_killed_mid_run_fails_only_its_execution(
@@ -95,7 +94,7 @@ def test_a_sandbox_killed_mid_run_fails_only_its_execution(
     assert len(killer.signalled) == 2
     assert ev["event"] == "failed" and ev["error"]["type"] == "SandboxCrashed", ev
     assert "SIGSEGV" in ev["error"]["message"] and "attempt 2 of 2" in ev["error"]["message"]
-    assert [c["attempt"] for c in _crashes(cluster, bad)] == [1, 2]
+    assert [c.attempt for c in _crashes(cluster, bad)] == [1, 2]
     _check_good(cluster, good)
     # The first crash was retried by replay: the bad execution announced a resume.
     assert [e["event"] for e in cluster.events_of(bad)].count("resumed") == 1
@@ -125,10 +124,10 @@ def test_a_program_at_the_os_memory_cap_fails_only_its_execution(cluster: Cluste
     assert ev["event"] == "failed" and ev["error"]["type"] == "SandboxCrashed", ev
     assert "memory cap" in ev["error"]["message"]
     crashes = _crashes(cluster, bad)
-    assert len(crashes) == 2 and all(c["cause"] == "memory cap" for c in crashes)
+    assert len(crashes) == 2 and all(c.cause == "memory cap" for c in crashes)
     # The backstop, read from the OS: the sandbox's peak RSS stayed under its cap (plus what
     # it had mapped before the run).
-    assert all(c["peak_rss"] is not None and c["peak_rss"] < cap + 128 * MiB for c in crashes), (
+    assert all(c.peak_rss is not None and c.peak_rss < cap + 128 * MiB for c in crashes), (
         crashes
     )
     _check_good(cluster, good + more)

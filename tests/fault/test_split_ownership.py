@@ -24,8 +24,8 @@ from jarvis.contract.messages import ProgramSpec, StartCommand
 from jarvis.execution.config import RunConfig
 from jarvis.execution.runner import Outcome, run_execution
 from jarvis.execution.sinks import ListSink
-from jarvis.journal import Journal
-from jarvis.journal.journal import JOURNAL_FILE, _decode
+from jarvis.journal import FenceMark, Journal, Record
+from jarvis.journal.journal import JOURNAL_FILE
 from jarvis.worker.lease import FencedBooks, Leases
 from tests.conftest import new_id, wait_for
 from tests.fault.books import CounterConfig, counter, expected_total
@@ -62,9 +62,9 @@ def _calls(r: redis.Redis, key: str) -> list[dict[str, Any]]:
     return [orjson.loads(x) for x in r.lrange(key, 0, -1)]
 
 
-def _raw(root: Path, eid: str) -> list[dict[str, Any]]:
-    lines = (root / eid / JOURNAL_FILE).read_bytes().split(b"\n")[:-1]
-    return [rec for line in lines if (rec := _decode(line)) is not None]
+def _raw(root: Path, eid: str) -> list[Record]:
+    """Every whole record on disk, stale owners' included (read only)."""
+    return Journal.read(root, eid).lines
 
 
 class _Frozen:
@@ -115,8 +115,8 @@ def test_the_owner_whose_lease_lapsed_stops_writing(world: Any) -> None:
     assert not any(e.terminal for e in sink_a.events)
 
     journal = Journal.open(base.journal_root, eid)
-    assert journal.end is not None and journal.end["k"] == lease_b.token
-    assert [(e["seq"], e["k"]) for e in journal.effects] == [
+    assert journal.end is not None and journal.end.k == lease_b.token
+    assert [(e.seq, e.k) for e in journal.effects] == [
         (s, lease_a.token if s < PAUSE_AT else lease_b.token) for s in range(N)
     ]
     calls = _calls(r, key)
@@ -178,14 +178,14 @@ def test_records_with_a_stale_fencing_token_are_ignored_on_read(world: Any) -> N
     thread.join(30)
     assert out_a["o"].event.event == "completed"
     raw = _raw(base.journal_root, eid)
-    fence_b = next(i for i, rec in enumerate(raw) if rec["t"] == "fence" and rec["k"] == lease_b.token)
-    late = [rec for rec in raw[fence_b:] if rec["k"] == lease_a.token]
+    fence_b = next(i for i, rec in enumerate(raw) if type(rec) is FenceMark and rec.k == lease_b.token)
+    late = [rec for rec in raw[fence_b:] if rec.k == lease_a.token]
     assert len(late) >= N - PAUSE_AT + 1  # A's effects #3.. and its end record did land on disk
 
     journal = Journal.open(base.journal_root, eid)  # ...and are ignored on read
-    assert all(rec["k"] == lease_b.token for rec in journal.records if rec.get("seq", -1) >= PAUSE_AT)
-    assert [e["seq"] for e in journal.effects] == list(range(N))
-    assert journal.end is not None and journal.end["k"] == lease_b.token
+    assert all(rec.k == lease_b.token for rec in journal.effects if rec.seq >= PAUSE_AT)
+    assert [e.seq for e in journal.effects] == list(range(N))
+    assert journal.end is not None and journal.end.k == lease_b.token
     # Replaying the journal once more gives B's history: the same result, no new call.
     leases_b.release(lease_b)
     lease_c = Leases(r, "pod-c", ttl_s=2.0).acquire(eid)
@@ -229,13 +229,13 @@ def test_a_frozen_worker_process_cannot_write_after_another_took_over(cluster: C
     cluster.stop_workers()
     for eid in victims:
         raw = _raw(cluster.checkpoint_dir, eid)
-        journal = Journal.open(cluster.checkpoint_dir, eid)
-        assert journal.end is not None
-        winner = journal.end["k"]  # the owner that finished it (the other worker)
-        takeover = next(i for i, rec in enumerate(raw) if rec["t"] == "fence" and rec["k"] == winner)
-        stale = [rec for rec in raw[takeover:] if rec["k"] < winner]
+        journal = Journal.read(cluster.checkpoint_dir, eid)
+        assert journal.end is not None and journal.end.k is not None
+        winner = journal.end.k  # the owner that finished it (the other worker)
+        takeover = next(i for i, rec in enumerate(raw) if type(rec) is FenceMark and rec.k == winner)
+        stale = [rec for rec in raw[takeover:] if (rec.k or 0) < winner]
         print(f"\n{eid}: stale records written after the take-over: {len(stale)} (ignored on read)")
-        assert [e["seq"] for e in journal.effects] == list(range(len(journal.effects)))
+        assert [e.seq for e in journal.effects] == list(range(len(journal.effects)))
         assert not any(rec in journal.records for rec in stale)
     a_ = audit(cluster, expected)
     assert a_.problems == []

@@ -40,8 +40,8 @@ def test_submit_runs_to_completed_with_ordered_logs_journal_and_artifact(harness
 
     journal = Journal.open(harness.settings.checkpoint_dir, eid)
     assert journal.start is not None and journal.end is not None
-    assert journal.end["event"]["event"] == "completed"
-    assert [e["name"] for e in journal.effects] == ["artifact"]
+    assert journal.end.event["event"] == "completed"
+    assert [e.name for e in journal.effects] == ["artifact"]
 
     (art,) = done.artifacts
     assert art.name == "report.txt"

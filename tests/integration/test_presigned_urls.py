@@ -78,10 +78,10 @@ def test_completed_event_urls_download_the_artifacts_bytes(harness: Harness, cli
     on_topic = harness.terminal(eid)
     assert [a.url for a in on_topic.artifacts] == [a.url for a in done.artifacts]
     # Signed as the event goes out, never journaled: a re-announced outcome is signed afresh.
-    end = Journal.open(harness.settings.checkpoint_dir, eid).end
+    end = Journal.read(harness.settings.checkpoint_dir, eid).end
     assert end is not None
-    assert all(a.get("url") is None for a in end["event"]["artifacts"])
-    assert end["event"].get("result_url") is None
+    assert all(a.get("url") is None for a in end.event["artifacts"])
+    assert end.event.get("result_url") is None
 
 
 def test_duplicate_start_reannounces_with_fresh_urls(harness: Harness, client: Any) -> None:

@@ -19,7 +19,7 @@ from jarvis.contract.messages import CONTRACT_VERSION
 from jarvis.contract.parse import parse_control
 from jarvis.errors import ControlMessageError
 from jarvis.execution import ListSink, LogPolicy, RunConfig, run_execution
-from jarvis.journal import Journal
+from jarvis.journal import Effect, Journal
 from jarvis.journal.durability import FsyncEach, GroupCommit
 from jarvis.telemetry import metrics
 from jarvis.worker.health import Metrics
@@ -255,8 +255,8 @@ def test_journal_appends_and_fsyncs(tmp_path: Path) -> None:
         ("jarvis_journal_fsync_duration_seconds_count", {"operation": "fsync"}),
     )
     journal = Journal.open(tmp_path, "e1", durability=FsyncEach())
-    journal.append({"t": "effect", "seq": 0, "name": "now", "req": "r", "result": 1})
-    journal.append({"t": "effect", "seq": 1, "name": "now", "req": "r", "result": 2}, sync=False)
+    journal.append(Effect(0, "now", "r", 1))
+    journal.append(Effect(1, "now", "r", 2), sync=False)
     journal.sync()
     journal.close()
     assert d.moved() == [2, 2]  # two appends; the first one's fsync, then sync()'s
@@ -270,7 +270,7 @@ def test_group_commit_rounds_and_the_barrier(tmp_path: Path) -> None:
         ("jarvis_journal_fsync_duration_seconds_count", {"operation": "barrier"}),
     )
     journal = Journal.open(tmp_path, "e1", durability=group)
-    journal.append({"t": "effect", "seq": 0, "name": "now", "req": "r", "result": 1})
+    journal.append(Effect(0, "now", "r", 1))
     journal.close()
     group.barrier(str(tmp_path))
     # One caller's wait and the barrier's: each led its own round (nobody else was waiting).

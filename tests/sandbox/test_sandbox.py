@@ -24,7 +24,7 @@ from jarvis.books import BookRegistry
 from jarvis.contract import StartCommand
 from jarvis.execution import ListSink, RunConfig, run_execution
 from jarvis.execution.runner import Outcome
-from jarvis.journal import Journal
+from jarvis.journal import Crash, Journal
 from jarvis.sandbox import SandboxPolicy, SandboxPool
 from jarvis.spy import Limits
 from tests.conftest import wait_for
@@ -134,10 +134,8 @@ def test_a_sandbox_killed_by_a_signal_fails_that_execution_after_k_attempts(
     assert ev.event == "failed" and ev.error is not None
     assert ev.error.type == "SandboxCrashed"
     assert "SIGSEGV" in ev.error.message and "attempt 2 of 2" in ev.error.message
-    crashes = [r for r in Journal.open(tmp_path / "journals", "segv").records if r["t"] == "crash"]
-    assert [c["attempt"] for c in crashes] == [1, 2] and all(
-        c["cause"] == "SIGSEGV" for c in crashes
-    )
+    crashes = Journal.read(tmp_path / "journals", "segv").crashes
+    assert [c.attempt for c in crashes] == [1, 2] and all(c.cause == "SIGSEGV" for c in crashes)
     # The pool replaced the dead sandboxes and serves the next execution.
     out, _ = run(tmp_path, pool, "result = 'fine'", eid="after")
     assert out.event.event == "completed" and out.event.result == "fine"
@@ -153,9 +151,9 @@ def test_one_crash_then_a_clean_attempt_resumes_by_replay(
     assert len(killer.signalled) == 1
     assert out.event.event == "completed", out.event.error
     journal = Journal.open(tmp_path / "journals", "once")
-    first = journal.effects[0]["result"]
-    assert out.event.result == [first, journal.effects[1]["result"]]
-    assert [r["t"] for r in journal.records].count("crash") == 1
+    first = journal.effects[0].result
+    assert out.event.result == [first, journal.effects[1].result]
+    assert len(journal.crashes) == 1
 
 
 def test_an_execution_that_crashed_k_times_fails_for_good_without_running(
@@ -163,7 +161,7 @@ def test_an_execution_that_crashed_k_times_fails_for_good_without_running(
 ) -> None:
     journal = Journal.open(tmp_path / "journals", "poison")
     for n in (1, 2):
-        journal.append({"t": "crash", "cause": "SIGSEGV", "attempt": n, "peak_rss": None})
+        journal.append(Crash("SIGSEGV", n, None))
     journal.close()
     handed = pool.stats.handed_out
     out, _ = run(tmp_path, pool, LOOP, eid="poison", max_sandbox_crashes=2)
@@ -192,8 +190,8 @@ def test_the_os_memory_cap_ends_the_run_as_a_sandbox_crash(
     ev = out.event
     assert ev.event == "failed" and ev.error is not None and ev.error.type == "SandboxCrashed"
     assert "memory cap" in ev.error.message
-    (crash,) = [r for r in Journal.open(tmp_path / "journals", "oom").records if r["t"] == "crash"]
-    peak = crash["peak_rss"]
+    (crash,) = Journal.read(tmp_path / "journals", "oom").crashes
+    peak = crash.peak_rss
     # Peak resident memory, as the OS reported it when the sandbox was reaped: under the cap
     # (plus what the sandbox had mapped before the run, a few tens of MiB).
     assert peak is not None and 0 < peak < cap + 128 * MiB

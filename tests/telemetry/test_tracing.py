@@ -119,7 +119,7 @@ def test_a_resumed_execution_replays_its_journal_in_a_span_and_calls_nothing_aga
     first, _ = _run_as_worker(tmp_path, eid, registry)
     assert first.event.event == "completed"
     journal = Journal.open(tmp_path / "journals", eid)
-    assert [e["name"] for e in journal.effects] == ["book", "book", "artifact"]
+    assert [e.name for e in journal.effects] == ["book", "book", "artifact"]
     lines = journal.path.read_bytes().splitlines(keepends=True)
     journal.path.write_bytes(b"".join(lines[:-1]))  # no end: the next run resumes by replay
     spans.clear()

@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from jarvis.journal import Effect, End, FenceMark, Start
 from jarvis.journal.journal import Journal
+from jarvis.journal.records import kind_of
+
+START = Start("d", "p.spy", {}, [])
 
 
 class RecordingDurability:
@@ -41,20 +45,20 @@ class CountingReads:
 def test_lazy_appends_are_not_dirty_and_not_synced(tmp_path: Path) -> None:
     dur = RecordingDurability()
     journal = Journal.open(tmp_path, "exec-1", durability=dur)
-    journal.append({"t": "start", "program": "x"}, lazy=True)
+    journal.append(START, lazy=True)
     assert journal.dirty is False
     assert dur.calls == []
     journal.sync()  # nothing is waiting for a sync
     assert dur.calls == []
-    assert journal.start == {"t": "start", "program": "x"}
+    assert journal.start == START
     journal.close()
 
 
 def test_unsynced_append_is_dirty_until_sync(tmp_path: Path) -> None:
     dur = RecordingDurability()
     journal = Journal.open(tmp_path, "exec-1", durability=dur)
-    journal.append({"t": "start"}, lazy=True)
-    journal.append({"t": "effect", "seq": 0}, sync=False)
+    journal.append(START, lazy=True)
+    journal.append(Effect(0, "now", "r"), sync=False)
     assert journal.dirty is True
     assert dur.calls == []
     journal.sync()
@@ -66,24 +70,24 @@ def test_unsynced_append_is_dirty_until_sync(tmp_path: Path) -> None:
 def test_a_synced_append_makes_everything_before_it_durable(tmp_path: Path) -> None:
     dur = RecordingDurability()
     journal = Journal.open(tmp_path, "exec-1", durability=dur)
-    journal.append({"t": "start"}, lazy=True)
-    journal.append({"t": "effect", "seq": 0}, sync=False)
+    journal.append(START, lazy=True)
+    journal.append(Effect(0, "now", "r"), sync=False)
     assert journal.dirty is True
-    journal.append({"t": "effect", "seq": 1})
+    journal.append(Effect(1, "now", "r"))
     assert journal.dirty is False
     # One sync, for the whole file, with the new journal's directory entry.
     assert dur.calls == [(journal._fh.fileno(), str(tmp_path))]
-    journal.append({"t": "end", "outcome": "completed"})
+    journal.append(End({"event": "completed"}))
     assert dur.calls[1] == (journal._fh.fileno(), None)  # the directory only once
     journal.close()
     again = Journal.open(tmp_path, "exec-1")
-    assert [r["t"] for r in again.records] == ["start", "effect", "effect", "end"]
+    assert [kind_of(r) for r in again.records] == ["start", "effect", "effect", "end"]
 
 
 def test_lazy_with_sync_true_is_still_lazy(tmp_path: Path) -> None:
     dur = RecordingDurability()
     journal = Journal.open(tmp_path, "exec-1", durability=dur)
-    journal.append({"t": "start"}, sync=True, lazy=True)
+    journal.append(START, sync=True, lazy=True)
     assert dur.calls == []
     assert journal.dirty is False
     journal.close()
@@ -104,21 +108,21 @@ def test_take_over_of_a_new_journal_marks_the_fence_lazily_without_reading(
     journal = Journal.open(tmp_path, "exec-1", fence=fence, durability=dur)
     reads = CountingReads(journal, monkeypatch)
     journal.take_over()
-    assert journal.records == [{"t": "fence", "k": 3}]
+    assert journal.records == [FenceMark(k=3)]
     assert reads.count == 0
     assert fence.checks == 1
     assert journal.dirty is False
     assert dur.calls == []
     journal.close()
-    assert Journal.open(tmp_path, "exec-1").records == [{"t": "fence", "k": 3}]
+    assert Journal.open(tmp_path, "exec-1").records == [FenceMark(k=3)]
 
 
 def test_take_over_of_an_untouched_journal_does_not_reread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = Journal.open(tmp_path, "exec-1", fence=FakeFence(token=1))
-    old.append({"t": "start"})
-    old.append({"t": "effect", "seq": 0})
+    old.append(START)
+    old.append(Effect(0, "now", "r"))
     old.close()
     fence = FakeFence(token=2)
     journal = Journal.open(tmp_path, "exec-1", fence=fence)
@@ -126,9 +130,9 @@ def test_take_over_of_an_untouched_journal_does_not_reread(
     journal.take_over()
     assert reads.count == 0
     assert journal.records == [
-        {"t": "start", "k": 1},
-        {"t": "effect", "seq": 0, "k": 1},
-        {"t": "fence", "k": 2},
+        START._replace(k=1),
+        Effect(0, "now", "r", k=1),
+        FenceMark(k=2),
     ]
     journal.close()
 
@@ -137,26 +141,26 @@ def test_take_over_rereads_when_another_writer_appended_since_open(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = Journal.open(tmp_path, "exec-1", fence=FakeFence(token=1))
-    old.append({"t": "start"})
+    old.append(START)
     journal = Journal.open(tmp_path, "exec-1", fence=FakeFence(token=2))
-    assert journal.records == [{"t": "start", "k": 1}]
-    old.append({"t": "effect", "seq": 0})  # the previous owner, still running
+    assert journal.records == [START._replace(k=1)]
+    old.append(Effect(0, "now", "r"))  # the previous owner, still running
     reads = CountingReads(journal, monkeypatch)
     journal.take_over()
     assert reads.count == 1
     assert journal.records == [
-        {"t": "start", "k": 1},
-        {"t": "effect", "seq": 0, "k": 1},
-        {"t": "fence", "k": 2},
+        START._replace(k=1),
+        Effect(0, "now", "r", k=1),
+        FenceMark(k=2),
     ]
     # What the old owner writes after the mark is not part of the history.
-    old.append({"t": "effect", "seq": 1})
+    old.append(Effect(1, "now", "r"))
     old.close()
-    journal.append({"t": "effect", "seq": 1, "v": "new"})
+    journal.append(Effect(1, "now", "r", "new"))
     journal.close()
     assert Journal.open(tmp_path, "exec-1").effects == [
-        {"t": "effect", "seq": 0, "k": 1},
-        {"t": "effect", "seq": 1, "v": "new", "k": 2},
+        Effect(0, "now", "r", k=1),
+        Effect(1, "now", "r", "new", k=2),
     ]
 
 
@@ -164,16 +168,16 @@ def test_appends_after_a_reread_are_tracked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = Journal.open(tmp_path, "exec-1")
-    old.append({"t": "start"})
+    old.append(START)
     journal = Journal.open(tmp_path, "exec-1", fence=FakeFence(token=5))
-    old.append({"t": "effect", "seq": 0})
+    old.append(Effect(0, "now", "r"))
     old.close()
     journal.take_over()  # re-reads
-    journal.append({"t": "effect", "seq": 1})
+    journal.append(Effect(1, "now", "r"))
     reads = CountingReads(journal, monkeypatch)
     journal.take_over()  # nobody wrote since: no second re-read
     assert reads.count == 0
-    assert [r["t"] for r in journal.records] == ["start", "effect", "fence", "effect", "fence"]
+    assert [kind_of(r) for r in journal.records] == ["start", "effect", "fence", "effect", "fence"]
     journal.close()
 
 
@@ -192,4 +196,4 @@ def test_the_first_fence_mark_of_a_new_journal_carries_the_start_command(tmp_pat
     again.close()
     journal = Journal.open(tmp_path, "cmd")
     assert journal.command == {"execution_id": "cmd", "program": {"source": "result = 1"}}
-    assert [("command" in r) for r in journal.records] == [True, False]
+    assert [(r.command is not None) for r in journal.records]  # type: ignore[union-attr] == [True, False]

@@ -22,7 +22,7 @@ from confluent_kafka import KafkaError
 from jarvis.contract.messages import LifecycleEvent, ProgramSpec, StartCommand
 from jarvis.errors import Stopped
 from jarvis.execution.runner import Outcome
-from jarvis.journal import Journal
+from jarvis.journal import End, Journal, Start
 from jarvis.journal.durability import DIRECT
 from jarvis.settings import Settings
 from jarvis.worker import executions as executions_module
@@ -276,12 +276,12 @@ def test_output_fence_writes_no_end_when_output_failed(
     outbox = Outbox(publisher)  # type: ignore[arg-type]
     fence = OutputFence(lease("e-5"), outbox, lambda: False)
     journal = Journal.open(tmp_path, "e-5", fence=fence)
-    journal.append({"t": "start"})
+    journal.append(Start("d", "p.spy", {}, []))
     outbox.log("e-5", {"seq": 1})
     publisher.fire(0, TIMED_OUT)
 
     with pytest.raises(Stopped) as info:
-        journal.append({"t": "end", "event": {"event": "completed"}})
+        journal.append(End({"event": "completed"}))
     assert info.value.mode == "handoff"
     journal.close()
     assert Journal.open(tmp_path, "e-5").end is None  # redone by replay, which re-emits the log
@@ -295,10 +295,10 @@ def test_output_fence_writes_end_once_output_delivered(
     journal = Journal.open(tmp_path, "e-6", fence=fence)
     outbox.log("e-6", {"seq": 1})
     publisher.fire(0)
-    journal.append({"t": "end", "event": {"event": "completed"}})
+    journal.append(End({"event": "completed"}))
     journal.close()
     end = Journal.open(tmp_path, "e-6").end
-    assert end is not None and end["k"] == 7
+    assert end is not None and end.k == 7
 
 
 def test_output_lost_execution_is_redone_here_then_offset_finished(
@@ -430,9 +430,9 @@ def test_cancel_before_start_journaled_under_the_lease(
     event = ex._stop_prevents_start(run, held)
     end = Journal.open(tmp_path, "e-12").end
     assert end is not None
-    assert end["k"] == 17
-    assert end["event"]["event"] == "stopped"
-    assert end["event"]["stop_mode"] == "cancel"
+    assert end.k == 17
+    assert end.event["event"] == "stopped"
+    assert end.event["stop_mode"] == "cancel"
     # The event is returned for _deliver (retried until delivered), not published here.
     assert event is not None and event.event == "stopped" and event.stop_mode == "cancel"
     assert publisher.events() == []
@@ -461,7 +461,7 @@ def test_cancel_before_start_via_run_leased_never_runs_and_finishes_offset(
     finished.wait()
     assert finished.runs == [run]
     end = Journal.open(tmp_path, "e-13").end
-    assert end is not None and end["event"]["stop_mode"] == "cancel"
+    assert end is not None and end.event["stop_mode"] == "cancel"
 
 
 def test_suspend_before_any_start_is_consumed_without_a_journal_end(
