@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import orjson
 import typer
 
-from jarvis.contract.messages import STOP_MODES
 from jarvis.errors import JarvisError
 
 if TYPE_CHECKING:

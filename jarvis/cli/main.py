@@ -18,7 +18,6 @@ import typer
 
 from jarvis.cli.app import (
     LOG_LEVELS,
-    STOP_MODES,
     InputOpt,
     JsonOpt,
     TimeoutOpt,
@@ -32,7 +31,13 @@ from jarvis.cli.app import (
     parse_inputs,
     topics_app,
 )
-from jarvis.contract.messages import LifecycleEvent, ProgramSpec, StartCommand, StopMode
+from jarvis.contract.messages import (
+    STOP_MODES,
+    LifecycleEvent,
+    ProgramSpec,
+    StartCommand,
+    StopMode,
+)
 from jarvis.errors import JarvisError
 
 if TYPE_CHECKING:

@@ -161,6 +161,13 @@ def write_case(root: Path, name: str, spec: dict[str, Any]) -> None:
     if "stop" not in spec:  # a replay reproduces the live run (a stopped one: up to the stop)
         assert comparable_log(report.log) == comparable_log(sink.records), name
         assert report.outcome["event"] == outcome.event.event, name
+    write_expected(case)
+
+
+def write_expected(case: Path) -> None:
+    """The outcome and log a replay of the case's journal gives now (the journal untouched)."""
+    report = replay_case(case)
+    assert report.ok, (case.name, report.divergence)
     (case / "outcome.json").write_bytes(
         orjson.dumps(report_json(report), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
     )
@@ -174,7 +181,18 @@ def write_case(root: Path, name: str, spec: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--force", action="store_true", help="overwrite the current version's files")
+    p.add_argument(
+        "--expected",
+        action="store_true",
+        help="rewrite only every version's expected outcome.json and log.jsonl from its journals\n"
+        "(when the message contract changed, not the journal format; review the diff)",
+    )
     args = p.parse_args(argv)
+    if args.expected:
+        for case in sorted(GOLDEN.glob("v*/*/")):
+            write_expected(case)
+            print(f"rewrote the expected outcome and log of {case}")
+        return 0
     root = GOLDEN / f"v{FORMAT_VERSION}"
     if root.exists() and any(root.iterdir()) and not args.force:
         print(f"{root} exists: regenerating a released version is a format break (see --help)")
