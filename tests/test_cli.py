@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from jarvis.cli.main import parse_inputs
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 JARVIS = [sys.executable, "-m", "jarvis.cli"]
 

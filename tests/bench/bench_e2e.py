@@ -425,7 +425,7 @@ def run_bare(
 
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
-        from tests.fault.cluster import service_env
+        from tests.helpers.stack import service_env
 
         self.args = args
         self.services = service_env()

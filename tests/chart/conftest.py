@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import built_tool
+from tests.helpers import ROOT, built_tool
 
-ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "jarvis"
 KUBE_VERSIONS = ("1.29.0", "1.37.0")  # Chart.yaml kubeVersion: the oldest and newest supported
 

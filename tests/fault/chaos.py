@@ -40,8 +40,8 @@ from tests.fault.cluster import (
     WorkerProc,
     percentile,
     resume_samples,
-    service_env,
 )
+from tests.helpers.stack import service_env
 
 
 @dataclass

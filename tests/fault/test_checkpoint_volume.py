@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 from jarvis.journal import Journal
-from tests.conftest import new_id, wait_for
 from tests.fault.books import expected_total
 from tests.fault.cluster import Cluster, audit
+from tests.helpers import new_id, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,6 @@ and a ``flush`` standing in for the producer's.
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,9 +27,9 @@ from jarvis.execution.sinks import ListSink
 from jarvis.journal import Journal
 from jarvis.journal.journal import JOURNAL_FILE
 from jarvis.worker.lease import Leases, OutputFence
-from tests.conftest import new_id
 from tests.fault.books import CounterConfig, counter, expected_total
 from tests.fault.cluster import CHAIN_PROGRAM
+from tests.helpers import new_id, new_uid
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +37,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def setup(stack_env: dict[str, str], tmp_path: Path) -> Any:
     r = redis.Redis.from_url(stack_env["JARVIS_REDIS_URL"])
-    key = f"jarvis:fault:output:{uuid.uuid4().hex[:8]}"
+    key = f"jarvis:fault:output:{new_uid()}"
     registry = BookRegistry()
     registry.register(counter, config=CounterConfig(redis_url=stack_env["JARVIS_REDIS_URL"], log_key=key))
     eid = new_id("output")

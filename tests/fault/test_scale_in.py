@@ -8,9 +8,9 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import new_id, wait_for
 from tests.fault.books import expected_total
 from tests.fault.cluster import Cluster, audit
+from tests.helpers import new_id, wait_for
 
 pytestmark = pytest.mark.integration
 

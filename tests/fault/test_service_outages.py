@@ -25,10 +25,10 @@ import urllib.request
 import boto3
 import pytest
 
-from tests.conftest import new_id, wait_for
 from tests.fault.books import expected_total
 from tests.fault.cluster import Cluster, audit
 from tests.fault.stack import port_open, stack, stop_service
+from tests.helpers import new_id, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.disruptive]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import signal
 import threading
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,9 @@ from jarvis.execution.sinks import ListSink
 from jarvis.journal import Journal
 from jarvis.journal.journal import JOURNAL_FILE, _decode
 from jarvis.worker.lease import FencedBooks, Leases
-from tests.conftest import new_id, wait_for
 from tests.fault.books import CounterConfig, counter, expected_total
 from tests.fault.cluster import CHAIN_PROGRAM, Cluster, audit
+from tests.helpers import new_id, new_uid, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +39,7 @@ PAUSE_AT = 3  # the first owner is frozen with call #3 made but not journaled
 @pytest.fixture
 def world(stack_env: dict[str, str], tmp_path: Path) -> Any:
     r = redis.Redis.from_url(stack_env["JARVIS_REDIS_URL"])
-    key = f"jarvis:fault:split:{uuid.uuid4().hex[:8]}"
+    key = f"jarvis:fault:split:{new_uid()}"
     registry = BookRegistry()
     registry.register(
         counter,

@@ -12,9 +12,9 @@ from datetime import datetime
 
 import pytest
 
-from tests.conftest import new_id, wait_for
 from tests.fault.books import expected_total
 from tests.fault.cluster import Cluster, Sent, audit
+from tests.helpers import new_id, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -13,9 +13,9 @@ import re
 
 import pytest
 
-from tests.conftest import new_id, wait_for
 from tests.fault.books import expected_total
 from tests.fault.cluster import Cluster, WorkerProc, audit
+from tests.helpers import new_id, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -18,8 +18,8 @@ import pytest
 from jarvis.kafka.config import partition_for
 from jarvis.kafka.topics import describe
 from jarvis.settings import Settings
-from tests.conftest import ROOT, new_id, wait_for
-from tests.integration.conftest import cli_env
+from tests.helpers import ROOT, new_id, wait_for
+from tests.helpers.stack import cli_env
 
 JARVIS = [sys.executable, "-m", "jarvis.cli"]
 HELLO = ROOT / "examples" / "hello.spy"

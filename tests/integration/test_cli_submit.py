@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from jarvis.settings import Settings
-from tests.conftest import ROOT, new_id, wait_for
-from tests.integration.conftest import cli_env
+from tests.helpers import ROOT, new_id, wait_for
+from tests.helpers.stack import cli_env
 
 JARVIS = [sys.executable, "-m", "jarvis.cli"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import orjson
 
-from tests.conftest import new_id, wait_for
-from tests.integration.conftest import Harness
+from tests.helpers import kafka, new_id, wait_for
+from tests.helpers.harness import Harness
 
 
 def _headers(msg) -> dict[str, str]:
@@ -57,15 +57,14 @@ def test_bad_messages_are_dead_lettered_and_a_good_one_still_runs(harness: Harne
     worker = harness.workers[0][0]
     wait_for(lambda: worker.processed == len(bad) + 1, what="all messages processed")
     # ...and the group's committed offset moved past all of them.
-    from confluent_kafka import Consumer, TopicPartition
-
-    probe = Consumer({"bootstrap.servers": harness.settings.kafka_bootstrap, "group.id": harness.settings.group_id})
-    part = dead[0].headers() and int(_headers(dead[0])["jarvis.source.partition"])
+    s = harness.settings
+    part = int(_headers(dead[0])["jarvis.source.partition"])
     committed = wait_for(
-        lambda: (c := probe.committed([TopicPartition(harness.settings.control_topic, part)], timeout=10)[0].offset) >= len(bad) + 1 and c,
+        lambda: (c := kafka.committed(s.kafka_bootstrap, s.group_id, s.control_topic, [part])[part])
+        >= len(bad) + 1
+        and c,
         what="committed offset",
     )
-    probe.close()
     assert committed == len(bad) + 1
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import orjson
 
 from jarvis.journal import Journal
-from tests.conftest import ROOT, new_id, wait_for
-from tests.integration.conftest import Harness
+from tests.helpers import ROOT, new_id, wait_for
+from tests.helpers.harness import Harness
 
 HELLO = (ROOT / "examples" / "hello.spy").read_text()
 

@@ -7,8 +7,6 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.fault.conftest import cluster  # noqa: F401  (workers on fresh topics)
-
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 

@@ -19,11 +19,9 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.conftest import tool
 from tests.fault.cluster import Cluster
-from tests.fault.conftest import cluster  # noqa: F401  (the fault suite's fixture: workers on fresh topics)
+from tests.helpers import ROOT, tool
 
-ROOT = Path(__file__).resolve().parents[2]
 TELEGRAF_CONF = ROOT / "charts" / "telegraf" / "telegraf.conf"
 
 
@@ -108,7 +106,7 @@ class Telegraf:
 
 
 @pytest.fixture
-def influx(influxdb_url: str, cluster: Cluster) -> Iterator[Influx]:  # noqa: F811
+def influx(influxdb_url: str, cluster: Cluster) -> Iterator[Influx]:
     db = Influx(influxdb_url, f"jarvis_{cluster.uid}")
     try:
         yield db

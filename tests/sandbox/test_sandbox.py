@@ -27,7 +27,7 @@ from jarvis.execution.runner import Outcome
 from jarvis.journal import Journal
 from jarvis.sandbox import SandboxPolicy, SandboxPool
 from jarvis.spy import Limits
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 
 from .helpers import Killer, sandboxes_of_zygote, state
 
