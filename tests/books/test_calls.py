@@ -302,13 +302,14 @@ def test_a_slow_attempt_times_out_and_is_retried(rec: Recorder, release: threadi
             return "late"
         return "fast"
 
-    # 0.3 s, not less: the fast second attempt must fit in it even on a loaded CI machine.
-    reg, _ = make(slow_then_fast, timeout_s=0.3)
+    # 1 s: the timeout the first attempt waits out, and room enough for the fast second
+    # attempt (a thread that returns at once) on a loaded machine.
+    reg, _ = make(slow_then_fast, timeout_s=1.0)
     assert call(reg, rec, "t.op") == "fast"
     assert rec.outcomes == ["retry", "ok"]
     assert rec.attempts[0].error_type == "Timeout"
-    assert "no answer within 0.3 s" in (rec.attempts[0].message or "")
-    assert rec.attempts[0].duration_s >= 0.3
+    assert "no answer within 1 s" in (rec.attempts[0].message or "")
+    assert [a.attempt for a in rec.attempts] == [1, 2]
     assert contexts[0].cancelled.is_set()  # the abandoned attempt is told
     assert not contexts[1].cancelled.is_set()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import time
 from collections import Counter
 
 import pytest
@@ -14,7 +13,10 @@ from tests.helpers import new_id, wait_for
 
 pytestmark = pytest.mark.integration
 
-GRACE_S = 8.0
+# The drain grace: long, so that a loaded machine never reaches it. Nothing here is timed:
+# the worker says whether every execution let go before it ("still running after hand-off
+# deadline" otherwise), and the executions' events say where each one finished.
+GRACE_S = 60.0
 
 
 def test_sigterm_hands_running_executions_to_another_worker(cluster: Cluster) -> None:
@@ -46,14 +48,9 @@ def test_sigterm_hands_running_executions_to_another_worker(cluster: Cluster) ->
     on_victim = by_worker[victim_id]
     # Still running (no terminal event yet) on the victim at the moment of SIGTERM.
     assert len(on_victim) >= 3
-    t0 = time.monotonic()
     victim.signal(signal.SIGTERM)
-    code = victim.wait_exit(GRACE_S + 20)
-    exit_s = time.monotonic() - t0
-    print(f"\nSIGTERMed worker exited with {code} after {exit_s:.2f} s (grace {GRACE_S} s); "
-          f"{len(on_victim)} executions handed off")
+    code = victim.wait_exit(GRACE_S + 30)  # a hang guard, not a measured duration
     assert code == 0
-    assert exit_s < GRACE_S, f"worker took {exit_s:.1f} s to leave, more than its {GRACE_S} s grace"
     assert other.alive()
 
     for eid in expected:
@@ -66,6 +63,8 @@ def test_sigterm_hands_running_executions_to_another_worker(cluster: Cluster) ->
         assert not any(e["event"] == "completed" and e["worker"] == victim_id for e in events), kinds
     log = victim.log()
     assert sum(f"execution {eid} handed off" in log for eid in on_victim) == len(on_victim)
+    # Handed off, not waited out: every execution let go before the drain deadline.
+    assert "still running after hand-off deadline" not in log
     assert "left the group" in log
 
     cluster.stop_workers()  # quiesce before reading journals
