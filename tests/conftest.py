@@ -24,6 +24,21 @@ if TYPE_CHECKING:
     from tests.fault.cluster import Cluster
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "disruptive: restarts or breaks a shared stack service; never run concurrently"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that reaches the stack (through ``stack_env``, directly or by a fixture it
+    uses) is marked ``integration``: ``-m "not integration"`` selects the tests that need
+    no service, which scripts/test runs beside the others (and beside ``disruptive`` ones)."""
+    for item in items:
+        if "stack_env" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)
+
+
 @pytest.fixture(scope="session")
 def stack_env() -> dict[str, str]:
     """Environment pointing at a running Kafka, Redis and S3 server."""

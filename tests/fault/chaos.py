@@ -162,7 +162,8 @@ def run(cfg: ChaosConfig, say: Callable[[str], None] = print) -> ChaosResult:
                 w()
 
         def tend(until: float) -> None:
-            """Keep reading output and restarting workers until ``until`` (monotonic)."""
+            """Keep reading output and restarting workers until ``until`` (monotonic), or
+            until nothing is pending once every execution has been submitted."""
             while True:
                 cluster.events.pump(0.2)
                 for eid in list(pending):
@@ -174,7 +175,7 @@ def run(cfg: ChaosConfig, say: Callable[[str], None] = print) -> ChaosResult:
                 for due in [d for d in restarts if d <= now]:
                     restarts.remove(due)
                     cluster.start_worker(wait=False)
-                if now >= until:
+                if now >= until or (not pending and len(expected) == cfg.executions):
                     return
                 time.sleep(min(0.05, until - now))
 

@@ -20,7 +20,7 @@ GRACE_S = 60.0
 
 
 def test_sigterm_hands_running_executions_to_another_worker(cluster: Cluster) -> None:
-    workers = [cluster.start_worker(JARVIS_DRAIN_GRACE_S=GRACE_S) for _ in range(2)]
+    workers = cluster.start_workers(2, JARVIS_DRAIN_GRACE_S=GRACE_S)
     expected = {}
     for _ in range(8):
         eid = new_id("scalein")

@@ -71,7 +71,7 @@ def _check(cluster: Cluster, expected: dict[str, int], pids: list[int]) -> None:
 
 
 def test_kafka_restart_mid_run(cluster: Cluster) -> None:
-    workers = [cluster.start_worker() for _ in range(2)]
+    workers = cluster.start_workers(2)
     pids = [w.pid for w in workers]
     # ~6 s each (20 calls, sleep 0.3): all still running when the broker goes down.
     expected = _submit(cluster, 6, 20, 0.3, "kafka")
@@ -85,7 +85,7 @@ def test_kafka_restart_mid_run(cluster: Cluster) -> None:
 
 
 def test_redis_outage_mid_run(cluster: Cluster) -> None:
-    workers = [cluster.start_worker() for _ in range(2)]
+    workers = cluster.start_workers(2)
     pids = [w.pid for w in workers]
     expected = _submit(cluster, 4, 12, 0.3, "redis")
     wait_for(lambda: _started(cluster, list(expected)), 30, "all executions started")
@@ -117,7 +117,7 @@ def test_s3_outage_mid_run(cluster: Cluster) -> None:
         "    i += 1\n"
         "result = x\n"
     )
-    workers = [cluster.start_worker(JARVIS_ARTIFACT_DEADLINE_S=120) for _ in range(2)]
+    workers = cluster.start_workers(2, JARVIS_ARTIFACT_DEADLINE_S=120)
     pids = [w.pid for w in workers]
     expected = {}
     for k in range(3):

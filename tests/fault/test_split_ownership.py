@@ -194,7 +194,7 @@ def test_records_with_a_stale_fencing_token_are_ignored_on_read(world: Any) -> N
 
 
 def test_a_frozen_worker_process_cannot_write_after_another_took_over(cluster: Cluster) -> None:
-    a, b = cluster.start_worker(), cluster.start_worker()
+    a, b = cluster.start_workers(2)
     expected = {}
     for k in range(6):
         eid = new_id("frozen")

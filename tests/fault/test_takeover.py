@@ -27,8 +27,7 @@ def _assignments(worker: WorkerProc) -> int:
 
 
 def test_a_killed_workers_running_executions_resume_before_the_group_notices(cluster: Cluster) -> None:
-    a = cluster.start_worker(JARVIS_SESSION_TIMEOUT_S=SESSION_TIMEOUT_S)
-    b = cluster.start_worker(JARVIS_SESSION_TIMEOUT_S=SESSION_TIMEOUT_S)
+    a, b = cluster.start_workers(2, JARVIS_SESSION_TIMEOUT_S=SESSION_TIMEOUT_S)
     wait_for(lambda: _assignments(a) + _assignments(b) >= 3, 60, "the group to settle")
     expected = {}
     for k in range(6):

@@ -57,8 +57,7 @@ def test_a_taken_over_execution_keeps_its_trace_and_logs_json(
         "JARVIS_LOG_FORMAT": "json",
         "JARVIS_TRACING": tracing,
     }
-    a = cluster.start_worker(**env)
-    b = cluster.start_worker(**env)
+    a, b = cluster.start_workers(2, **env)
     eid = new_id("traced-takeover")
     command = StartCommand(
         execution_id=eid,

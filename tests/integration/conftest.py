@@ -14,8 +14,6 @@ from tests.helpers.harness import Harness
 from tests.helpers.kafka import create_topics
 from tests.helpers.stack import delete_topics, fresh_settings
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def settings(stack_env: dict[str, str], tmp_path: Path) -> Iterator[Settings]:

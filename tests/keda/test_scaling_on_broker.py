@@ -24,7 +24,6 @@ import pytest
 
 from tests.fault.cluster import Cluster, Sent
 from tests.helpers import new_uid, wait_for
-from tests.helpers.stack import service_env
 from tests.keda.kedacheck import scaler_view
 
 pytestmark = pytest.mark.integration
@@ -44,7 +43,7 @@ result = gate
 
 @pytest.fixture
 def cluster(stack_env: dict[str, str], tmp_path: Path) -> Iterator[Cluster]:
-    services = service_env()
+    services = stack_env
     prefix = f"jarvis:keda-test:{new_uid()}:"
     c = Cluster(
         tmp_path,

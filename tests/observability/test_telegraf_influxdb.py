@@ -108,8 +108,7 @@ def _run_telegraf(binary: Path, cluster: Cluster, influx: Influx, group: str, tm
 def test_influxdb_holds_exactly_the_distinct_records(
     cluster: Cluster, influx: Influx, telegraf_bin: Path, tmp_path: Path
 ) -> None:
-    a = cluster.start_worker()
-    b = cluster.start_worker()
+    a, b = cluster.start_workers(2)
     a.wait_consuming()
     b.wait_consuming()
 
