@@ -30,7 +30,7 @@ from jarvis.bdk import (
 )
 from jarvis.books import Attempt, BookRegistry
 from jarvis.errors import BookError, ProgramError, Stopped
-from tests.books.conftest import Recorder, call
+from tests.helpers.books import Recorder, call
 
 
 class Flaky:

@@ -17,7 +17,7 @@ from jarvis.bdk import RetrySettings
 from jarvis.books import BookRegistry
 from jarvis.books.http import HttpConfig, _Rule
 from jarvis.errors import BookError, ProgramError
-from tests.books.conftest import Recorder, call
+from tests.helpers.books import Recorder, call
 
 
 @dataclass

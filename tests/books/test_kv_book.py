@@ -15,7 +15,7 @@ from jarvis.bdk import RetrySettings
 from jarvis.books import BookRegistry
 from jarvis.books.kv import KvConfig
 from jarvis.errors import ProgramError
-from tests.books.conftest import Recorder, call
+from tests.helpers.books import Recorder, call
 
 pytestmark = pytest.mark.integration
 

@@ -9,6 +9,11 @@
 - ``kafka``: admin and metadata calls retried on retriable Kafka errors, topic readers,
   watermarks and committed offsets.
 - ``harness``: in-process workers on fresh topics (the integration suite's ``Harness``).
+  (Worker *processes* on fresh topics are the fault suite's ``Cluster``, tests/fault/cluster.py.)
+- ``books``: a recorder of Book call attempts and a call shortcut.
+- ``metrics``: scraping a worker's ``/metrics``.
+- ``helm``: rendering and linting the chart with a real Helm.
+- ``telegraf``: InfluxDB's query API and a Telegraf process.
 """
 
 from tests.helpers.ids import new_id, new_uid

@@ -24,7 +24,7 @@ import pytest
 from tests.fault.books import expected_total
 from tests.fault.cluster import Cluster
 from tests.helpers import kafka, new_id, wait_for
-from tests.observability.conftest import Influx, Telegraf
+from tests.helpers.telegraf import Influx, Telegraf
 
 pytestmark = pytest.mark.integration
 

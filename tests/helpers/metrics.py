@@ -1,5 +1,4 @@
-"""Fixtures of the metrics suite: worker processes on fresh topics (the fault suite's
-``Cluster``), and a scraper of their ``/metrics``."""
+"""Prometheus from tests: scrape a worker's ``/metrics`` and read its samples."""
 
 from __future__ import annotations
 
