@@ -1,7 +1,8 @@
 """Kafka, Redis and the S3 server go away mid-run; workers recover by themselves.
 
-These restart services of the shared local stack: marked ``disruptive`` (pytest runs the
-suite serially, so nothing else talks to the stack meanwhile).
+These restart the services of the stack they run on: marked ``disruptive``. scripts/test
+runs them on a stack of their own (other ports, another JARVIS_STACK_DIR), beside the rest
+of the suite; run by hand on the shared stack, nothing else may use it meanwhile.
 
 Behaviour under each outage, as these tests pin it down:
 - Kafka restart: consumers and the producer reconnect; log records and events wait in
@@ -19,8 +20,10 @@ Behaviour under each outage, as these tests pin it down:
 
 from __future__ import annotations
 
+import os
 import time
 import urllib.request
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
@@ -32,7 +35,19 @@ from tests.helpers import new_id, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.disruptive]
 
-KAFKA_PORT, REDIS_PORT, S3_PORT = 19092, 16379, 19000
+
+
+def _port(url: str) -> int:
+    """The port of ``host:port`` or of a URL."""
+    port = urlsplit(url if "//" in url else f"//{url}").port
+    assert port is not None, url
+    return port
+
+
+# The stack under test: the one the environment names (scripts/stack env), not the defaults.
+KAFKA_PORT = _port(os.environ.get("JARVIS_KAFKA_BOOTSTRAP", "127.0.0.1:19092"))
+REDIS_PORT = _port(os.environ.get("JARVIS_REDIS_URL", "redis://127.0.0.1:16379/0"))
+S3_PORT = _port(os.environ.get("JARVIS_S3_ENDPOINT_URL", "http://127.0.0.1:19000"))
 
 
 def _submit(cluster: Cluster, n: int, calls: int, sleep_s: float, prefix: str) -> dict[str, int]:
