@@ -6,18 +6,36 @@ import jarvis.spy
 
 
 def test_client_exports() -> None:
-    assert sorted(jarvis.client.__all__) == ["JarvisClient", "LifecycleEvent", "LogRecord", "Update"]
+    assert sorted(jarvis.client.__all__) == [
+        "JarvisClient",
+        "LifecycleEvent",
+        "LogRecord",
+        "Update",
+    ]
 
 
 def test_contract_exports() -> None:
     assert sorted(jarvis.contract.__all__) == sorted(
         [
-            "CONTRACT_VERSION", "TERMINAL_EVENTS", "ArtifactRef", "ErrorInfo", "ExecutionOptions",
-            "LifecycleEvent", "LimitOverrides", "LogRecord", "ProgramSpec", "StartCommand", "StopCommand", "TraceFrame",
-            "dump", "parse_control",
+            "CONTRACT_VERSION",
+            "TERMINAL_EVENTS",
+            "ArtifactRef",
+            "ErrorInfo",
+            "ExecutionOptions",
+            "LifecycleEvent",
+            "LimitOverrides",
+            "LogRecord",
+            "ProgramSpec",
+            "StartCommand",
+            "StopCommand",
+            "TraceFrame",
+            "dump",
+            "parse_control",
         ]
     )
 
 
 def test_spy_exports() -> None:
-    assert {"compile_program", "run_program", "Program", "Site", "Host", "render_value"} <= set(jarvis.spy.__all__)
+    assert {"compile_program", "run_program", "Program", "Site", "Host", "render_value"} <= set(
+        jarvis.spy.__all__
+    )

@@ -353,7 +353,9 @@ class Cluster:
     def committed(self, partition: int) -> int:
         """The worker group's committed offset on a control partition (-1001: none)."""
         s = self.settings
-        return kafka.committed(s.kafka_bootstrap, s.group_id, s.control_topic, [partition])[partition]
+        return kafka.committed(s.kafka_bootstrap, s.group_id, s.control_topic, [partition])[
+            partition
+        ]
 
     def end_offsets(self) -> dict[int, int]:
         """Each control partition's end offset (high watermark), read by a fresh consumer."""

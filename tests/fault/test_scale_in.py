@@ -40,7 +40,8 @@ def test_sigterm_hands_running_executions_to_another_worker(cluster: Cluster) ->
 
     by_worker = wait_for(
         lambda: (r := running_by_worker()) and max(len(v) for v in r.values()) >= 3 and r,
-        30, "a worker running 3 executions",
+        30,
+        "a worker running 3 executions",
     )
     victim_id = max(by_worker, key=lambda w: len(by_worker[w]))
     victim = next(w for w in workers if w.worker_id == victim_id)
@@ -60,7 +61,9 @@ def test_sigterm_hands_running_executions_to_another_worker(cluster: Cluster) ->
         kinds = [(e["event"], e["worker"]) for e in events]
         assert ("resumed", other.worker_id) in kinds, kinds
         assert ("completed", other.worker_id) in kinds, kinds
-        assert not any(e["event"] == "completed" and e["worker"] == victim_id for e in events), kinds
+        assert not any(e["event"] == "completed" and e["worker"] == victim_id for e in events), (
+            kinds
+        )
     log = victim.log()
     assert sum(f"execution {eid} handed off" in log for eid in on_victim) == len(on_victim)
     # Handed off, not waited out: every execution let go before the drain deadline.
@@ -74,4 +77,6 @@ def test_sigterm_hands_running_executions_to_another_worker(cluster: Cluster) ->
     assert a.conflicting_outcomes == 0  # re-announcements (at least once) repeat the same outcome
     assert a.journaled_repeated == 0 and a.missing_log_seqs == 0 and a.corrupt_journals == 0
     repeated = Counter(c["key"] for c in cluster.calls())
-    print(f"calls repeated after the hand-off (in flight at SIGTERM): {sum(v - 1 for v in repeated.values())}")
+    print(
+        f"calls repeated after the hand-off (in flight at SIGTERM): {sum(v - 1 for v in repeated.values())}"
+    )

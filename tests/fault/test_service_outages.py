@@ -36,7 +36,6 @@ from tests.helpers import new_id, wait_for
 pytestmark = [pytest.mark.integration, pytest.mark.disruptive]
 
 
-
 def _port(url: str) -> int:
     """The port of ``host:port`` or of a URL."""
     port = urlsplit(url if "//" in url else f"//{url}").port
@@ -60,7 +59,9 @@ def _submit(cluster: Cluster, n: int, calls: int, sleep_s: float, prefix: str) -
 
 
 def _started(cluster: Cluster, eids: list[str]) -> bool:
-    return all(any(e["event"] in ("started", "resumed") for e in cluster.events_of(eid)) for eid in eids)
+    return all(
+        any(e["event"] in ("started", "resumed") for e in cluster.events_of(eid)) for eid in eids
+    )
 
 
 def _readyz(port: int | None) -> tuple[int, str]:
@@ -111,7 +112,11 @@ def test_redis_outage_mid_run(cluster: Cluster) -> None:
         later = _submit(cluster, 2, 3, 0.0, "during-redis")
         # The workers notice (readiness names Redis)...
         for w in workers:
-            wait_for(lambda w=w: "redis: failing: " in _readyz(w.health_port())[1], 20, f"{w.worker_id} not ready")
+            wait_for(
+                lambda w=w: "redis: failing: " in _readyz(w.health_port())[1],
+                20,
+                f"{w.worker_id} not ready",
+            )
         # ...and the outage outlasts the 3 s lease TTL, so every running lease lapses.
         wait_for(lambda: time.monotonic() - down_at > 5.0, 10, "outage longer than the lease TTL")
     finally:
@@ -145,8 +150,11 @@ def test_s3_outage_mid_run(cluster: Cluster) -> None:
     try:
         # Every execution reaches an upload and waits, saying so in its log.
         wait_for(
-            lambda: all(any(r["kind"] == "storage_wait" for r in cluster.logs_of(e)) for e in expected),
-            60, "storage_wait records from every execution",
+            lambda: all(
+                any(r["kind"] == "storage_wait" for r in cluster.logs_of(e)) for e in expected
+            ),
+            60,
+            "storage_wait records from every execution",
         )
         assert not any(cluster.terminals_of(e) for e in expected)
     finally:

@@ -27,8 +27,14 @@ def _ts(iso: str) -> float:
 
 
 def _wait_started(cluster: Cluster, eid: str) -> None:
-    wait_for(lambda: any(e["event"] in ("started", "resumed") for e in cluster.events_of(eid)), 30, f"{eid} started")
-    wait_for(lambda: sum(c["eid"] == eid for c in cluster.calls()) >= 2, 30, f"{eid} calling its Book")
+    wait_for(
+        lambda: any(e["event"] in ("started", "resumed") for e in cluster.events_of(eid)),
+        30,
+        f"{eid} started",
+    )
+    wait_for(
+        lambda: sum(c["eid"] == eid for c in cluster.calls()) >= 2, 30, f"{eid} calling its Book"
+    )
 
 
 def _stop_latency(cluster: Cluster, eid: str, sent: Sent) -> tuple[dict, float]:
@@ -38,13 +44,17 @@ def _stop_latency(cluster: Cluster, eid: str, sent: Sent) -> tuple[dict, float]:
 
 def _processed(cluster: Cluster, sent: Sent) -> None:
     """Until the worker group committed past ``sent`` (commits only move over handled messages)."""
-    wait_for(lambda: cluster.committed(sent.partition) > sent.offset, 30, f"offset {sent.offset} handled")
+    wait_for(
+        lambda: cluster.committed(sent.partition) > sent.offset, 30, f"offset {sent.offset} handled"
+    )
 
 
 def test_cancel_and_suspend_take_effect_on_a_paused_worker(cluster: Cluster) -> None:
     # One sandbox, one execution thread, a ready queue of one: the queued start fills the
     # queue, so the partitions pause and the stops come through the stop scanner.
-    cluster.start_worker(JARVIS_MAX_CONCURRENCY=1, JARVIS_EXECUTION_THREADS=1, JARVIS_READY_QUEUE_SIZE=1)
+    cluster.start_worker(
+        JARVIS_MAX_CONCURRENCY=1, JARVIS_EXECUTION_THREADS=1, JARVIS_READY_QUEUE_SIZE=1
+    )
     # cancel
     a, queued = new_id("cancel-me"), new_id("queued")
     cluster.start(a, inputs=LONG)
@@ -76,11 +86,18 @@ def test_cancel_and_suspend_take_effect_on_a_paused_worker(cluster: Cluster) -> 
     assert _ts(started["at"]) >= _ts(done["at"])
     calls_before = sum(x["eid"] == c for x in cluster.calls())
     cluster.start(c, inputs=LONG | {"n": 25})
-    wait_for(lambda: any(e["event"] == "completed" for e in cluster.events_of(c)), 60, "resumed run to complete")
+    wait_for(
+        lambda: any(e["event"] == "completed" for e in cluster.events_of(c)),
+        60,
+        "resumed run to complete",
+    )
     kinds = [e["event"] for e in cluster.events_of(c)]
     assert kinds == ["accepted", "started", "stopped", "accepted", "resumed", "completed"], kinds
     cluster.stop_workers()
-    a_ = audit(cluster, {c: expected_total(5, 25), queued: expected_total(1, 2), queued2: expected_total(2, 2)})
+    a_ = audit(
+        cluster,
+        {c: expected_total(5, 25), queued: expected_total(1, 2), queued2: expected_total(2, 2)},
+    )
     assert a_.journaled_repeated == 0 and a_.key_mismatch == 0 and a_.unjournaled_calls == 0
     assert a_.missing_log_seqs == 0 and a_.corrupt_journals == 0
     # 25 calls in all: the resumed run made only the ones missing (+ at most the one in flight).
@@ -105,7 +122,11 @@ def test_stop_before_start_prevents_it(cluster: Cluster) -> None:
     cluster.start(suspended, inputs={"n": 3, "seed": 2})
     wait_for(lambda: len(cluster.terminals_of(cancelled)) == 2, 30, "cancel re-announced")
     assert [t["event"] for t in cluster.terminals_of(cancelled)] == ["stopped", "stopped"]
-    wait_for(lambda: any(e["event"] == "completed" for e in cluster.events_of(suspended)), 30, "second start runs")
+    wait_for(
+        lambda: any(e["event"] == "completed" for e in cluster.events_of(suspended)),
+        30,
+        "second start runs",
+    )
     assert cluster.terminals_of(suspended)[-1]["result"] == expected_total(2, 3)
     assert cluster.logs_of(cancelled) == []
     assert [x for x in cluster.calls() if x["eid"] == cancelled] == []

@@ -99,7 +99,8 @@ def partitions(client: _HasMetadata, topic: str, timeout_s: float = 60.0) -> lis
         meta = client.list_topics(topic, timeout=10).topics.get(topic)
         if meta is None or meta.error is not None or not meta.partitions:
             raise KafkaException(
-                meta.error if meta is not None and meta.error is not None
+                meta.error
+                if meta is not None and meta.error is not None
                 else KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART, f"{topic}: no partitions yet")
             )
         return sorted(meta.partitions)

@@ -17,9 +17,22 @@ def test_bad_messages_are_dead_lettered_and_a_good_one_still_runs(harness: Harne
     bad = [
         (b"k-garbage", b"\x00\xff\xfe garbage \x81"),
         (b"k-json", b'{"type": "start", "execution_id": '),
-        (b"wrongtype", orjson.dumps({"type": "start", "execution_id": "wrongtype", "program": {"source": 42}})),
+        (
+            b"wrongtype",
+            orjson.dumps({"type": "start", "execution_id": "wrongtype", "program": {"source": 42}}),
+        ),
         (b"unknown", orjson.dumps({"type": "explode", "execution_id": "unknown"})),
-        (b"newer", orjson.dumps({"version": 99, "type": "start", "execution_id": "newer", "program": {"source": "x=1"}})),
+        (
+            b"newer",
+            orjson.dumps(
+                {
+                    "version": 99,
+                    "type": "start",
+                    "execution_id": "newer",
+                    "program": {"source": "x=1"},
+                }
+            ),
+        ),
         (b"noprogram", orjson.dumps({"type": "start", "execution_id": "noprogram"})),
         (b"tomb", None),
     ]
@@ -28,14 +41,23 @@ def test_bad_messages_are_dead_lettered_and_a_good_one_still_runs(harness: Harne
         client.send_raw(eid.encode(), value)
     client.send_raw(
         eid.encode(),
-        orjson.dumps({"type": "start", "execution_id": eid, "program": {"source": "result = 6 * 7"}, "future_field": 1}),
+        orjson.dumps(
+            {
+                "type": "start",
+                "execution_id": eid,
+                "program": {"source": "result = 6 * 7"},
+                "future_field": 1,
+            }
+        ),
     )
     harness.start_worker()
 
     done = harness.terminal(eid)
     assert done.event == "completed" and done.result == 42
 
-    dead = wait_for(lambda: len(harness.dlq.poll()) >= len(bad) and harness.dlq.messages, what="dead letters")
+    dead = wait_for(
+        lambda: len(harness.dlq.poll()) >= len(bad) and harness.dlq.messages, what="dead letters"
+    )
     assert len(dead) == len(bad)
     reasons = [_headers(m)["jarvis.error.reason"] for m in dead]
     fields = [_headers(m)["jarvis.error.field"] for m in dead]
@@ -60,9 +82,11 @@ def test_bad_messages_are_dead_lettered_and_a_good_one_still_runs(harness: Harne
     s = harness.settings
     part = int(_headers(dead[0])["jarvis.source.partition"])
     committed = wait_for(
-        lambda: (c := kafka.committed(s.kafka_bootstrap, s.group_id, s.control_topic, [part])[part])
-        >= len(bad) + 1
-        and c,
+        lambda: (
+            (c := kafka.committed(s.kafka_bootstrap, s.group_id, s.control_topic, [part])[part])
+            >= len(bad) + 1
+            and c
+        ),
         what="committed offset",
     )
     assert committed == len(bad) + 1
@@ -70,6 +94,9 @@ def test_bad_messages_are_dead_lettered_and_a_good_one_still_runs(harness: Harne
 
 def test_key_mismatch_is_dead_lettered(harness: Harness, client) -> None:
     harness.start_worker()
-    client.send_raw(b"other", orjson.dumps({"type": "start", "execution_id": "mine", "program": {"source": "x=1"}}))
+    client.send_raw(
+        b"other",
+        orjson.dumps({"type": "start", "execution_id": "mine", "program": {"source": "x=1"}}),
+    )
     dead = wait_for(lambda: harness.dlq.poll(), what="dead letter")
     assert "differs from execution_id" in _headers(dead[0])["jarvis.error.reason"]

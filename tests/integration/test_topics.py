@@ -84,7 +84,9 @@ def test_report_only_creates_missing_and_reports_drift_without_changing_anything
 ) -> None:
     drifted, admin = _small_control_topic(settings)
 
-    reports = {r.topic: r for r in kafka_retry(lambda: apply(drifted, alter_configs=False), "apply")}
+    reports = {
+        r.topic: r for r in kafka_retry(lambda: apply(drifted, alter_configs=False), "apply")
+    }
     assert reports[drifted.logs_topic].action == "created"
     small = reports[drifted.control_topic]
     assert small.action == "drift"
@@ -103,7 +105,9 @@ def test_apply_sets_declared_configs_and_leaves_partitions_alone(settings: Setti
     # A config the declarations don't mention stays as the operator set it.
     _set(admin, drifted.control_topic, "segment.ms", "3600000")
 
-    small = {r.topic: r for r in kafka_retry(lambda: apply(drifted), "apply")}[drifted.control_topic]
+    small = {r.topic: r for r in kafka_retry(lambda: apply(drifted), "apply")}[
+        drifted.control_topic
+    ]
     assert small.action == "drift"  # the partition count still differs: only reported
     assert "retention.ms 1000 -> 604800000" in small.detail
     assert "max.message.bytes 4096 -> 1048576" in small.detail
@@ -112,7 +116,9 @@ def test_apply_sets_declared_configs_and_leaves_partitions_alone(settings: Setti
     wanted = {"retention.ms": "604800000", "max.message.bytes": "1048576", "segment.ms": "3600000"}
     wait_for(lambda: _configs(admin, drifted.control_topic, *wanted) == wanted, 30, "configs set")
     # A second apply finds only the partitions to report.
-    again = {r.topic: r for r in kafka_retry(lambda: apply(drifted), "apply")}[drifted.control_topic]
+    again = {r.topic: r for r in kafka_retry(lambda: apply(drifted), "apply")}[
+        drifted.control_topic
+    ]
     assert (
         again.detail
         == "2 partitions, 12 declared (left as is: adding partitions moves keys; do it deliberately with kafka-topics --alter)"
