@@ -2,106 +2,32 @@
 
 Service addresses come from the environment (JARVIS_KAFKA_BOOTSTRAP, JARVIS_REDIS_URL,
 JARVIS_S3_ENDPOINT_URL); when they are absent the session starts the stack itself.
-Each test gets fresh topic names and a fresh consumer group.
+Each test gets fresh topic names and a fresh consumer group. Helpers (no fixtures) live
+in ``tests/helpers``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
-import time
-import uuid
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+# Re-exported for code written before tests/helpers existed; import from tests.helpers.
+from tests.helpers import ROOT as ROOT
+from tests.helpers import new_id as new_id
+from tests.helpers import wait_for as wait_for
+from tests.helpers.stack import service_env
+
+if TYPE_CHECKING:
+    from tests.fault.cluster import Cluster
 
 
-def tool(*args: str, timeout_s: float) -> str:
-    """Run ``scripts/tools/<args[0]> args[1:]`` (the project's cached installers and builders)
-    and return the last line it printed: the path of what it built, or an address."""
-    env = {**os.environ, "CI": os.environ.get("CI", "true")}
-    done = subprocess.run(
-        [str(ROOT / "scripts" / "tools" / args[0]), *args[1:]],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
-        check=False,
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "disruptive: restarts or breaks a shared stack service; never run concurrently"
     )
-    assert done.returncode == 0, f"scripts/tools/{' '.join(args)} failed:\n{done.stderr[-4000:]}"
-    return done.stdout.strip().splitlines()[-1]
-
-
-def built_tool(*args: str, timeout_s: float) -> Path:
-    """``tool`` for a builder: the path it printed, checked to be a file."""
-    path = Path(tool(*args, timeout_s=timeout_s))
-    assert path.is_file(), path
-    return path
-
-
-T = TypeVar("T")
-
-
-def wait_for(
-    check: Callable[[], T],
-    timeout_s: float = 30.0,
-    what: str = "condition",
-    interval_s: float = 0.05,
-) -> T:
-    """Poll ``check`` until it returns something truthy; fail the test at the deadline."""
-    deadline = time.monotonic() + timeout_s
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval_s)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last: {last!r})")
-
-
-@pytest.fixture(scope="session")
-def stack_env() -> dict[str, str]:
-    """Environment pointing at a running Kafka, Redis and S3 server."""
-    if not os.environ.get("JARVIS_KAFKA_BOOTSTRAP"):
-        subprocess.run([str(ROOT / "scripts" / "stack"), "up"], check=True)
-        out = subprocess.run(
-            [str(ROOT / "scripts" / "stack"), "env"], check=True, capture_output=True, text=True
-        ).stdout
-        for line in out.splitlines():
-            key, _, value = line.removeprefix("export ").partition("=")
-            os.environ[key] = value.strip("'\"")
-    keys = (
-        "JARVIS_KAFKA_BOOTSTRAP",
-        "JARVIS_REDIS_URL",
-        "JARVIS_S3_ENDPOINT_URL",
-        "JARVIS_S3_BUCKET",
-    )
-    return {k: os.environ[k] for k in keys}
-
-
-def new_id(prefix: str) -> str:
-    """A fresh execution id: Redis (stop flags) outlives a test run, so ids must not repeat."""
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def delete_topics(bootstrap: str, prefix: str) -> None:
-    """Best effort: delete every topic whose name starts with ``prefix``. Thousands of leftover
-    test partitions make every broker start slower (``scripts/stack up`` then times out)."""
-    from confluent_kafka.admin import AdminClient
-
-    with contextlib.suppress(Exception):
-        admin = AdminClient({"bootstrap.servers": bootstrap})
-        names = [t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix)]
-        if names:
-            for future in admin.delete_topics(names, operation_timeout=30).values():
-                with contextlib.suppress(Exception):
-                    future.result(30)
 
 
 # --- which tests scripts/check runs --------------------------------------------------------
@@ -142,7 +68,11 @@ def _slow(node_id: str) -> bool:
     return False
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that reaches the stack (through ``stack_env``, directly or by a fixture it
+    uses) is marked ``integration``: ``-m "not integration"`` selects the tests that need
+    no service, which scripts/test runs beside the others (and beside ``disruptive`` ones);
+    SLOW's are marked ``slow`` (``scripts/check`` runs neither)."""
     missing = sorted(p for p in SLOW if not (ROOT / p.partition("::")[0]).exists())
     if missing:
         raise pytest.UsageError(f"tests/conftest.py SLOW names paths that do not exist: {missing}")
@@ -151,3 +81,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.integration)
         if _slow(item.nodeid):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def stack_env() -> dict[str, str]:
+    """Environment pointing at a running Kafka, Redis and S3 server."""
+    return service_env()
+
+
+@pytest.fixture
+def cluster(stack_env: dict[str, str], tmp_path: Path) -> Iterator[Cluster]:
+    """Worker processes on fresh topics (the fault suite's ``Cluster``), closed after the test."""
+    from tests.fault.cluster import Cluster
+
+    c = Cluster(tmp_path, stack_env)
+    try:
+        yield c
+    finally:
+        c.close()

@@ -26,7 +26,7 @@ from jarvis.artifacts.store import credential_expiry, signed_at, url_expires_at
 from jarvis.contract.messages import ArtifactRef, LifecycleEvent
 from jarvis.errors import ArtifactError
 from jarvis.settings import Settings
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 T0 = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
 

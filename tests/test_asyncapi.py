@@ -31,7 +31,7 @@ from jarvis.contract.messages import (
 )
 from jarvis.settings import Settings
 from jarvis.worker import deadletter
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 DOC_PATH = ROOT / "jarvis" / "topics" / "asyncapi.json"
 MODELS = {

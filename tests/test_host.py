@@ -15,10 +15,19 @@ from jarvis.journal import Journal
 
 def _run(tmp_path: Path, source: str, eid: str = "e1", **config: object) -> tuple[object, ListSink]:
     command = StartCommand.model_validate(
-        {"execution_id": eid, "program": {"source": source}, "options": {"log_level": config.pop("log_level", "full")}}
+        {
+            "execution_id": eid,
+            "program": {"source": source},
+            "options": {"log_level": config.pop("log_level", "full")},
+        }
     )
     sink = ListSink()
-    cfg = RunConfig(journal_root=tmp_path / "j", worker_id="t", artifacts=LocalArtifactStore(tmp_path / "a"), **config)  # type: ignore[arg-type]
+    cfg = RunConfig(
+        journal_root=tmp_path / "j",
+        worker_id="t",
+        artifacts=LocalArtifactStore(tmp_path / "a"),
+        **config,
+    )  # type: ignore[arg-type]
     outcome = run_execution(command, source, cfg, sink)
     return outcome, sink
 
@@ -74,8 +83,12 @@ def test_record_budget_says_so_once_and_continues_at_effects(tmp_path: Path) -> 
 
 
 def test_oversized_values_are_truncated_and_stored_whole(tmp_path: Path) -> None:
-    _, sink = _run(tmp_path, "big = 'x' * 5000\nxs = list(range(3000))\nresult = 1\n", eid="big",
-                         log_policy=LogPolicy(max_value_bytes=1000))
+    _, sink = _run(
+        tmp_path,
+        "big = 'x' * 5000\nxs = list(range(3000))\nresult = 1\n",
+        eid="big",
+        log_policy=LogPolicy(max_value_bytes=1000),
+    )
     big, xs = sink.records[0], sink.records[1]
     for rec in (big, xs):
         assert rec["truncated"] is True
@@ -85,7 +98,14 @@ def test_oversized_values_are_truncated_and_stored_whole(tmp_path: Path) -> None
         LogRecord.model_validate(rec)
 
 
-@pytest.mark.parametrize("level,kinds", [("full", {"assign", "print", "branch"}), ("statements", {"assign", "print"}), ("effects", {"print"})])
+@pytest.mark.parametrize(
+    "level,kinds",
+    [
+        ("full", {"assign", "print", "branch"}),
+        ("statements", {"assign", "print"}),
+        ("effects", {"print"}),
+    ],
+)
 def test_log_levels(tmp_path: Path, level: str, kinds: set[str]) -> None:
     src = "x = 1\nif x > 0:\n    print('pos')\nelse:\n    print('neg')\nresult = x\n"
     outcome, sink = _run(tmp_path, src, log_level=level)
@@ -93,12 +113,16 @@ def test_log_levels(tmp_path: Path, level: str, kinds: set[str]) -> None:
     assert {r["kind"] for r in sink.records} == kinds
 
 
-def test_group_commit_shares_fsyncs_between_effects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_group_commit_shares_fsyncs_between_effects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import jarvis.journal.journal as journal_module
 
     calls = []
     real_fsync = journal_module.os.fsync
-    monkeypatch.setattr(journal_module.os, "fsync", lambda fd: (calls.append(fd), real_fsync(fd))[1])
+    monkeypatch.setattr(
+        journal_module.os, "fsync", lambda fd: (calls.append(fd), real_fsync(fd))[1]
+    )
     src = "t = 0\nfor i in range(100):\n    t += now() + random()\nprint(t > 0)\nresult = 1\n"
     outcome, sink = _run(tmp_path, src, eid="gc1", log_level="effects")
     assert outcome.event.event == "completed"

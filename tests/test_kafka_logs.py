@@ -10,7 +10,7 @@ from confluent_kafka import Producer
 from jarvis.kafka.config import base_config, murmur2, partition_for
 from jarvis.kafka.logs import ROUTER, KafkaLogRouter, ProblemRecorder
 from jarvis.settings import Settings
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 
 FMT = "%s [%s] %s"
 

@@ -20,4 +20,6 @@ def test_contract_exports() -> None:
 
 
 def test_spy_exports() -> None:
-    assert {"compile_program", "run_program", "Program", "Site", "Host", "render_value"} <= set(jarvis.spy.__all__)
+    assert {"compile_program", "run_program", "Program", "Site", "Host", "render_value"} <= set(
+        jarvis.spy.__all__
+    )

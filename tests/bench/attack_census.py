@@ -92,30 +92,90 @@ STORE_MAX = 256 * MiB  # class 6: what a "correct" completion may leave on disk
 DEADLINE_SLACK_S = 10.0
 KILL_GRACE_S = 3.0  # a run is killed this long after its deadline
 
-SPY_TYPES = frozenset({
-    "Exception", "ValueError", "TypeError", "KeyError", "IndexError", "ZeroDivisionError",
-    "RuntimeError", "AssertionError", "ArithmeticError", "LookupError", "NameError",
-    "UnboundLocalError", "AttributeError", "StopIteration", "NotImplementedError", "OverflowError",
-    "RecursionError", "UnicodeError", "UnicodeDecodeError", "UnicodeEncodeError", "BookError",
-    "LimitExceeded", "JSONDecodeError",
-})
+SPY_TYPES = frozenset(
+    {
+        "Exception",
+        "ValueError",
+        "TypeError",
+        "KeyError",
+        "IndexError",
+        "ZeroDivisionError",
+        "RuntimeError",
+        "AssertionError",
+        "ArithmeticError",
+        "LookupError",
+        "NameError",
+        "UnboundLocalError",
+        "AttributeError",
+        "StopIteration",
+        "NotImplementedError",
+        "OverflowError",
+        "RecursionError",
+        "UnicodeError",
+        "UnicodeDecodeError",
+        "UnicodeEncodeError",
+        "BookError",
+        "LimitExceeded",
+        "JSONDecodeError",
+    }
+)
 AFTER_ONLY_TYPES = frozenset({"SandboxCrashed", "MemoryError"})
 REJECTED_TYPES = frozenset({"SpySyntaxError", "LimitExceeded"})
 
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File \"/")
 ALWAYS_HOST = re.compile(r"0x[0-9a-fA-F]{4,}|jarvis[./]|site-packages|\.py\"")
 HOST_WORDS = [
-    "self", "ctx", "cls", "functools", "partial", "<locals>", "<lambda>", "itertools",
-    "method-wrapper", "builtins", "operator", "__spy", "_spy", "spy_", "orjson", "pydantic",
+    "self",
+    "ctx",
+    "cls",
+    "functools",
+    "partial",
+    "<locals>",
+    "<lambda>",
+    "itertools",
+    "method-wrapper",
+    "builtins",
+    "operator",
+    "__spy",
+    "_spy",
+    "spy_",
+    "orjson",
+    "pydantic",
 ]
 # Class names of either jarvis that a SPy program may legitimately see, or that are
 # plain words: not host text.
 NOT_HOST = {
-    "Book", "BookError", "LimitExceeded", "Host", "Program", "Procedure", "Timeout",
-    "Health", "Handler", "Running", "Abort", "Site", "Worker", "Sink", "Settings",
-    "Metrics", "Attempt", "Sandbox", "Journal", "Lease", "Leases", "NotFound",
-    "Unavailable", "InvalidInput", "Retryable", "NonRetryable", "Checker", "Meter",
-    "Limits", "Fence", "Outcome",
+    "Book",
+    "BookError",
+    "LimitExceeded",
+    "Host",
+    "Program",
+    "Procedure",
+    "Timeout",
+    "Health",
+    "Handler",
+    "Running",
+    "Abort",
+    "Site",
+    "Worker",
+    "Sink",
+    "Settings",
+    "Metrics",
+    "Attempt",
+    "Sandbox",
+    "Journal",
+    "Lease",
+    "Leases",
+    "NotFound",
+    "Unavailable",
+    "InvalidInput",
+    "Retryable",
+    "NonRetryable",
+    "Checker",
+    "Meter",
+    "Limits",
+    "Fence",
+    "Outcome",
 }
 
 
@@ -167,11 +227,23 @@ CLASS_LIMITS: dict[int, dict[str, Any]] = {
     3: {"max_wall_s": 10.0, "max_memory_bytes": 64 * MiB},
     4: {"max_wall_s": 2.0},
     5: {"max_wall_s": 5.0, "max_stored_log_bytes": MiB, "max_result_bytes": MiB},
-    6: {"max_wall_s": 20.0, "max_artifacts": 100, "max_artifact_bytes": 256 * MiB,
-        "max_stored_log_bytes": 64 * MiB},
+    6: {
+        "max_wall_s": 20.0,
+        "max_artifacts": 100,
+        "max_artifact_bytes": 256 * MiB,
+        "max_stored_log_bytes": 64 * MiB,
+    },
     7: {"max_wall_s": 5.0},
 }
-CLASS_LEVEL = {1: "effects", 2: "full", 3: "effects", 4: "effects", 5: "full", 6: "effects", 7: "full"}
+CLASS_LEVEL = {
+    1: "effects",
+    2: "full",
+    3: "effects",
+    4: "effects",
+    5: "full",
+    6: "effects",
+    7: "full",
+}
 
 M = 1_000_000
 NEST = "it = iter([1])\nfor i in range(1_000_000):\n    it = {}\n"
@@ -203,26 +275,56 @@ ATTACKS: list[Attack] = [
     A(1, "iter-map-next", NEST.format("map(abs, it)") + "result = next(it)", result_is(1)),
     A(1, "iter-filter-list", NEST.format("filter(None, it)") + "result = list(it)", result_is([1])),
     A(1, "iter-zip-next", NEST.format("zip(it)") + "x = next(it)\nresult = 1", result_is(1)),
-    A(1, "iter-enumerate-next", NEST.format("enumerate(it)") + "x = next(it)\nresult = 1", result_is(1)),
+    A(
+        1,
+        "iter-enumerate-next",
+        NEST.format("enumerate(it)") + "x = next(it)\nresult = 1",
+        result_is(1),
+    ),
     A(1, "iter-genexp-next", NEST.format("(v for v in it)") + "result = next(it)", result_is(1)),
-    A(1, "iter-map-lambda-sum", NEST.format("map(lambda v: v, it)") + "result = sum(it)", result_is(1)),
-    A(1, "iter-mixed-tuple", NEST.format("filter(None, map(abs, it))") + "result = tuple(it)", result_is([1])),
+    A(
+        1,
+        "iter-map-lambda-sum",
+        NEST.format("map(lambda v: v, it)") + "result = sum(it)",
+        result_is(1),
+    ),
+    A(
+        1,
+        "iter-mixed-tuple",
+        NEST.format("filter(None, map(abs, it))") + "result = tuple(it)",
+        result_is([1]),
+    ),
     A(1, "recursion-plain", "def f(n):\n    return f(n + 1)\nresult = f(0)"),
     A(1, "recursion-sorted-key", "def f(x):\n    return sorted([x], key=f)\nresult = f(1)"),
     A(1, "recursion-map", "def f(x):\n    return list(map(f, [x]))\nresult = f(1)"),
-    A(1, "recursion-in-except",
-      "def f(n):\n    try:\n        return f(n + 1)\n    except Exception:\n        return f(n + 1)\nresult = f(0)"),
+    A(
+        1,
+        "recursion-in-except",
+        "def f(n):\n    try:\n        return f(n + 1)\n    except Exception:\n        return f(n + 1)\nresult = f(0)",
+    ),
     A(1, "deep-list-print", DEEP_LIST + "print(a)\nresult = 1", anything),
     A(1, "deep-list-result", DEEP_LIST + "result = a", anything),
     A(1, "deep-list-json", DEEP_LIST + "j = json.dumps(a)\nresult = len(j)", anything),
     A(1, "deep-list-log-full", DEEP_LIST + "b = a\nresult = 1", anything, level="full"),
-    A(1, "deep-tuple-hash",
-      "t = ()\nfor i in range(1_000_000):\n    t = (t,)\nd = {t: 1}\nresult = len(d)", result_is(1)),
-    A(1, "deep-except-tuple",
-      "t = ValueError\nfor i in range(1_000_000):\n    t = (t,)\n"
-      "try:\n    raise ValueError('x')\nexcept t:\n    result = 'caught'", result_is("caught")),
-    A(1, "deep-isinstance-tuple",
-      "t = int\nfor i in range(1_000_000):\n    t = (t,)\nresult = isinstance(1, t)", result_is(True)),
+    A(
+        1,
+        "deep-tuple-hash",
+        "t = ()\nfor i in range(1_000_000):\n    t = (t,)\nd = {t: 1}\nresult = len(d)",
+        result_is(1),
+    ),
+    A(
+        1,
+        "deep-except-tuple",
+        "t = ValueError\nfor i in range(1_000_000):\n    t = (t,)\n"
+        "try:\n    raise ValueError('x')\nexcept t:\n    result = 'caught'",
+        result_is("caught"),
+    ),
+    A(
+        1,
+        "deep-isinstance-tuple",
+        "t = int\nfor i in range(1_000_000):\n    t = (t,)\nresult = isinstance(1, t)",
+        result_is(True),
+    ),
     # 2. host exceptions escaping -------------------------------------------------------
     A(2, "book-int-keys", "r = echo.say({1: 'a'})\nresult = r", anything),
     A(2, "book-nested-int-keys", "kv.put('k', {'a': {2: 3}})\nresult = kv.get('k')", anything),
@@ -230,7 +332,12 @@ ATTACKS: list[Attack] = [
     A(2, "book-big-int", "r = echo.say(2**64)\nresult = r", anything),
     A(2, "book-nan", "r = echo.say(float('nan'))\nresult = 1", anything),
     A(2, "book-surrogate", "r = echo.say('\\ud800')\nresult = 1", anything),
-    A(2, "book-deep-5000", "a = []\nfor i in range(5000):\n    a = [a]\nr = echo.say(a)\nresult = 1", anything),
+    A(
+        2,
+        "book-deep-5000",
+        "a = []\nfor i in range(5000):\n    a = [a]\nr = echo.say(a)\nresult = 1",
+        anything,
+    ),
     A(2, "randint-2**100", "result = randint(0, 2**100)", anything),
     A(2, "sleep-2**70", "sleep(2**70)\nresult = 1"),
     A(2, "sleep-1e300", "sleep(1e300)\nresult = 1"),
@@ -240,37 +347,74 @@ ATTACKS: list[Attack] = [
     A(2, "artifact-surrogate", "artifact('s.txt', '\\udc80')\nresult = 1", anything),
     A(2, "error-surrogate", "raise ValueError('bad \\ud800')"),
     A(2, "result-deep-5000", "a = []\nfor i in range(5000):\n    a = [a]\nresult = a", anything),
-    A(2, "result-deep-int-keys", "d = {1: 0}\nfor i in range(5000):\n    d = {i: d}\nresult = d", anything),
+    A(
+        2,
+        "result-deep-int-keys",
+        "d = {1: 0}\nfor i in range(5000):\n    d = {i: d}\nresult = d",
+        anything,
+    ),
     # 3. memory-limit dodges (64 MiB) ----------------------------------------------------
     A(3, "listcomp-nested", "x = [[i] * 200 for i in range(500_000)]\nresult = len(x)"),
     A(3, "dictcomp", "d = {i: 'x' * 1000 + str(i) for i in range(500_000)}\nresult = len(d)"),
     A(3, "setcomp", "s = {'y' * 500 + str(i) for i in range(1_000_000)}\nresult = len(s)"),
-    A(3, "bound-methods",
-      "l = []\nfor i in range(60):\n    l.append(('x' * 10_000_000 + str(i)).upper)\nresult = len(l)"),
-    A(3, "caught-exceptions",
-      "def f(i):\n    big = 'x' * 10_000_000 + str(i)\n    raise ValueError(i)\nerrs = []\n"
-      "for i in range(60):\n    try:\n        f(i)\n    except ValueError as e:\n        errs.append(e)\n"
-      "result = len(errs)"),
-    A(3, "dict-iterators",
-      "its = []\nfor i in range(60):\n    its.append(iter({'k': 'x' * 10_000_000 + str(i)}.values()))\n"
-      "result = len(its)"),
-    A(3, "genexp-suspended",
-      "gs = []\nfor i in range(60):\n    s = 'x' * 10_000_000 + str(i)\n    gs.append(c for c in s)\n"
-      "s = None\nresult = len(gs)"),
-    A(3, "closures",
-      "fs = []\nfor i in range(60):\n    fs.append((lambda s: lambda: s)('x' * 10_000_000 + str(i)))\n"
-      "result = len(fs)"),
+    A(
+        3,
+        "bound-methods",
+        "l = []\nfor i in range(60):\n    l.append(('x' * 10_000_000 + str(i)).upper)\nresult = len(l)",
+    ),
+    A(
+        3,
+        "caught-exceptions",
+        "def f(i):\n    big = 'x' * 10_000_000 + str(i)\n    raise ValueError(i)\nerrs = []\n"
+        "for i in range(60):\n    try:\n        f(i)\n    except ValueError as e:\n        errs.append(e)\n"
+        "result = len(errs)",
+    ),
+    A(
+        3,
+        "dict-iterators",
+        "its = []\nfor i in range(60):\n    its.append(iter({'k': 'x' * 10_000_000 + str(i)}.values()))\n"
+        "result = len(its)",
+    ),
+    A(
+        3,
+        "genexp-suspended",
+        "gs = []\nfor i in range(60):\n    s = 'x' * 10_000_000 + str(i)\n    gs.append(c for c in s)\n"
+        "s = None\nresult = len(gs)",
+    ),
+    A(
+        3,
+        "closures",
+        "fs = []\nfor i in range(60):\n    fs.append((lambda s: lambda: s)('x' * 10_000_000 + str(i)))\n"
+        "result = len(fs)",
+    ),
     A(3, "slice-assign-range", "a = []\na[0:0] = range(30_000_000)\nresult = len(a)"),
     A(3, "straight-line-2000", straight_line(2000)),
-    A(3, "bytes-percent",
-      "xs = []\nfor i in range(3):\n    xs.append(b'%0200000000d' % (i,))\nresult = len(xs)"),
+    A(
+        3,
+        "bytes-percent",
+        "xs = []\nfor i in range(3):\n    xs.append(b'%0200000000d' % (i,))\nresult = len(xs)",
+    ),
     A(3, "center-wide-fill", "s = 'x'.center(150_000_000, '\\U0001F600')\nresult = len(s)"),
-    A(3, "encode-utf32",
-      "bs = []\nfor i in range(3):\n    bs.append(('x' * 60_000_000).encode('utf-32'))\nresult = len(bs)"),
-    A(3, "repr-control-chars", "s = '\\x01' * 60_000_000\nr = [repr(s), ascii(s)]\nresult = len(r)"),
-    A(3, "fstring-bytes", "b = b'\\x00' * 60_000_000\ns = f'{b}'\nt = f'{b!r}'\nresult = len(s) + len(t)"),
-    A(3, "bytes-hex",
-      "hs = []\nfor i in range(4):\n    hs.append((b'\\xff' * 60_000_000).hex())\nresult = len(hs)"),
+    A(
+        3,
+        "encode-utf32",
+        "bs = []\nfor i in range(3):\n    bs.append(('x' * 60_000_000).encode('utf-32'))\nresult = len(bs)",
+    ),
+    A(
+        3,
+        "repr-control-chars",
+        "s = '\\x01' * 60_000_000\nr = [repr(s), ascii(s)]\nresult = len(r)",
+    ),
+    A(
+        3,
+        "fstring-bytes",
+        "b = b'\\x00' * 60_000_000\ns = f'{b}'\nt = f'{b!r}'\nresult = len(s) + len(t)",
+    ),
+    A(
+        3,
+        "bytes-hex",
+        "hs = []\nfor i in range(4):\n    hs.append((b'\\xff' * 60_000_000).hex())\nresult = len(hs)",
+    ),
     A(3, "splitlines", "l = ('\\n' * 60_000_000).splitlines()\nresult = len(l)"),
     A(3, "list-of-str", "l = list('ab' * 30_000_000)\nresult = len(l)"),
     A(3, "list-enumerate", "l = list(enumerate(range(10_000_000)))\nresult = len(l)"),
@@ -279,28 +423,58 @@ ATTACKS: list[Attack] = [
     # 4. uninterruptible CPU (max_wall_s = 2) -------------------------------------------
     A(4, "bigint-floordiv", BIG_BITS + "r = x // y\nresult = r.bit_length()", anything),
     A(4, "bigint-mod", BIG_BITS + "r = x % y\nresult = r.bit_length()", anything),
-    A(4, "bigint-rshift", "x = int('1' * 100_000_000, 2)\nr = x >> 3\nresult = r.bit_length()", anything),
+    A(
+        4,
+        "bigint-rshift",
+        "x = int('1' * 100_000_000, 2)\nr = x >> 3\nresult = r.bit_length()",
+        anything,
+    ),
     A(4, "int-parse-1e6-base2", "x = int('1' * 1_000_000, 2)\nresult = x % 1000", anything),
     A(4, "round-neg-2e8", "result = round(7, -200_000_000)", anything),
     A(4, "round-neg-5e7", "result = round(123456789, -50_000_000)", anything),
     A(4, "pow-mod-1e6-bits", "m = int('1' * 1_000_000, 2)\nresult = pow(3, m, m) % 10", anything),
-    A(4, "gcd-1e7-bits",
-      "x = int('1' * 10_000_000, 2)\ny = int('10' * 5_000_000, 2)\nresult = math.gcd(x, y) % 10", anything),
+    A(
+        4,
+        "gcd-1e7-bits",
+        "x = int('1' * 10_000_000, 2)\ny = int('10' * 5_000_000, 2)\nresult = math.gcd(x, y) % 10",
+        anything,
+    ),
     A(4, "isqrt-1e8-bits", "result = math.isqrt(int('1' * 100_000_000, 2)) % 10", anything),
     A(4, "in-equal-prefix", EQ_PREFIX + "result = x in l", anything),
-    A(4, "list-eq-equal-prefix",
-      EQ_PREFIX.replace("'b'", "'a'") + "m = []\nfor i in range(1_000_000):\n    m.append(x)\nresult = l == m",
-      anything),
-    A(4, "sum-huge-ints",
-      "x = int('1' * 1_000_000, 2)\nl = []\nfor i in range(2_000_000):\n    l.append(x)\n"
-      "result = sum(l).bit_length()", anything),
+    A(
+        4,
+        "list-eq-equal-prefix",
+        EQ_PREFIX.replace("'b'", "'a'")
+        + "m = []\nfor i in range(1_000_000):\n    m.append(x)\nresult = l == m",
+        anything,
+    ),
+    A(
+        4,
+        "sum-huge-ints",
+        "x = int('1' * 1_000_000, 2)\nl = []\nfor i in range(2_000_000):\n    l.append(x)\n"
+        "result = sum(l).bit_length()",
+        anything,
+    ),
     A(4, "sort-equal-prefix", ALT_STRINGS + "l.sort()\nresult = len(l)", anything),
     A(4, "max-equal-prefix", ALT_STRINGS + "result = len(max(l))", anything),
-    A(4, "dag-equality",
-      "a = [1]\nb = [1]\nfor i in range(40):\n    a = [a, a]\n    b = [b, b]\nresult = a == b", anything),
-    A(4, "dag-tuple-hash", "t = (1,)\nfor i in range(40):\n    t = (t, t)\nd = {t: 1}\nresult = len(d)", anything),
-    A(4, "hash-collision-dict",
-      "keys = [i * (2**61 - 1) for i in range(100_000)]\nd = dict(zip(keys, keys))\nresult = len(d)", anything),
+    A(
+        4,
+        "dag-equality",
+        "a = [1]\nb = [1]\nfor i in range(40):\n    a = [a, a]\n    b = [b, b]\nresult = a == b",
+        anything,
+    ),
+    A(
+        4,
+        "dag-tuple-hash",
+        "t = (1,)\nfor i in range(40):\n    t = (t, t)\nd = {t: 1}\nresult = len(d)",
+        anything,
+    ),
+    A(
+        4,
+        "hash-collision-dict",
+        "keys = [i * (2**61 - 1) for i in range(100_000)]\nd = dict(zip(keys, keys))\nresult = len(d)",
+        anything,
+    ),
     # 5. host-side rendering of shared substructure (level full) ------------------------
     A(5, "dag-result", DAG + "result = a", anything),
     A(5, "dag-log-assign", DAG + "b = a\nresult = 1", anything),
@@ -313,24 +487,51 @@ ATTACKS: list[Attack] = [
     A(5, "dag-artifact", DAG + "artifact('dag.txt', str(a))\nresult = 1", anything),
     A(5, "dag-json-dumps", DAG + "j = json.dumps(a)\nresult = len(j)", anything),
     A(5, "dag-exception-logged", DAG + "e = ValueError(a)\nresult = 1", anything),
-    A(5, "dag-dict-result", "d = {'v': 1}\nfor i in range(40):\n    d = {'l': d, 'r': d}\nresult = d", anything),
-    A(5, "dag-tuple-log", "t = (1,)\nfor i in range(40):\n    t = (t, t)\nx = t\nresult = 1", anything),
+    A(
+        5,
+        "dag-dict-result",
+        "d = {'v': 1}\nfor i in range(40):\n    d = {'l': d, 'r': d}\nresult = d",
+        anything,
+    ),
+    A(
+        5,
+        "dag-tuple-log",
+        "t = (1,)\nfor i in range(40):\n    t = (t, t)\nx = t\nresult = 1",
+        anything,
+    ),
     A(5, "dag-int-key-result", DAG + "result = {1: a, 2: [a]}", anything),
     # 6. effects no limit covered -------------------------------------------------------
     A(6, "artifacts-2000", "for i in range(2000):\n    artifact(f'a{i}.txt', 'x')\nresult = 1"),
-    A(6, "artifacts-over-1GiB",
-      "s = 'x' * 60_000_000\nfor i in range(20):\n    artifact(f'big{i}.bin', s)\nresult = 1"),
-    A(6, "log-values-40x20MB",
-      "for i in range(40):\n    v = 'x' * 20_000_000 + str(i)\nresult = 1", small_store, level="full"),
+    A(
+        6,
+        "artifacts-over-1GiB",
+        "s = 'x' * 60_000_000\nfor i in range(20):\n    artifact(f'big{i}.bin', s)\nresult = 1",
+    ),
+    A(
+        6,
+        "log-values-40x20MB",
+        "for i in range(40):\n    v = 'x' * 20_000_000 + str(i)\nresult = 1",
+        small_store,
+        level="full",
+    ),
     A(6, "result-57MiB", "result = 'x' * (57 * 1024 * 1024)", small_store),
     A(6, "sleep-past-wall", "sleep(60)\nresult = 1", limits={"max_wall_s": 3.0}),
-    A(6, "sleep-loop-past-wall", "for i in range(100):\n    sleep(0.5)\nresult = 1", limits={"max_wall_s": 3.0}),
+    A(
+        6,
+        "sleep-loop-past-wall",
+        "for i in range(100):\n    sleep(0.5)\nresult = 1",
+        limits={"max_wall_s": 3.0},
+    ),
     A(6, "artifact-name-300", "artifact('n' * 300, 'x')\nresult = 1"),
     A(6, "error-message-50MB", "raise ValueError('x' * 50_000_000)"),
     A(6, "print-50MB", "print('x' * 50_000_000)\nresult = 1"),
     A(6, "book-arg-60MB", "r = echo.say('y' * 60_000_000)\nresult = len(r)", small_store),
-    A(6, "book-results-journal",
-      "kv.put('k', 'z' * 30_000_000)\nfor i in range(12):\n    v = kv.get('k')\nresult = len(v)", small_store),
+    A(
+        6,
+        "book-results-journal",
+        "kv.put('k', 'z' * 30_000_000)\nfor i in range(12):\n    v = kv.get('k')\nresult = len(v)",
+        small_store,
+    ),
     # 7. host text in program-visible output ---------------------------------------------
     A(7, "split-bad-keyword", probe("'a'.split(s='x')"), anything),
     A(7, "append-keyword", probe("[].append(item=1)"), anything),
@@ -347,7 +548,12 @@ ATTACKS: list[Attack] = [
     A(7, "percent-d-list", probe("'%d' % ([1],)"), anything),
     A(7, "repr-book-method", probe("kv.get"), anything),
     A(7, "repr-namespaces", probe("[json, math, math.sqrt, json.dumps]"), anything),
-    A(7, "repr-iterators", probe("[iter([]), map(abs, []), zip(), enumerate([]), iter({}), {}.keys()]"), anything),
+    A(
+        7,
+        "repr-iterators",
+        probe("[iter([]), map(abs, []), zip(), enumerate([]), iter({}), {}.keys()]"),
+        anything,
+    ),
     A(7, "sorted-functions", probe("sorted([len, abs])"), anything),
     A(7, "json-dumps-book", probe("json.dumps(kv)"), anything),
     A(7, "abs-of-namespace", probe("abs(json)"), anything),
@@ -368,7 +574,9 @@ def host_text_pattern() -> str:
     import ast
 
     names: set[str] = set()
-    roots = [ROOT / "jarvis"] + [Path(p) / "jarvis" for p in os.environ.get("CENSUS_BEFORE", "").split(":") if p]
+    roots = [ROOT / "jarvis"] + [
+        Path(p) / "jarvis" for p in os.environ.get("CENSUS_BEFORE", "").split(":") if p
+    ]
     for root in roots:
         for path in root.rglob("*.py"):
             with contextlib.suppress(SyntaxError, OSError, UnicodeDecodeError):
@@ -380,7 +588,12 @@ def host_text_pattern() -> str:
 
 def host_hits(text: str, source: str, words: str) -> list[str]:
     hits = sorted({m.group(0) for m in ALWAYS_HOST.finditer(text)})
-    for m in re.finditer(r"(?<![A-Za-z0-9])(" + "|".join(re.escape(w) for w in words.split("|")) + r")(?![A-Za-z0-9])", text):
+    for m in re.finditer(
+        r"(?<![A-Za-z0-9])("
+        + "|".join(re.escape(w) for w in words.split("|"))
+        + r")(?![A-Za-z0-9])",
+        text,
+    ):
         word = m.group(0)
         if not re.search(r"(?<![A-Za-z0-9_])" + re.escape(word) + r"(?![A-Za-z0-9_])", source):
             hits.append(word)
@@ -441,8 +654,13 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
     summary["limits_unset"] = sorted(k for k in spec["limits"] if k not in fields)
     registry = _registry()
     command = StartCommand.model_validate(
-        {"execution_id": "census", "program": {"source": spec["source"], "filename": "attack.spy"},
-         "inputs": {}, "books": spec["books"], "options": {"log_level": spec["level"]}}
+        {
+            "execution_id": "census",
+            "program": {"source": spec["source"], "filename": "attack.spy"},
+            "inputs": {},
+            "books": spec["books"],
+            "options": {"log_level": spec["level"]},
+        }
     )
     extra: dict[str, Any] = {}
     pool = None
@@ -454,8 +672,13 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
             summary["harness"] = "sandbox pool not warm after 60 s"
         extra["sandboxes"] = pool
     cfg = RunConfig(
-        journal_root=work / "journals", worker_id="census", artifacts=LocalArtifactStore(work / "artifacts"),
-        books=registry, procedures=registry.procedures(spec["books"]), limits=limits, **extra,
+        journal_root=work / "journals",
+        worker_id="census",
+        artifacts=LocalArtifactStore(work / "artifacts"),
+        books=registry,
+        procedures=registry.procedures(spec["books"]),
+        limits=limits,
+        **extra,
     )
     sink = ListSink()
     Path(spec["marker"]).write_text(repr(time.time()))
@@ -490,7 +713,9 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
             texts.append(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
     text = "\n".join(texts)
     summary["traceback_leak"] = bool(TRACEBACK.search(text))
-    summary["host_hits"] = host_hits(text, spec["source"], spec["host_words"]) if spec["cls"] == 7 else []
+    summary["host_hits"] = (
+        host_hits(text, spec["source"], spec["host_words"]) if spec["cls"] == 7 else []
+    )
     summary["visible_text"] = text[:300]
     with contextlib.suppress(Exception):
         from jarvis.journal import Journal
@@ -530,7 +755,9 @@ def vm_hwm(pid: int) -> int:
 
 
 def _after_child(spec: dict[str, Any], out_path: str, sandbox_hwm: Any, host_hwm: Any) -> None:
-    log = os.open(os.path.join(spec["workdir"], "child.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    log = os.open(
+        os.path.join(spec["workdir"], "child.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
+    )
     os.dup2(log, 1)
     os.dup2(log, 2)
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -573,7 +800,10 @@ def _kill_tree(pid: int) -> None:
 
 
 def _wait_marker(
-    marker: Path, proc_alive: Callable[[], bool], wall: float, warmup_s: float,
+    marker: Path,
+    proc_alive: Callable[[], bool],
+    wall: float,
+    warmup_s: float,
     on_tick: Callable[[], None] = lambda: None,
 ) -> tuple[str, float]:
     """Wait for the run to start, then for it to end or pass its deadline: "done" or "hang"."""
@@ -610,11 +840,16 @@ def run_after(spec: dict[str, Any]) -> dict[str, Any]:
     out = Path(spec["workdir"]) / "out.json"
     marker = Path(spec["marker"])
     sandbox_hwm, host_hwm = ctx.Value("q", 0), ctx.Value("q", 0)
-    proc = ctx.Process(target=_after_child, args=(spec, str(out), sandbox_hwm, host_hwm), daemon=False)
+    proc = ctx.Process(
+        target=_after_child, args=(spec, str(out), sandbox_hwm, host_hwm), daemon=False
+    )
     proc.start()
     seen: set[int] = set()
     state, waited = _wait_marker(
-        marker, proc.is_alive, spec["limits"]["max_wall_s"], 90.0,
+        marker,
+        proc.is_alive,
+        spec["limits"]["max_wall_s"],
+        90.0,
         on_tick=lambda: seen.update(descendants(proc.pid or 0)),
     )
     if state == "hang":
@@ -622,14 +857,18 @@ def run_after(spec: dict[str, Any]) -> dict[str, Any]:
     proc.join(30)
     _kill_sandbox_processes(seen)
     s: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
-    s["sandbox_rss"] = max(sandbox_hwm.value, s.get("children_maxrss", 0), s.get("crash_peak_rss") or 0)
+    s["sandbox_rss"] = max(
+        sandbox_hwm.value, s.get("children_maxrss", 0), s.get("crash_peak_rss") or 0
+    )
     s["host_rss"] = max(host_hwm.value, s.get("self_maxrss", 0))
     if state == "hang":
         s["kind"] = "hang"
         s["duration_s"] = waited
     elif not out.exists():
         code = proc.exitcode
-        s["kind"] = f"host-crash:{signal.Signals(-code).name}" if code and code < 0 else f"host-exit:{code}"
+        s["kind"] = (
+            f"host-crash:{signal.Signals(-code).name}" if code and code < 0 else f"host-exit:{code}"
+        )
         s["log_tail"] = _tail(Path(spec["workdir"]) / "child.log")
     else:
         s["kind"] = "done"
@@ -650,8 +889,13 @@ def run_before(spec: dict[str, Any]) -> dict[str, Any]:
     with open(work / "child.log", "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--child", str(spec_path), str(out)],
-            cwd=spec["worktree"], env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-            preexec_fn=cap, start_new_session=True,
+            cwd=spec["worktree"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            preexec_fn=cap,
+            start_new_session=True,
         )
     status: list[Any] = []
 
@@ -711,7 +955,11 @@ def verdict(attack: Attack, side: str, s: dict[str, Any]) -> tuple[bool, str]:
     outcome = f"{ev}:{etype}" if etype else str(ev)
     if ev == "failed" and etype == "SandboxCrashed" and s.get("crashes"):
         outcome += f"({','.join(str(c) for c in s['crashes'])})"
-    peaks = [s.get("process_rss", 0)] if side == "before" else [s.get("sandbox_rss", 0), s.get("host_rss", 0)]
+    peaks = (
+        [s.get("process_rss", 0)]
+        if side == "before"
+        else [s.get("sandbox_rss", 0), s.get("host_rss", 0)]
+    )
     if max(peaks) > rss_max:
         return False, f"{outcome}, RSS {max(peaks) // MiB} MiB > {rss_max // MiB}"
     if s.get("duration_s", 0) > wall + DEADLINE_SLACK_S:
@@ -727,7 +975,10 @@ def verdict(attack: Attack, side: str, s: dict[str, Any]) -> tuple[bool, str]:
             return True, outcome
         if attack.completes is small_store:
             return False, f"completed, stored {s['stored_bytes'] // MiB} MiB"
-        return False, "completed (limit dodged)" if attack.completes is never else "completed, wrong result"
+        return (
+            False,
+            "completed (limit dodged)" if attack.completes is never else "completed, wrong result",
+        )
     if ev == "failed" and etype in SPY_TYPES:
         return True, outcome
     if ev == "failed" and side == "after" and etype in AFTER_ONLY_TYPES:
@@ -737,12 +988,20 @@ def verdict(attack: Attack, side: str, s: dict[str, Any]) -> tuple[bool, str]:
     return False, outcome
 
 
-def spec_for(attack: Attack, side: str, work: Path, host_words: str, worktree: str) -> dict[str, Any]:
+def spec_for(
+    attack: Attack, side: str, work: Path, host_words: str, worktree: str
+) -> dict[str, Any]:
     return {
-        "cls": attack.cls, "id": attack.id, "source": attack.source, "side": side,
+        "cls": attack.cls,
+        "id": attack.id,
+        "source": attack.source,
+        "side": side,
         "limits": {**CLASS_LIMITS[attack.cls], **attack.limits},
-        "level": attack.level or CLASS_LEVEL[attack.cls], "books": list(attack.books),
-        "workdir": str(work), "marker": str(work / "started"), "host_words": host_words,
+        "level": attack.level or CLASS_LEVEL[attack.cls],
+        "books": list(attack.books),
+        "workdir": str(work),
+        "marker": str(work / "started"),
+        "host_words": host_words,
         "worktree": worktree,
     }
 
@@ -750,25 +1009,36 @@ def spec_for(attack: Attack, side: str, work: Path, host_words: str, worktree: s
 def make_worktree() -> str:
     path = tempfile.mkdtemp(prefix="census-before-")
     os.rmdir(path)
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", path, BEFORE_COMMIT],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", path, BEFORE_COMMIT],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return path
 
 
 def remove_worktree(path: str) -> None:
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", path],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "remove", "--force", path],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     shutil.rmtree(path, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--side", choices=["both", "before", "after"], default="both")
-    parser.add_argument("--only", help="comma-separated class numbers or id substrings: run only those")
+    parser.add_argument(
+        "--only", help="comma-separated class numbers or id substrings: run only those"
+    )
     parser.add_argument("--json", help="also write every run's summary to this file")
     args = parser.parse_args()
     wanted = args.only.split(",") if args.only else []
-    attacks = [a for a in ATTACKS if not wanted or any(w == str(a.cls) or w in a.id for w in wanted)]
+    attacks = [
+        a for a in ATTACKS if not wanted or any(w == str(a.cls) or w in a.id for w in wanted)
+    ]
     sides = ["before", "after"] if args.side == "both" else [args.side]
     worktree = make_worktree() if "before" in sides else ""
     os.environ["CENSUS_BEFORE"] = worktree
@@ -777,8 +1047,11 @@ def main() -> None:
     rows: list[tuple[Attack, dict[str, tuple[bool, str]]]] = []
     dump: list[dict[str, Any]] = []
     began = time.monotonic()
-    print(f"attack census: {len(attacks)} programs, sides {'/'.join(sides)}, "
-          f"after = {ROOT} ({_head()}), before = {BEFORE_COMMIT}", flush=True)
+    print(
+        f"attack census: {len(attacks)} programs, sides {'/'.join(sides)}, "
+        f"after = {ROOT} ({_head()}), before = {BEFORE_COMMIT}",
+        flush=True,
+    )
     print(f"{'cls':<3} {'id':<24} {'before':<44} {'after':<44} B A", flush=True)
     try:
         for attack in attacks:
@@ -789,14 +1062,25 @@ def main() -> None:
                 spec = spec_for(attack, side, work, host_words, worktree)
                 s = run_before(spec) if side == "before" else run_after(spec)
                 verdicts[side] = verdict(attack, side, s)
-                dump.append({"cls": attack.cls, "id": attack.id, "side": side, "verdict": verdicts[side],
-                             **{k: v for k, v in s.items() if k != "result" or len(json.dumps(v)) < 2000}})
+                dump.append(
+                    {
+                        "cls": attack.cls,
+                        "id": attack.id,
+                        "side": side,
+                        "verdict": verdicts[side],
+                        **{
+                            k: v for k, v in s.items() if k != "result" or len(json.dumps(v)) < 2000
+                        },
+                    }
+                )
                 shutil.rmtree(work, ignore_errors=True)
             rows.append((attack, verdicts))
             b, a = verdicts.get("before", (None, "-")), verdicts.get("after", (None, "-"))
             mark = {True: "+", False: "x", None: "-"}
-            print(f"{attack.cls:<3} {attack.id:<24} {b[1][:44]:<44} {a[1][:44]:<44} {mark[b[0]]} {mark[a[0]]}",
-                  flush=True)
+            print(
+                f"{attack.cls:<3} {attack.id:<24} {b[1][:44]:<44} {a[1][:44]:<44} {mark[b[0]]} {mark[a[0]]}",
+                flush=True,
+            )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         if worktree:
@@ -830,9 +1114,14 @@ def main() -> None:
 
 
 def _head() -> str:
-    r = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "jarvis"],
-                           capture_output=True, text=True).stdout.strip()
+    r = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    dirty = subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--", "jarvis"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     return r.stdout.strip() + (" + uncommitted changes under jarvis/" if dirty else "")
 
 

@@ -215,8 +215,11 @@ class Tap(threading.Thread):
                 "socket.nagle.disable": True,
             }
         )
-        meta = self.consumer.list_topics(topic, timeout=10).topics[topic]
-        self.consumer.assign([TopicPartition(topic, p, 0) for p in sorted(meta.partitions)])
+        from tests.helpers.kafka import partitions  # retried: a new topic's metadata lags
+
+        self.consumer.assign(
+            [TopicPartition(topic, p, 0) for p in partitions(self.consumer, topic)]
+        )
         self.halt = threading.Event()
         self.lock = threading.Lock()
         self.first: dict[tuple[str, str], float] = {}  # (eid, event type | "log") -> received
@@ -425,7 +428,7 @@ def run_bare(
 
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
-        from tests.fault.cluster import service_env
+        from tests.helpers.stack import service_env
 
         self.args = args
         self.services = service_env()

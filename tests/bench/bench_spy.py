@@ -115,7 +115,13 @@ def run_cpython(source: str) -> object:
 
 def run_spy(source: str, level: str = "effects") -> object:
     program = compile_program(source, "<bench>", log_level=level)
-    return run_program(program, {}, TrivialHost(), books={"bench": ["noop"]}, limits=Limits(max_steps=10**9, max_wall_s=600))
+    return run_program(
+        program,
+        {},
+        TrivialHost(),
+        books={"bench": ["noop"]},
+        limits=Limits(max_steps=10**9, max_wall_s=600),
+    )
 
 
 def restricted_runner() -> Callable[[str], object] | None:
@@ -131,11 +137,20 @@ def restricted_runner() -> Callable[[str], object] | None:
 
     def run(source: str) -> object:
         env: dict[str, Any] = dict(safe_globals)
-        env["__builtins__"] = {**safe_globals["__builtins__"], "sorted": sorted, "len": len, "range": range}
+        env["__builtins__"] = {
+            **safe_globals["__builtins__"],
+            "sorted": sorted,
+            "len": len,
+            "range": range,
+        }
         env.update(
-            _getattr_=safer_getattr, _getitem_=default_guarded_getitem, _getiter_=default_guarded_getiter,
-            _iter_unpack_sequence_=guarded_iter_unpack_sequence, _write_=lambda o: o,
-            _inplacevar_=lambda op, x, y: ops[op](x, y), bench=SimpleNamespace(noop=lambda i: i),
+            _getattr_=safer_getattr,
+            _getitem_=default_guarded_getitem,
+            _getiter_=default_guarded_getiter,
+            _iter_unpack_sequence_=guarded_iter_unpack_sequence,
+            _write_=lambda o: o,
+            _inplacevar_=lambda op, x, y: ops[op](x, y),
+            bench=SimpleNamespace(noop=lambda i: i),
         )
         exec(compile_restricted(source, "<bench>", "exec"), env)
         return env["result"]
@@ -181,7 +196,10 @@ def records_per_second(repeat: int) -> tuple[float, float]:
     def real() -> None:
         sink = ListSink()
         host = ExecutionHost(
-            "bench", Journal.open(tmp, "bench"), sink, LocalArtifactStore(tmp),
+            "bench",
+            Journal.open(tmp, "bench"),
+            sink,
+            LocalArtifactStore(tmp),
         )
         host.budget_left = 10**9
         run_program(program, {}, host, limits=Limits(max_steps=10**9, max_wall_s=600))
@@ -191,9 +209,13 @@ def records_per_second(repeat: int) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--no-peers", action="store_true", help="skip pydantic-monty and RestrictedPython")
+    parser.add_argument(
+        "--no-peers", action="store_true", help="skip pydantic-monty and RestrictedPython"
+    )
     args = parser.parse_args()
 
     restricted = None if args.no_peers else restricted_runner()
@@ -204,7 +226,9 @@ def main() -> None:
         except Exception as exc:  # not installed, or its worker binary cannot start here
             print(f"pydantic-monty unavailable: {exc}", file=sys.stderr)
 
-    print(f"SPy benchmark — Python {sys.version.split()[0]}, best of {args.repeat}, pid {os.getpid()}")
+    print(
+        f"SPy benchmark — Python {sys.version.split()[0]}, best of {args.repeat}, pid {os.getpid()}"
+    )
     header = f"{'benchmark':<38} {'CPython':>9} {'SPy':>9} {'SPy/Py':>7} {'monty':>9} {'monty/SPy':>9} {'RPy':>9} {'RPy/SPy':>8}"
     print(header)
     print("-" * len(header))
@@ -214,7 +238,12 @@ def main() -> None:
         assert got == expected, f"{name}: SPy gave {got!r}, CPython {expected!r}"
         t_py = best(lambda s=source: run_cpython(s), args.repeat)
         t_spy = best(lambda s=source: run_spy(s), args.repeat)
-        cells = [f"{name:<38}", f"{t_py * 1e3:>7.1f}ms", f"{t_spy * 1e3:>7.1f}ms", f"{t_spy / t_py:>6.2f}x"]
+        cells = [
+            f"{name:<38}",
+            f"{t_py * 1e3:>7.1f}ms",
+            f"{t_spy * 1e3:>7.1f}ms",
+            f"{t_spy / t_py:>6.2f}x",
+        ]
         for runner in (monty, restricted):
             if runner is None:
                 cells += [f"{'n/a':>9}", f"{'':>9}"]
@@ -234,7 +263,9 @@ def main() -> None:
     print()
     print(book_line)
     trivial_rps, real_rps = records_per_second(args.repeat)
-    print(f"log records/s at level full: {trivial_rps:,.0f} (SPy, trivial host); {real_rps:,.0f} (with Jarvis's execution host: render + record) (target >= 500,000)")
+    print(
+        f"log records/s at level full: {trivial_rps:,.0f} (SPy, trivial host); {real_rps:,.0f} (with Jarvis's execution host: render + record) (target >= 500,000)"
+    )
     if monty is not None:
         monty.close()
 

@@ -17,7 +17,7 @@ from jarvis.bdk import RetrySettings
 from jarvis.books import BookRegistry
 from jarvis.books.http import HttpConfig, _Rule
 from jarvis.errors import BookError, ProgramError
-from tests.books.conftest import Recorder, call
+from tests.helpers.books import Recorder, call
 
 
 @dataclass
@@ -67,7 +67,14 @@ class Server:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                server.seen.append(Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                server.seen.append(
+                    Seen(
+                        self.command,
+                        self.path,
+                        {k.lower(): v for k, v in self.headers.items()},
+                        body,
+                    )
+                )
                 reply = server._next(self.path)
                 if reply.hang:
                     server.release.wait(10)
@@ -117,10 +124,19 @@ def reg(server: Server) -> BookRegistry:
     return registry([server.url("/")])
 
 
-def test_get_returns_status_headers_json_and_text(server: Server, reg: BookRegistry, rec: Recorder) -> None:
+def test_get_returns_status_headers_json_and_text(
+    server: Server, reg: BookRegistry, rec: Recorder
+) -> None:
     server.script("/items", Reply(200, {"items": [1, 2]}, {"X-Total": "2"}))
-    r = call(reg, rec, "http.get", server.url("/items"), headers={"Accept": "application/json"},
-             params={"q": "a b", "n": 3, "tag": ["x", "y"]}, idem="exec-h:3")
+    r = call(
+        reg,
+        rec,
+        "http.get",
+        server.url("/items"),
+        headers={"Accept": "application/json"},
+        params={"q": "a b", "n": 3, "tag": ["x", "y"]},
+        idem="exec-h:3",
+    )
     assert r["status"] == 200
     assert r["json"] == {"items": [1, 2]}
     assert r["text"] == '{"items": [1, 2]}'
@@ -132,7 +148,9 @@ def test_get_returns_status_headers_json_and_text(server: Server, reg: BookRegis
     assert seen.headers["user-agent"] == "jarvis-http-book/1"
 
 
-def test_post_sends_json_and_returns_text_bodies(server: Server, reg: BookRegistry, rec: Recorder) -> None:
+def test_post_sends_json_and_returns_text_bodies(
+    server: Server, reg: BookRegistry, rec: Recorder
+) -> None:
     server.script("/orders", Reply(201, "created"))
     r = call(reg, rec, "http.post", server.url("/orders"), json={"sku": "A-1", "qty": 2})
     assert (r["status"], r["json"], r["text"]) == (201, None, "created")
@@ -143,7 +161,9 @@ def test_post_sends_json_and_returns_text_bodies(server: Server, reg: BookRegist
     assert seen.headers["idempotency-key"] == "exec-1:0"
 
 
-def test_urls_outside_the_allow_list_are_refused_without_a_request(server: Server, rec: Recorder) -> None:
+def test_urls_outside_the_allow_list_are_refused_without_a_request(
+    server: Server, rec: Recorder
+) -> None:
     reg = registry([server.url("/public/")])
     with pytest.raises(ProgramError) as err:
         call(reg, rec, "http.get", server.url("/admin"))
@@ -223,7 +243,10 @@ def test_503_then_200_is_retried_with_the_same_idempotency_key(
     assert [s.headers["idempotency-key"] for s in server.seen] == ["exec-r:9", "exec-r:9"]
     assert rec.outcomes == ["retry", "ok"]
     assert rec.attempts[0].error_type == "Unavailable"
-    assert rec.attempts[0].message == f"POST {server.url('/flaky')} -> 503 Service Unavailable: try later"
+    assert (
+        rec.attempts[0].message
+        == f"POST {server.url('/flaky')} -> 503 Service Unavailable: try later"
+    )
     assert rec.sleeps == [0.2]
 
 
@@ -244,10 +267,19 @@ def test_404_is_not_retried(server: Server, reg: BookRegistry, rec: Recorder) ->
 
 
 @pytest.mark.parametrize(
-    ("status", "error"), [(400, "InvalidInput"), (401, "AuthError"), (403, "AuthError"), (409, "NonRetryable"),
-                          (410, "NotFound"), (422, "InvalidInput")]
+    ("status", "error"),
+    [
+        (400, "InvalidInput"),
+        (401, "AuthError"),
+        (403, "AuthError"),
+        (409, "NonRetryable"),
+        (410, "NotFound"),
+        (422, "InvalidInput"),
+    ],
 )
-def test_other_4xx_are_not_retried(server: Server, reg: BookRegistry, rec: Recorder, status: int, error: str) -> None:
+def test_other_4xx_are_not_retried(
+    server: Server, reg: BookRegistry, rec: Recorder, status: int, error: str
+) -> None:
     server.script("/p", Reply(status, "no"))
     with pytest.raises(ProgramError, match=f"after 1 attempt: {error}: GET "):
         call(reg, rec, "http.get", server.url("/p"))
@@ -256,7 +288,9 @@ def test_other_4xx_are_not_retried(server: Server, reg: BookRegistry, rec: Recor
 
 def test_5xx_exhausts_the_attempts(server: Server, reg: BookRegistry, rec: Recorder) -> None:
     server.script("/down", Reply(500, "boom"))
-    with pytest.raises(ProgramError, match=r"http\.get failed after 5 attempts: Unavailable: GET .* -> 500"):
+    with pytest.raises(
+        ProgramError, match=r"http\.get failed after 5 attempts: Unavailable: GET .* -> 500"
+    ):
         call(reg, rec, "http.get", server.url("/down"))
     assert len(server.seen) == 5
     assert rec.sleeps == pytest.approx([0.2, 0.4, 0.8, 1.6])
@@ -287,7 +321,9 @@ def test_oversized_responses_fail_without_retry(server: Server, rec: Recorder) -
         call(reg, rec, "http.get", server.url("/big"))
 
 
-def test_redirects_are_returned_not_followed(server: Server, reg: BookRegistry, rec: Recorder) -> None:
+def test_redirects_are_returned_not_followed(
+    server: Server, reg: BookRegistry, rec: Recorder
+) -> None:
     server.script("/old", Reply(302, "", {"Location": "https://elsewhere.example.com/"}))
     r = call(reg, rec, "http.get", server.url("/old"))
     assert r["status"] == 302 and r["headers"]["location"] == "https://elsewhere.example.com/"
@@ -300,4 +336,6 @@ def test_bad_urls_and_arguments(server: Server, reg: BookRegistry, rec: Recorder
     with pytest.raises(ProgramError) as err:
         call(reg, rec, "http.get", server.url("/"), headers={"X-N": 1})
     assert err.value.spy_type == "TypeError"
-    assert err.value.message == "http.get() argument 'headers' [X-N]: Input should be a valid string"
+    assert (
+        err.value.message == "http.get() argument 'headers' [X-N]: Input should be a valid string"
+    )

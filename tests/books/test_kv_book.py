@@ -15,7 +15,7 @@ from jarvis.bdk import RetrySettings
 from jarvis.books import BookRegistry
 from jarvis.books.kv import KvConfig
 from jarvis.errors import ProgramError
-from tests.books.conftest import Recorder, call
+from tests.helpers.books import Recorder, call
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,9 @@ class Kv:
 
 @pytest.fixture
 def kv(stack_env: dict[str, str]) -> Iterator[Kv]:
-    config = KvConfig(redis_url=stack_env["JARVIS_REDIS_URL"], prefix=f"jarvis-test:{uuid.uuid4().hex[:10]}:")
+    config = KvConfig(
+        redis_url=stack_env["JARVIS_REDIS_URL"], prefix=f"jarvis-test:{uuid.uuid4().hex[:10]}:"
+    )
     reg = BookRegistry.discover(retry_settings=RetrySettings(), configs={"kv": config})
     reg.resolve(["kv"])
     client: redis.Redis[str] = redis.Redis.from_url(config.redis_url, decode_responses=True)
@@ -87,7 +89,9 @@ def test_racing_attempts_of_one_call_count_once(kv: Kv) -> None:
 
     def attempt() -> None:
         barrier.wait()
-        results.append(kv.reg.call("kv", "incr", ["race"], {}, execution_id="e", idempotency_key="e:1"))
+        results.append(
+            kv.reg.call("kv", "incr", ["race"], {}, execution_id="e", idempotency_key="e:1")
+        )
 
     threads = [threading.Thread(target=attempt) for _ in range(8)]
     for t in threads:
@@ -103,7 +107,9 @@ def test_incr_on_a_non_integer_is_invalid_input_and_not_retried(kv: Kv, rec: Rec
     with pytest.raises(ProgramError) as err:
         call(kv.reg, rec, "kv.incr", "name")
     assert err.value.spy_type == "BookError"
-    assert err.value.message.startswith("kv.incr failed after 1 attempt: InvalidInput: the value under 'name' is not an integer")
+    assert err.value.message.startswith(
+        "kv.incr failed after 1 attempt: InvalidInput: the value under 'name' is not an integer"
+    )
 
 
 def test_get_of_a_value_written_outside_the_book(kv: Kv, rec: Recorder) -> None:
@@ -119,7 +125,9 @@ def test_keys_are_validated(kv: Kv, rec: Recorder) -> None:
         "TypeError",
         "kv.put() argument 'key': Value error, keys starting with 'idem:' are reserved for idempotency records",
     )
-    with pytest.raises(ProgramError, match="argument 'key': String should have at least 1 character"):
+    with pytest.raises(
+        ProgramError, match="argument 'key': String should have at least 1 character"
+    ):
         call(kv.reg, rec, "kv.get", "")
     with pytest.raises(ProgramError, match="argument 'by': Input should be a valid integer"):
         call(kv.reg, rec, "kv.incr", "n", by=1.5)
@@ -130,7 +138,9 @@ def test_an_unreachable_redis_is_retried(rec: Recorder) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     config = KvConfig(redis_url=f"redis://127.0.0.1:{port}/0", socket_timeout_s=1.0)
-    reg = BookRegistry.discover(retry_settings=RetrySettings(max_attempts=3), configs={"kv": config})
+    reg = BookRegistry.discover(
+        retry_settings=RetrySettings(max_attempts=3), configs={"kv": config}
+    )
     with pytest.raises(ProgramError, match=r"kv\.get failed after 3 attempts: ConnectionError"):
         call(reg, rec, "kv.get", "k")
     assert rec.outcomes == ["retry", "retry", "error"]

@@ -7,9 +7,20 @@ import jarvis.books
 def test_bdk_exports() -> None:
     assert sorted(jarvis.bdk.__all__) == sorted(
         [
-            "DEFAULT_TIMEOUT_S", "AuthError", "Book", "BookContext", "InvalidInput", "NonRetryable",
-            "NotFound", "Procedure", "ProcedureError", "RetryPolicy", "RetrySettings", "Retryable",
-            "Timeout", "Unavailable",
+            "DEFAULT_TIMEOUT_S",
+            "AuthError",
+            "Book",
+            "BookContext",
+            "InvalidInput",
+            "NonRetryable",
+            "NotFound",
+            "Procedure",
+            "ProcedureError",
+            "RetryPolicy",
+            "RetrySettings",
+            "Retryable",
+            "Timeout",
+            "Unavailable",
         ]
     )
     for name in jarvis.bdk.__all__:

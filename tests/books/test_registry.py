@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from jarvis.bdk import Book, BookContext
 from jarvis.books import BookRegistry
 from jarvis.errors import BookError, JarvisError
-from tests.books.conftest import Recorder, call
+from tests.helpers.books import Recorder, call
 
 fake = Book("fake", description="a Book for registry tests")
 

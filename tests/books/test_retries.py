@@ -24,10 +24,19 @@ from jarvis.bdk import (
 @pytest.mark.parametrize(
     "exc",
     [
-        Retryable("x"), Unavailable("x"), Timeout("x"), TimeoutError(), ConnectionRefusedError(),
-        ConnectionResetError(), BrokenPipeError(), socket.gaierror(),
-        httpx.ConnectError("x"), httpx.ReadTimeout("x"), httpx.RemoteProtocolError("x"),
-        redis.exceptions.ConnectionError(), redis.exceptions.TimeoutError(),
+        Retryable("x"),
+        Unavailable("x"),
+        Timeout("x"),
+        TimeoutError(),
+        ConnectionRefusedError(),
+        ConnectionResetError(),
+        BrokenPipeError(),
+        socket.gaierror(),
+        httpx.ConnectError("x"),
+        httpx.ReadTimeout("x"),
+        httpx.RemoteProtocolError("x"),
+        redis.exceptions.ConnectionError(),
+        redis.exceptions.TimeoutError(),
     ],
     ids=lambda e: type(e).__name__,
 )
@@ -38,10 +47,18 @@ def test_transient_failures_are_retried(exc: BaseException) -> None:
 @pytest.mark.parametrize(
     "exc",
     [
-        NonRetryable("x"), InvalidInput("x"), AuthError("x"), NotFound("x"),
-        httpx.UnsupportedProtocol("x"), redis.exceptions.AuthenticationError(),
+        NonRetryable("x"),
+        InvalidInput("x"),
+        AuthError("x"),
+        NotFound("x"),
+        httpx.UnsupportedProtocol("x"),
+        redis.exceptions.AuthenticationError(),
         # Unknown exceptions: not retried (a bug repeats; a side effect may have happened).
-        ValueError("x"), KeyError("x"), RuntimeError("x"), FileNotFoundError(), PermissionError(),
+        ValueError("x"),
+        KeyError("x"),
+        RuntimeError("x"),
+        FileNotFoundError(),
+        PermissionError(),
     ],
     ids=lambda e: type(e).__name__,
 )

@@ -14,7 +14,8 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from tests.chart.conftest import KUBE_VERSIONS, ROOT, Helm, Render
+from tests.helpers import ROOT
+from tests.helpers.helm import KUBE_VERSIONS, Helm, Render
 
 SASL = {
     "kafka": {

@@ -53,9 +53,13 @@ def expected_total(seed: int, n: int) -> int:
 class CounterConfig(BaseSettings):
     """Settings of the ``counter`` Book (environment: ``JARVIS_BOOK_COUNTER_<FIELD>``)."""
 
-    model_config = SettingsConfigDict(env_prefix="JARVIS_BOOK_COUNTER_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="JARVIS_BOOK_COUNTER_", extra="ignore", frozen=True
+    )
 
-    redis_url: str = Field(default="redis://127.0.0.1:16379/0", description="Where the call log goes.")
+    redis_url: str = Field(
+        default="redis://127.0.0.1:16379/0", description="Where the call log goes."
+    )
     log_key: str = Field(default="jarvis:fault:calls", description="Redis list of every call made.")
     journal_root: Path | None = Field(
         default=None, description="The worker's checkpoint dir, to flag calls already journaled."
@@ -82,7 +86,9 @@ def already_journaled(root: Path | None, execution_id: str, seq: int) -> bool:
     return any(e.seq == seq for e in history.effects)
 
 
-counter = Book("counter", description="Fault-suite Book: logs every call to Redis.", config=CounterConfig)
+counter = Book(
+    "counter", description="Fault-suite Book: logs every call to Redis.", config=CounterConfig
+)
 
 # Patient retries: the call log lives in the same Redis the Redis-restart test bounces.
 _PATIENT = RetryPolicy(max_attempts=40, base_s=0.2, cap_s=1.0)

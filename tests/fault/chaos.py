@@ -40,8 +40,8 @@ from tests.fault.cluster import (
     WorkerProc,
     percentile,
     resume_samples,
-    service_env,
 )
+from tests.helpers.stack import service_env
 
 
 @dataclass
@@ -55,7 +55,9 @@ class ChaosConfig:
     restart_after_s: tuple[float, float] = (0.0, 2.0)
     calls: tuple[int, int] = (4, 10)  # Book calls per execution
     hold_s: float = 0.15  # each Book call stays in flight this long (kills land mid-call)
-    sleep_s: float = 0.2  # SPy sleep() between calls: ~3 s per execution, so kills find work running
+    sleep_s: float = (
+        0.2  # SPy sleep() between calls: ~3 s per execution, so kills find work running
+    )
     max_concurrency: int = 4
     lease_ttl_s: float = 3.0
     finish_timeout_s: float = 600.0
@@ -78,9 +80,7 @@ class ChaosResult:
     def ok(self) -> bool:
         a = self.audit
         return (
-            not a.problems
-            and a.completed == a.executions
-            and len(self.kills) >= self.config.kills
+            not a.problems and a.completed == a.executions and len(self.kills) >= self.config.kills
         )
 
     def table(self) -> str:
@@ -103,7 +103,9 @@ class ChaosResult:
             ("kill -> first new log record", [s.to_new_progress_s for s in self.resume]),
         ]
         lines.append("")
-        lines.append(f"{'resume make-up (s)'.ljust(width)}  {'median':>7} {'p95':>7} {'max':>7}   n")
+        lines.append(
+            f"{'resume make-up (s)'.ljust(width)}  {'median':>7} {'p95':>7} {'max':>7}   n"
+        )
         for name, vals in parts:
             v = [x for x in vals if x is not None]
             lines.append(
@@ -126,7 +128,10 @@ def run(cfg: ChaosConfig, say: Callable[[str], None] = print) -> ChaosResult:
     rng = random.Random(cfg.seed)
     root = cfg.root or Path(tempfile.mkdtemp(prefix="jarvis-chaos-"))
     cluster = Cluster(
-        root, service_env(), JARVIS_MAX_CONCURRENCY=cfg.max_concurrency, JARVIS_LEASE_TTL_S=cfg.lease_ttl_s
+        root,
+        service_env(),
+        JARVIS_MAX_CONCURRENCY=cfg.max_concurrency,
+        JARVIS_LEASE_TTL_S=cfg.lease_ttl_s,
     )
     began = time.monotonic()
     kills: list[tuple[float, str, dict[str, int]]] = []
@@ -134,7 +139,9 @@ def run(cfg: ChaosConfig, say: Callable[[str], None] = print) -> ChaosResult:
     finished: set[str] = set()
     notes: list[str] = []
     try:
-        say(f"chaos {cluster.uid}: {cfg.executions} executions, {cfg.kills} kills, {cfg.workers} workers; logs in {root}")
+        say(
+            f"chaos {cluster.uid}: {cfg.executions} executions, {cfg.kills} kills, {cfg.workers} workers; logs in {root}"
+        )
         for _ in range(cfg.workers):
             cluster.start_worker(wait=False)
         for w in cluster.workers:
@@ -153,7 +160,12 @@ def run(cfg: ChaosConfig, say: Callable[[str], None] = print) -> ChaosResult:
                 waits.append(
                     cluster.start(
                         eid,
-                        inputs={"n": n_calls, "seed": seed, "hold_s": cfg.hold_s, "sleep_s": cfg.sleep_s},
+                        inputs={
+                            "n": n_calls,
+                            "seed": seed,
+                            "hold_s": cfg.hold_s,
+                            "sleep_s": cfg.sleep_s,
+                        },
                         wait=False,
                     )
                 )
@@ -162,19 +174,22 @@ def run(cfg: ChaosConfig, say: Callable[[str], None] = print) -> ChaosResult:
                 w()
 
         def tend(until: float) -> None:
-            """Keep reading output and restarting workers until ``until`` (monotonic)."""
+            """Keep reading output and restarting workers until ``until`` (monotonic), or
+            until nothing is pending once every execution has been submitted."""
             while True:
                 cluster.events.pump(0.2)
                 for eid in list(pending):
-                    if any(e["event"] in ("completed", "failed", "rejected", "stopped")
-                           for e in cluster.events.by_eid.get(eid, [])):
+                    if any(
+                        e["event"] in ("completed", "failed", "rejected", "stopped")
+                        for e in cluster.events.by_eid.get(eid, [])
+                    ):
                         pending.remove(eid)
                         finished.add(eid)
                 now = time.monotonic()
                 for due in [d for d in restarts if d <= now]:
                     restarts.remove(due)
                     cluster.start_worker(wait=False)
-                if now >= until:
+                if now >= until or (not pending and len(expected) == cfg.executions):
                     return
                 time.sleep(min(0.05, until - now))
 
@@ -195,24 +210,31 @@ def run(cfg: ChaosConfig, say: Callable[[str], None] = print) -> ChaosResult:
             cluster.logs.pump(0.5)
             running = {
                 eid: max((r["seq"] for r in cluster.logs.by_eid.get(eid, [])), default=-1)
-                for eid, holder in holders.items() if holder == victim.worker_id
+                for eid, holder in holders.items()
+                if holder == victim.worker_id
             }
             killed_at = victim.kill()
             kills.append((killed_at, victim.worker_id, running))
             restarts.append(time.monotonic() + rng.uniform(*cfg.restart_after_s))
             if time.monotonic() - last_report > 10:
                 last_report = time.monotonic()
-                say(f"  {time.monotonic() - began:6.1f}s  kills {len(kills)}/{cfg.kills}  "
-                    f"finished {len(finished)}/{len(expected)}  live workers {len(cluster.live_workers())}")
+                say(
+                    f"  {time.monotonic() - began:6.1f}s  kills {len(kills)}/{cfg.kills}  "
+                    f"finished {len(finished)}/{len(expected)}  live workers {len(cluster.live_workers())}"
+                )
         submit(cfg.executions)
         deadline = time.monotonic() + cfg.finish_timeout_s
         while pending and time.monotonic() < deadline:
             tend(time.monotonic() + 5)
             if not cluster.live_workers() and not restarts:
                 cluster.start_worker(wait=False)
-            say(f"  {time.monotonic() - began:6.1f}s  kills {len(kills)}  finished {len(finished)}/{len(expected)}")
+            say(
+                f"  {time.monotonic() - began:6.1f}s  kills {len(kills)}  finished {len(finished)}/{len(expected)}"
+            )
         if pending:
-            notes.append(f"{len(pending)} executions had no terminal event after {cfg.finish_timeout_s:.0f} s")
+            notes.append(
+                f"{len(pending)} executions had no terminal event after {cfg.finish_timeout_s:.0f} s"
+            )
         duration = time.monotonic() - began
         cluster.stop_workers()
         result = audit_run(cluster, cfg, expected, kills, duration, notes)
@@ -239,7 +261,9 @@ def audit_run(
     crashed = [w.worker_id for w in cluster.workers if "Traceback" in w.log()]
     if crashed:
         notes.append(f"workers with a Python traceback in their log: {crashed}")
-    return ChaosResult(cfg, a, kills, resume, duration, len(cluster.workers), cluster.root / "logs", notes)
+    return ChaosResult(
+        cfg, a, kills, resume, duration, len(cluster.workers), cluster.root / "logs", notes
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,10 +271,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--executions", type=int, default=1000)
     p.add_argument("--kills", type=int, default=100)
     p.add_argument("--workers", type=int, default=3)
-    p.add_argument("--kill-every", type=float, nargs=2, default=(4.0, 8.0), metavar=("MIN_S", "MAX_S"))
-    p.add_argument("--restart-after", type=float, nargs=2, default=(0.0, 2.0), metavar=("MIN_S", "MAX_S"))
-    p.add_argument("--calls", type=int, nargs=2, default=(4, 10), metavar=("MIN", "MAX"), help="Book calls per execution")
-    p.add_argument("--hold", type=float, default=0.15, help="seconds each Book call stays in flight")
+    p.add_argument(
+        "--kill-every", type=float, nargs=2, default=(4.0, 8.0), metavar=("MIN_S", "MAX_S")
+    )
+    p.add_argument(
+        "--restart-after", type=float, nargs=2, default=(0.0, 2.0), metavar=("MIN_S", "MAX_S")
+    )
+    p.add_argument(
+        "--calls",
+        type=int,
+        nargs=2,
+        default=(4, 10),
+        metavar=("MIN", "MAX"),
+        help="Book calls per execution",
+    )
+    p.add_argument(
+        "--hold", type=float, default=0.15, help="seconds each Book call stays in flight"
+    )
     p.add_argument("--sleep", type=float, default=0.2, help="SPy sleep() between Book calls")
     p.add_argument("--max-concurrency", type=int, default=4)
     p.add_argument("--lease-ttl", type=float, default=3.0, help="JARVIS_LEASE_TTL_S of the workers")
@@ -259,11 +296,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dir", type=Path, default=None, help="scratch dir (journals, worker logs)")
     args = p.parse_args(argv)
     cfg = ChaosConfig(
-        executions=args.executions, kills=args.kills, workers=args.workers,
-        kill_every_s=tuple(args.kill_every), restart_after_s=tuple(args.restart_after),
-        calls=tuple(args.calls), hold_s=args.hold, sleep_s=args.sleep,
-        max_concurrency=args.max_concurrency, lease_ttl_s=args.lease_ttl, finish_timeout_s=args.finish_timeout,
-        seed=args.seed, root=args.dir,
+        executions=args.executions,
+        kills=args.kills,
+        workers=args.workers,
+        kill_every_s=tuple(args.kill_every),
+        restart_after_s=tuple(args.restart_after),
+        calls=tuple(args.calls),
+        hold_s=args.hold,
+        sleep_s=args.sleep,
+        max_concurrency=args.max_concurrency,
+        lease_ttl_s=args.lease_ttl,
+        finish_timeout_s=args.finish_timeout,
+        seed=args.seed,
+        root=args.dir,
     )
     result = run(cfg, say=lambda s: print(s, flush=True))
     print()

@@ -20,38 +20,25 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 import redis
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import KafkaError, Message, Producer
 
 from jarvis.contract.messages import ProgramSpec, StartCommand, StopCommand, dump
 from jarvis.errors import JournalError
 from jarvis.journal import Journal
 from jarvis.kafka.config import producer_config
-from jarvis.kafka.topics import apply
 from jarvis.settings import Settings
-from tests.conftest import delete_topics, wait_for
 from tests.fault.books import next_value
-
-ROOT = Path(__file__).resolve().parents[2]
-T = TypeVar("T")
-
-SERVICE_VARS = (
-    "JARVIS_KAFKA_BOOTSTRAP",
-    "JARVIS_REDIS_URL",
-    "JARVIS_S3_ENDPOINT_URL",
-    "JARVIS_S3_BUCKET",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_DEFAULT_REGION",
-)
+from tests.helpers import ROOT, kafka, new_uid, wait_for
+from tests.helpers.kafka import TopicReader
+from tests.helpers.stack import delete_topics, service_env
 
 # A chain of Book calls: call i gets the previous result, so the final result proves every
 # call's answer reached the program in order, whichever workers made them.
@@ -68,118 +55,6 @@ while i < n:
     i += 1
 result = x
 """
-
-
-# The shared polling helper, under the name this suite uses.
-wait_until = wait_for
-
-
-def service_env() -> dict[str, str]:
-    """Addresses of the local stack: from the environment, else from ``scripts/stack env``."""
-    if not os.environ.get("JARVIS_KAFKA_BOOTSTRAP"):
-        out = subprocess.run(
-            [str(ROOT / "scripts" / "stack"), "env"], check=True, capture_output=True, text=True
-        ).stdout
-        for line in out.splitlines():
-            key, _, value = line.removeprefix("export ").partition("=")
-            os.environ.setdefault(key, value.strip("'\""))
-    env = {k: os.environ[k] for k in SERVICE_VARS if k in os.environ}
-    env.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    return env
-
-
-# --- reading what the workers produce ---
-
-
-class Stream:
-    """Reads one topic from the beginning; decodes JSON values once and indexes them by key."""
-
-    def __init__(self, bootstrap: str, topic: str, raw: bool = False) -> None:
-        self.topic = topic
-        self.raw = raw
-        self.consumer = Consumer(
-            {
-                "bootstrap.servers": bootstrap,
-                "group.id": f"fault-reader-{uuid.uuid4().hex}",
-                "enable.auto.commit": False,
-                "enable.partition.eof": False,
-                # A fetch at offset 0 of a topic created moments ago can come back out of range
-                # (its log not ready yet); the default reset ("latest") would then skip past the
-                # first events: a test waiting for a `started` it never sees.
-                "auto.offset.reset": "earliest",
-            }
-        )
-
-        # Moments after `jarvis topics apply` a new client's metadata can still list the topic
-        # with no partitions (UNKNOWN_TOPIC_OR_PART): assigning those would read nothing, ever.
-        def partitions() -> list[int]:
-            meta = self.consumer.list_topics(topic, timeout=10).topics.get(topic)
-            return [] if meta is None or meta.error is not None else sorted(meta.partitions)
-
-        self.partitions = wait_until(partitions, 30, f"partitions of {topic}")
-        self.consumer.assign([TopicPartition(topic, p, 0) for p in self.partitions])
-        self.messages: list[Message] = []  # raw mode only
-        self.values: list[dict[str, Any]] = []
-        self.by_eid: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self.undecodable = 0
-
-    def pump(self, budget_s: float = 1.0) -> int:
-        """Read what is available now (at most ``budget_s``); return how many arrived."""
-        n = 0
-        deadline = time.monotonic() + budget_s
-        while time.monotonic() < deadline:
-            batch = self.consumer.consume(1000, timeout=0.05)
-            if not batch:
-                break
-            for msg in batch:
-                if msg.error() is not None:
-                    continue
-                n += 1
-                if self.raw:
-                    self.messages.append(msg)
-                    continue
-                try:
-                    value = orjson.loads(msg.value() or b"null")
-                except orjson.JSONDecodeError:
-                    self.undecodable += 1
-                    continue
-                value["_received"] = time.time()
-                self.values.append(value)
-                self.by_eid[str(value.get("execution_id"))].append(value)
-        return n
-
-    def drain(self, timeout_s: float = 60.0) -> None:
-        """Read until every partition's high watermark (as of now) is reached."""
-        highs = {}
-        deadline = time.monotonic() + timeout_s
-        for p in self.partitions:
-            while True:
-                try:
-                    _low, high = self.consumer.get_watermark_offsets(
-                        TopicPartition(self.topic, p), timeout=10
-                    )
-                    break
-                except KafkaException:  # a busy or restarting broker: ask again
-                    if time.monotonic() > deadline:
-                        raise
-            highs[p] = high
-
-        def caught_up() -> bool:
-            self.pump(2.0)
-            positions = self.consumer.position(
-                [TopicPartition(self.topic, p) for p in self.partitions]
-            )
-            return all(
-                highs[tp.partition] == 0 or (tp.offset >= 0 and tp.offset >= highs[tp.partition])
-                for tp in positions
-            )
-
-        wait_until(caught_up, timeout_s, f"reading {self.topic} to its end", interval_s=0.01)
-
-    def close(self) -> None:
-        self.consumer.close()
 
 
 # --- worker processes ---
@@ -229,7 +104,7 @@ class WorkerProc:
                 raise AssertionError(f"worker {self.worker_id} exited early:\n{self.log()[-3000:]}")
             return "assigned [" in self.log()
 
-        wait_until(ready, timeout_s, f"worker {self.worker_id} to get partitions", interval_s=0.1)
+        wait_for(ready, timeout_s, f"worker {self.worker_id} to get partitions", interval_s=0.1)
 
     def signal(self, sig: int) -> None:
         if self.alive():
@@ -287,7 +162,7 @@ class Cluster:
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
         self.services = services or service_env()
-        self.uid = uuid.uuid4().hex[:8]
+        self.uid = new_uid()
         self.checkpoint_dir = root / "checkpoints"
         self.settings = Settings(
             kafka_bootstrap=self.services["JARVIS_KAFKA_BOOTSTRAP"],
@@ -302,13 +177,13 @@ class Cluster:
             group_id=f"f{self.uid}-workers",
             checkpoint_dir=self.checkpoint_dir,
         )
-        apply(self.settings)
+        kafka.create_topics(self.settings)
         self.call_key = f"jarvis:fault:{self.uid}:calls"
         self.redis = redis.Redis.from_url(self.settings.redis_url, socket_timeout=5)
         self.producer = Producer(producer_config(self.settings))
-        self.events = Stream(self.settings.kafka_bootstrap, self.settings.events_topic)
-        self.logs = Stream(self.settings.kafka_bootstrap, self.settings.logs_topic)
-        self.dlq = Stream(self.settings.kafka_bootstrap, self.settings.dlq_topic, raw=True)
+        self.events = TopicReader(self.settings.kafka_bootstrap, self.settings.events_topic)
+        self.logs = TopicReader(self.settings.kafka_bootstrap, self.settings.logs_topic)
+        self.dlq = TopicReader(self.settings.kafka_bootstrap, self.settings.dlq_topic)
         self.worker_env = {k: str(v) for k, v in worker_env.items()}
         self.workers: list[WorkerProc] = []
         self._serial = itertools.count(1)
@@ -334,6 +209,9 @@ class Cluster:
                 "JARVIS_HEALTH_HOST": "127.0.0.1",
                 "JARVIS_HEALTH_PORT": "0",
                 "JARVIS_LEASE_TTL_S": "3",
+                # The broker's minimum (group.min.session.timeout.ms): a killed worker's
+                # queued starts move to the others after 6 s, not the default 10 s.
+                "JARVIS_SESSION_TIMEOUT_S": "6",
                 "JARVIS_STOP_CHECK_INTERVAL_S": "0.05",
                 "JARVIS_POLL_TIMEOUT_S": "0.05",
                 "JARVIS_DRAIN_GRACE_S": "10",
@@ -359,6 +237,14 @@ class Cluster:
         if wait:
             worker.wait_consuming()
         return worker
+
+    def start_workers(self, n: int, **overrides: Any) -> list[WorkerProc]:
+        """``n`` workers started side by side (a worker process takes seconds to boot), then
+        waited for until each has its first assignment."""
+        workers = [self.start_worker(wait=False, **overrides) for _ in range(n)]
+        for worker in workers:
+            worker.wait_consuming()
+        return workers
 
     def live_workers(self) -> list[WorkerProc]:
         return [w for w in self.workers if w.alive()]
@@ -453,7 +339,7 @@ class Cluster:
         ]
 
     def terminal(self, eid: str, timeout_s: float = 60.0) -> dict[str, Any]:
-        return wait_until(
+        return wait_for(
             lambda: next(iter(self.terminals_of(eid)), None), timeout_s, f"terminal event of {eid}"
         )
 
@@ -466,53 +352,24 @@ class Cluster:
 
     def committed(self, partition: int) -> int:
         """The worker group's committed offset on a control partition (-1001: none)."""
-        probe = Consumer(
-            {"bootstrap.servers": self.settings.kafka_bootstrap, "group.id": self.settings.group_id}
-        )
-        try:
-            (tp,) = probe.committed(
-                [TopicPartition(self.settings.control_topic, partition)], timeout=10
-            )
-            return int(tp.offset)
-        finally:
-            probe.close()
+        s = self.settings
+        return kafka.committed(s.kafka_bootstrap, s.group_id, s.control_topic, [partition])[
+            partition
+        ]
 
     def end_offsets(self) -> dict[int, int]:
         """Each control partition's end offset (high watermark), read by a fresh consumer."""
-        probe = Consumer(
-            {
-                "bootstrap.servers": self.settings.kafka_bootstrap,
-                "group.id": f"probe-{uuid.uuid4().hex}",
-            }
-        )
-        try:
-            topic = self.settings.control_topic
-            parts = sorted(probe.list_topics(topic, timeout=10).topics[topic].partitions)
-            return {
-                p: probe.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-                for p in parts
-            }
-        finally:
-            probe.close()
+        return kafka.high_watermarks(self.settings.kafka_bootstrap, self.settings.control_topic)
 
     def lag(self) -> int:
         """Control-topic messages the worker group has not committed past (queued + running)."""
-        probe = Consumer(
-            {"bootstrap.servers": self.settings.kafka_bootstrap, "group.id": self.settings.group_id}
-        )
-        try:
-            topic = self.settings.control_topic
-            parts = sorted(probe.list_topics(topic, timeout=10).topics[topic].partitions)
-            committed = probe.committed([TopicPartition(topic, p) for p in parts], timeout=10)
-            total = 0
-            for tp in committed:
-                low, high = probe.get_watermark_offsets(
-                    TopicPartition(topic, tp.partition), timeout=10
-                )
-                total += high - (tp.offset if tp.offset >= 0 else low)
-            return total
-        finally:
-            probe.close()
+        s = self.settings
+        return kafka.lag(s.kafka_bootstrap, s.group_id, s.control_topic)
+
+    def caught_up(self) -> bool:
+        """The worker group has committed every non-empty control partition to its end."""
+        s = self.settings
+        return kafka.caught_up(s.kafka_bootstrap, s.group_id, s.control_topic)
 
     def lease_holders(self, eids: Iterable[str]) -> dict[str, str]:
         """execution id -> worker id holding its lease now."""

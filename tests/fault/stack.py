@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.fault.cluster import ROOT, wait_until
+from tests.helpers import ROOT, wait_for
 
 STACK = ROOT / "scripts" / "stack"
 PIDS = Path(os.environ.get("JARVIS_STACK_DIR", ROOT / ".stack")) / "pids"
@@ -41,7 +41,7 @@ def stop_service(service: str, port: int, sig: int = signal.SIGTERM) -> None:
     def gone() -> bool:
         return not _running(pid) and not port_open(port)
 
-    wait_until(gone, 90, f"{service} (pid {pid}) to exit", interval_s=0.1)
+    wait_for(gone, 90, f"{service} (pid {pid}) to exit", interval_s=0.1)
     # As `scripts/stack` does: it checks liveness with `kill -0`, which a zombie passes
     # (whoever inherited the process may not have reaped it yet), and would not restart it.
     (PIDS / f"{service}.pid").unlink(missing_ok=True)

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 from jarvis.journal import Journal
-from tests.conftest import new_id, wait_for
 from tests.fault.books import expected_total
 from tests.fault.cluster import Cluster, audit
+from tests.helpers import new_id, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,9 @@ def _mount_tmpfs(path: Path, size: str) -> bool:
     if os.geteuid() != 0:
         return False
     path.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True
+    )
     return done.returncode == 0
 
 
@@ -105,18 +107,26 @@ def _run(cluster: Cluster, volume: Path, tmpfs: bool) -> None:
     # A long one, running while the volume breaks: 40 Book calls + sleeps (2 effects each).
     running = new_id("running")
     cluster.start(running, inputs={"n": 40, "seed": 2, "sleep_s": 0.1})
-    wait_for(lambda: sum(c["eid"] == running for c in cluster.calls()) >= 3, 30, "running execution's calls")
+    wait_for(
+        lambda: sum(c["eid"] == running for c in cluster.calls()) >= 3,
+        30,
+        "running execution's calls",
+    )
 
     broken = _full(volume) if tmpfs else _gone(volume)
     fresh = new_id("fresh")
     with broken:
         cluster.start(fresh, inputs={"n": 2, "seed": 3})
         failed = cluster.terminal(fresh, 30)
-        print(f"\nnew execution on a {'full' if tmpfs else 'missing'} volume: {failed['event']}: {failed['error']['message']}")
+        print(
+            f"\nnew execution on a {'full' if tmpfs else 'missing'} volume: {failed['event']}: {failed['error']['message']}"
+        )
         assert failed["event"] == "failed"
         assert failed["error"]["type"] == "JournalError"
         assert "checkpoint volume" in failed["error"]["message"]
-        assert ("No space left on device" if tmpfs else "Not a directory") in failed["error"]["message"]
+        assert ("No space left on device" if tmpfs else "Not a directory") in failed["error"][
+            "message"
+        ]
         if tmpfs:
             # The running one fails too, at its first append that needs space, with the reason.
             hit = cluster.terminal(running, 60)
@@ -159,7 +169,9 @@ def _run(cluster: Cluster, volume: Path, tmpfs: bool) -> None:
     }
     a = audit(cluster, expected)
     # The first terminal event of `running`/`fresh` is the failure; judge the final one.
-    final_problems = [p for p in a.problems if "expected completed" not in p and "conflicting" not in p]
+    final_problems = [
+        p for p in a.problems if "expected completed" not in p and "conflicting" not in p
+    ]
     assert final_problems == []
     assert a.journaled_repeated == 0 and a.corrupt_journals == 0 and a.missing_log_seqs == 0
     for eid, want in expected.items():

@@ -20,8 +20,15 @@ pytestmark = pytest.mark.integration
 
 def test_kill9_chaos_keeps_every_guarantee(stack_env: dict[str, str], tmp_path: Path) -> None:
     cfg = ChaosConfig(
-        executions=50, kills=6, workers=3, kill_every_s=(2.0, 4.0), restart_after_s=(0.0, 1.5),
-        calls=(4, 10), seed=None, root=tmp_path, finish_timeout_s=180,
+        executions=50,
+        kills=6,
+        workers=3,
+        kill_every_s=(2.0, 4.0),
+        restart_after_s=(0.0, 1.5),
+        calls=(4, 10),
+        seed=None,
+        root=tmp_path,
+        finish_timeout_s=180,
     )
     result = run(cfg)
     print("\n" + result.table())

@@ -11,7 +11,6 @@ and a ``flush`` standing in for the producer's.
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,9 +27,9 @@ from jarvis.execution.sinks import ListSink
 from jarvis.journal import Journal
 from jarvis.journal.journal import JOURNAL_FILE
 from jarvis.worker.lease import Leases, OutputFence
-from tests.conftest import new_id
 from tests.fault.books import CounterConfig, counter, expected_total
 from tests.fault.cluster import CHAIN_PROGRAM
+from tests.helpers import new_id, new_uid
 
 pytestmark = pytest.mark.integration
 
@@ -38,16 +37,24 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def setup(stack_env: dict[str, str], tmp_path: Path) -> Any:
     r = redis.Redis.from_url(stack_env["JARVIS_REDIS_URL"])
-    key = f"jarvis:fault:output:{uuid.uuid4().hex[:8]}"
+    key = f"jarvis:fault:output:{new_uid()}"
     registry = BookRegistry()
-    registry.register(counter, config=CounterConfig(redis_url=stack_env["JARVIS_REDIS_URL"], log_key=key))
+    registry.register(
+        counter, config=CounterConfig(redis_url=stack_env["JARVIS_REDIS_URL"], log_key=key)
+    )
     eid = new_id("output")
     command = StartCommand(
-        execution_id=eid, program=ProgramSpec(source=CHAIN_PROGRAM), inputs={"n": 4, "seed": 9}, books=["counter"]
+        execution_id=eid,
+        program=ProgramSpec(source=CHAIN_PROGRAM),
+        inputs={"n": 4, "seed": 9},
+        books=["counter"],
     )
     base = RunConfig(
-        journal_root=tmp_path / "j", worker_id="pod", artifacts=LocalArtifactStore(tmp_path / "art"),
-        books=registry, procedures=registry.procedures(["counter"]),
+        journal_root=tmp_path / "j",
+        worker_id="pod",
+        artifacts=LocalArtifactStore(tmp_path / "art"),
+        books=registry,
+        procedures=registry.procedures(["counter"]),
     )
     yield r, eid, command, base
     r.delete(key)
@@ -66,7 +73,10 @@ def test_the_log_is_flushed_before_the_end_is_journaled(setup: Any) -> None:
         return True
 
     out = run_execution(
-        command, CHAIN_PROGRAM, dataclasses.replace(base, fence=OutputFence(lease, Output(flush), lambda: False)), sink
+        command,
+        CHAIN_PROGRAM,
+        dataclasses.replace(base, fence=OutputFence(lease, Output(flush), lambda: False)),
+        sink,
     )
     assert (out.event.event, out.event.result) == ("completed", expected_total(9, 4))
     # Flushed once, with every record already produced and no end on disk yet.
@@ -82,13 +92,17 @@ class Output:
         self.failures = failures
 
 
-def test_an_undeliverable_log_keeps_the_journal_open_and_the_next_run_re_emits_it(setup: Any) -> None:
+def test_an_undeliverable_log_keeps_the_journal_open_and_the_next_run_re_emits_it(
+    setup: Any,
+) -> None:
     r, eid, command, base = setup
     leases = Leases(r, "pod", ttl_s=5)
     lease = leases.acquire(eid)
     assert lease is not None
     lost = ListSink()  # the producer queue of a worker that is about to be killed
-    fence = OutputFence(lease, Output(lambda _t: False), lambda: True)  # Kafka unreachable; handing off
+    fence = OutputFence(
+        lease, Output(lambda _t: False), lambda: True
+    )  # Kafka unreachable; handing off
     out = run_execution(command, CHAIN_PROGRAM, dataclasses.replace(base, fence=fence), lost)
     assert out.handoff
     assert Journal.open(base.journal_root, eid).end is None  # nothing claims the log was delivered
@@ -98,7 +112,12 @@ def test_an_undeliverable_log_keeps_the_journal_open_and_the_next_run_re_emits_i
     assert lease2 is not None
     sink = ListSink()
     out2 = run_execution(
-        command, CHAIN_PROGRAM, dataclasses.replace(base, fence=OutputFence(lease2, Output(lambda _t: True), lambda: False)), sink
+        command,
+        CHAIN_PROGRAM,
+        dataclasses.replace(
+            base, fence=OutputFence(lease2, Output(lambda _t: True), lambda: False)
+        ),
+        sink,
     )
     assert (out2.event.event, out2.event.result) == ("completed", expected_total(9, 4))
     assert [e.event for e in sink.events] == ["resumed"]

@@ -24,8 +24,8 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.conftest import new_id, wait_for
 from tests.fault.cluster import Cluster
+from tests.helpers import new_id, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -15,11 +15,10 @@ import signal
 import threading
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
 
 from jarvis.journal import Crash, Journal
-from tests.conftest import new_id, wait_for
 from tests.fault.cluster import Cluster, WorkerProc
+from tests.helpers import new_id, wait_for
 from tests.sandbox.helpers import Killer, sandboxes_of_worker
 
 pytestmark = pytest.mark.integration
@@ -38,26 +37,6 @@ def _start_good(cluster: Cluster, n: int = 20) -> list[tuple[str, int]]:
     return [(eid, sum(i * k for k in range(100))) for eid, i in eids]
 
 
-def _all_committed(cluster: Cluster) -> bool:
-    topic = cluster.settings.control_topic
-    probe = Consumer(
-        {
-            "bootstrap.servers": cluster.settings.kafka_bootstrap,
-            "group.id": cluster.settings.group_id,
-        }
-    )
-    try:
-        parts = probe.list_topics(topic, timeout=10).topics[topic].partitions
-        for p in parts:
-            _, high = probe.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-            (tp,) = probe.committed([TopicPartition(topic, p)], timeout=10)
-            if high > 0 and tp.offset != high:
-                return False
-        return True
-    finally:
-        probe.close()
-
-
 def _check_good(cluster: Cluster, good: list[tuple[str, int]]) -> None:
     for eid, expected in good:
         ev = cluster.terminal(eid, timeout_s=120)
@@ -66,7 +45,7 @@ def _check_good(cluster: Cluster, good: list[tuple[str, int]]) -> None:
 
 
 def _finish(cluster: Cluster, worker: WorkerProc, pid: int) -> None:
-    wait_for(lambda: _all_committed(cluster), 60, "every control offset committed", interval_s=0.5)
+    wait_for(cluster.caught_up, 60, "every control offset committed", interval_s=0.5)
     assert worker.alive() and worker.pid == pid, "the worker process never restarted"
     assert len(cluster.workers) == 1
 

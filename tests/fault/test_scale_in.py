@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import signal
-import time
 from collections import Counter
 
 import pytest
 
-from tests.conftest import new_id, wait_for
 from tests.fault.books import expected_total
 from tests.fault.cluster import Cluster, audit
+from tests.helpers import new_id, wait_for
 
 pytestmark = pytest.mark.integration
 
-GRACE_S = 8.0
+# The drain grace: long, so that a loaded machine never reaches it. Nothing here is timed:
+# the worker says whether every execution let go before it ("still running after hand-off
+# deadline" otherwise), and the executions' events say where each one finished.
+GRACE_S = 60.0
 
 
 def test_sigterm_hands_running_executions_to_another_worker(cluster: Cluster) -> None:
-    workers = [cluster.start_worker(JARVIS_DRAIN_GRACE_S=GRACE_S) for _ in range(2)]
+    workers = cluster.start_workers(2, JARVIS_DRAIN_GRACE_S=GRACE_S)
     expected = {}
     for _ in range(8):
         eid = new_id("scalein")
@@ -38,7 +40,8 @@ def test_sigterm_hands_running_executions_to_another_worker(cluster: Cluster) ->
 
     by_worker = wait_for(
         lambda: (r := running_by_worker()) and max(len(v) for v in r.values()) >= 3 and r,
-        30, "a worker running 3 executions",
+        30,
+        "a worker running 3 executions",
     )
     victim_id = max(by_worker, key=lambda w: len(by_worker[w]))
     victim = next(w for w in workers if w.worker_id == victim_id)
@@ -46,14 +49,9 @@ def test_sigterm_hands_running_executions_to_another_worker(cluster: Cluster) ->
     on_victim = by_worker[victim_id]
     # Still running (no terminal event yet) on the victim at the moment of SIGTERM.
     assert len(on_victim) >= 3
-    t0 = time.monotonic()
     victim.signal(signal.SIGTERM)
-    code = victim.wait_exit(GRACE_S + 20)
-    exit_s = time.monotonic() - t0
-    print(f"\nSIGTERMed worker exited with {code} after {exit_s:.2f} s (grace {GRACE_S} s); "
-          f"{len(on_victim)} executions handed off")
+    code = victim.wait_exit(GRACE_S + 30)  # a hang guard, not a measured duration
     assert code == 0
-    assert exit_s < GRACE_S, f"worker took {exit_s:.1f} s to leave, more than its {GRACE_S} s grace"
     assert other.alive()
 
     for eid in expected:
@@ -63,9 +61,13 @@ def test_sigterm_hands_running_executions_to_another_worker(cluster: Cluster) ->
         kinds = [(e["event"], e["worker"]) for e in events]
         assert ("resumed", other.worker_id) in kinds, kinds
         assert ("completed", other.worker_id) in kinds, kinds
-        assert not any(e["event"] == "completed" and e["worker"] == victim_id for e in events), kinds
+        assert not any(e["event"] == "completed" and e["worker"] == victim_id for e in events), (
+            kinds
+        )
     log = victim.log()
     assert sum(f"execution {eid} handed off" in log for eid in on_victim) == len(on_victim)
+    # Handed off, not waited out: every execution let go before the drain deadline.
+    assert "still running after hand-off deadline" not in log
     assert "left the group" in log
 
     cluster.stop_workers()  # quiesce before reading journals
@@ -75,4 +77,6 @@ def test_sigterm_hands_running_executions_to_another_worker(cluster: Cluster) ->
     assert a.conflicting_outcomes == 0  # re-announcements (at least once) repeat the same outcome
     assert a.journaled_repeated == 0 and a.missing_log_seqs == 0 and a.corrupt_journals == 0
     repeated = Counter(c["key"] for c in cluster.calls())
-    print(f"calls repeated after the hand-off (in flight at SIGTERM): {sum(v - 1 for v in repeated.values())}")
+    print(
+        f"calls repeated after the hand-off (in flight at SIGTERM): {sum(v - 1 for v in repeated.values())}"
+    )

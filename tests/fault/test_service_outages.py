@@ -1,7 +1,8 @@
 """Kafka, Redis and the S3 server go away mid-run; workers recover by themselves.
 
-These restart services of the shared local stack: marked ``disruptive`` (pytest runs the
-suite serially, so nothing else talks to the stack meanwhile).
+These restart the services of the stack they run on: marked ``disruptive``. scripts/test
+runs them on a stack of their own (other ports, another JARVIS_STACK_DIR), beside the rest
+of the suite; run by hand on the shared stack, nothing else may use it meanwhile.
 
 Behaviour under each outage, as these tests pin it down:
 - Kafka restart: consumers and the producer reconnect; log records and events wait in
@@ -19,20 +20,33 @@ Behaviour under each outage, as these tests pin it down:
 
 from __future__ import annotations
 
+import os
 import time
 import urllib.request
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
 
-from tests.conftest import new_id, wait_for
 from tests.fault.books import expected_total
 from tests.fault.cluster import Cluster, audit
 from tests.fault.stack import port_open, stack, stop_service
+from tests.helpers import new_id, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.disruptive]
 
-KAFKA_PORT, REDIS_PORT, S3_PORT = 19092, 16379, 19000
+
+def _port(url: str) -> int:
+    """The port of ``host:port`` or of a URL."""
+    port = urlsplit(url if "//" in url else f"//{url}").port
+    assert port is not None, url
+    return port
+
+
+# The stack under test: the one the environment names (scripts/stack env), not the defaults.
+KAFKA_PORT = _port(os.environ.get("JARVIS_KAFKA_BOOTSTRAP", "127.0.0.1:19092"))
+REDIS_PORT = _port(os.environ.get("JARVIS_REDIS_URL", "redis://127.0.0.1:16379/0"))
+S3_PORT = _port(os.environ.get("JARVIS_S3_ENDPOINT_URL", "http://127.0.0.1:19000"))
 
 
 def _submit(cluster: Cluster, n: int, calls: int, sleep_s: float, prefix: str) -> dict[str, int]:
@@ -45,7 +59,9 @@ def _submit(cluster: Cluster, n: int, calls: int, sleep_s: float, prefix: str) -
 
 
 def _started(cluster: Cluster, eids: list[str]) -> bool:
-    return all(any(e["event"] in ("started", "resumed") for e in cluster.events_of(eid)) for eid in eids)
+    return all(
+        any(e["event"] in ("started", "resumed") for e in cluster.events_of(eid)) for eid in eids
+    )
 
 
 def _readyz(port: int | None) -> tuple[int, str]:
@@ -71,7 +87,7 @@ def _check(cluster: Cluster, expected: dict[str, int], pids: list[int]) -> None:
 
 
 def test_kafka_restart_mid_run(cluster: Cluster) -> None:
-    workers = [cluster.start_worker() for _ in range(2)]
+    workers = cluster.start_workers(2)
     pids = [w.pid for w in workers]
     # ~6 s each (20 calls, sleep 0.3): all still running when the broker goes down.
     expected = _submit(cluster, 6, 20, 0.3, "kafka")
@@ -85,7 +101,7 @@ def test_kafka_restart_mid_run(cluster: Cluster) -> None:
 
 
 def test_redis_outage_mid_run(cluster: Cluster) -> None:
-    workers = [cluster.start_worker() for _ in range(2)]
+    workers = cluster.start_workers(2)
     pids = [w.pid for w in workers]
     expected = _submit(cluster, 4, 12, 0.3, "redis")
     wait_for(lambda: _started(cluster, list(expected)), 30, "all executions started")
@@ -96,7 +112,11 @@ def test_redis_outage_mid_run(cluster: Cluster) -> None:
         later = _submit(cluster, 2, 3, 0.0, "during-redis")
         # The workers notice (readiness names Redis)...
         for w in workers:
-            wait_for(lambda w=w: "redis: failing: " in _readyz(w.health_port())[1], 20, f"{w.worker_id} not ready")
+            wait_for(
+                lambda w=w: "redis: failing: " in _readyz(w.health_port())[1],
+                20,
+                f"{w.worker_id} not ready",
+            )
         # ...and the outage outlasts the 3 s lease TTL, so every running lease lapses.
         wait_for(lambda: time.monotonic() - down_at > 5.0, 10, "outage longer than the lease TTL")
     finally:
@@ -117,7 +137,7 @@ def test_s3_outage_mid_run(cluster: Cluster) -> None:
         "    i += 1\n"
         "result = x\n"
     )
-    workers = [cluster.start_worker(JARVIS_ARTIFACT_DEADLINE_S=120) for _ in range(2)]
+    workers = cluster.start_workers(2, JARVIS_ARTIFACT_DEADLINE_S=120)
     pids = [w.pid for w in workers]
     expected = {}
     for k in range(3):
@@ -130,8 +150,11 @@ def test_s3_outage_mid_run(cluster: Cluster) -> None:
     try:
         # Every execution reaches an upload and waits, saying so in its log.
         wait_for(
-            lambda: all(any(r["kind"] == "storage_wait" for r in cluster.logs_of(e)) for e in expected),
-            60, "storage_wait records from every execution",
+            lambda: all(
+                any(r["kind"] == "storage_wait" for r in cluster.logs_of(e)) for e in expected
+            ),
+            60,
+            "storage_wait records from every execution",
         )
         assert not any(cluster.terminals_of(e) for e in expected)
     finally:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import signal
 import threading
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,9 @@ from jarvis.execution.sinks import ListSink
 from jarvis.journal import FenceMark, Journal, Record
 from jarvis.journal.journal import JOURNAL_FILE
 from jarvis.worker.lease import FencedBooks, Leases
-from tests.conftest import new_id, wait_for
 from tests.fault.books import CounterConfig, counter, expected_total
 from tests.fault.cluster import CHAIN_PROGRAM, Cluster, audit
+from tests.helpers import new_id, new_uid, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -40,19 +39,27 @@ PAUSE_AT = 3  # the first owner is frozen with call #3 made but not journaled
 @pytest.fixture
 def world(stack_env: dict[str, str], tmp_path: Path) -> Any:
     r = redis.Redis.from_url(stack_env["JARVIS_REDIS_URL"])
-    key = f"jarvis:fault:split:{uuid.uuid4().hex[:8]}"
+    key = f"jarvis:fault:split:{new_uid()}"
     registry = BookRegistry()
     registry.register(
         counter,
-        config=CounterConfig(redis_url=stack_env["JARVIS_REDIS_URL"], log_key=key, journal_root=tmp_path / "j"),
+        config=CounterConfig(
+            redis_url=stack_env["JARVIS_REDIS_URL"], log_key=key, journal_root=tmp_path / "j"
+        ),
     )
     eid = new_id("split")
     command = StartCommand(
-        execution_id=eid, program=ProgramSpec(source=CHAIN_PROGRAM), inputs={"n": N, "seed": 11}, books=["counter"]
+        execution_id=eid,
+        program=ProgramSpec(source=CHAIN_PROGRAM),
+        inputs={"n": N, "seed": 11},
+        books=["counter"],
     )
     base = RunConfig(
-        journal_root=tmp_path / "j", worker_id="pod-a", artifacts=LocalArtifactStore(tmp_path / "art"),
-        books=registry, procedures=registry.procedures(["counter"]),
+        journal_root=tmp_path / "j",
+        worker_id="pod-a",
+        artifacts=LocalArtifactStore(tmp_path / "art"),
+        books=registry,
+        procedures=registry.procedures(["counter"]),
     )
     yield r, key, eid, command, base
     r.delete(key)
@@ -82,9 +89,14 @@ class _Frozen:
             self.thaw.wait(60)
 
 
-def _run_in_thread(command: StartCommand, config: RunConfig, sink: ListSink) -> tuple[threading.Thread, dict[str, Outcome]]:
+def _run_in_thread(
+    command: StartCommand, config: RunConfig, sink: ListSink
+) -> tuple[threading.Thread, dict[str, Outcome]]:
     out: dict[str, Outcome] = {}
-    t = threading.Thread(target=lambda: out.update(o=run_execution(command, CHAIN_PROGRAM, config, sink)), daemon=True)
+    t = threading.Thread(
+        target=lambda: out.update(o=run_execution(command, CHAIN_PROGRAM, config, sink)),
+        daemon=True,
+    )
     t.start()
     return t, out
 
@@ -96,14 +108,18 @@ def test_the_owner_whose_lease_lapsed_stops_writing(world: Any) -> None:
     assert lease_a is not None
     frozen = _Frozen()
     sink_a = ListSink()
-    thread, out_a = _run_in_thread(command, dataclasses.replace(base, fence=lease_a, fault=frozen), sink_a)
+    thread, out_a = _run_in_thread(
+        command, dataclasses.replace(base, fence=lease_a, fault=frozen), sink_a
+    )
     assert frozen.reached.wait(30)
     # Pod A is frozen (nobody renews its lease): pod B gets the lease once it lapses in Redis.
     assert leases_b.acquire(eid) is None
     lease_b = wait_for(lambda: leases_b.acquire(eid), 10, "pod B to get the lapsed lease")
     assert lease_b.token > lease_a.token
     sink_b = ListSink()
-    out_b = run_execution(command, CHAIN_PROGRAM, dataclasses.replace(base, worker_id="pod-b", fence=lease_b), sink_b)
+    out_b = run_execution(
+        command, CHAIN_PROGRAM, dataclasses.replace(base, worker_id="pod-b", fence=lease_b), sink_b
+    )
     assert (out_b.event.event, out_b.event.result) == ("completed", expected_total(11, N))
     assert [e.event for e in sink_b.events] == ["resumed"]
     size = (base.journal_root / eid / JOURNAL_FILE).stat().st_size
@@ -135,11 +151,18 @@ def test_the_owner_whose_lease_lapsed_makes_no_book_call(world: Any) -> None:
     lease_a = leases_a.acquire(eid)
     assert lease_a is not None
     frozen = _Frozen("effect_started")
-    config_a = dataclasses.replace(base, fence=lease_a, fault=frozen, books=FencedBooks(base.books, lease_a))
+    config_a = dataclasses.replace(
+        base, fence=lease_a, fault=frozen, books=FencedBooks(base.books, lease_a)
+    )
     thread, out_a = _run_in_thread(command, config_a, ListSink())
     assert frozen.reached.wait(30)
     lease_b = wait_for(lambda: leases_b.acquire(eid), 10, "pod B to get the lapsed lease")
-    out_b = run_execution(command, CHAIN_PROGRAM, dataclasses.replace(base, worker_id="pod-b", fence=lease_b), ListSink())
+    out_b = run_execution(
+        command,
+        CHAIN_PROGRAM,
+        dataclasses.replace(base, worker_id="pod-b", fence=lease_b),
+        ListSink(),
+    )
     assert out_b.event.event == "completed"
     frozen.thaw.set()
     thread.join(30)
@@ -168,10 +191,17 @@ def test_records_with_a_stale_fencing_token_are_ignored_on_read(world: Any) -> N
     assert lease_a is not None
     frozen = _Frozen()
     stale = _StaleFence(lease_a.token)
-    thread, out_a = _run_in_thread(command, dataclasses.replace(base, fence=stale, fault=frozen), ListSink())
+    thread, out_a = _run_in_thread(
+        command, dataclasses.replace(base, fence=stale, fault=frozen), ListSink()
+    )
     assert frozen.reached.wait(30)
     lease_b = wait_for(lambda: leases_b.acquire(eid), 10, "pod B to get the lapsed lease")
-    out_b = run_execution(command, CHAIN_PROGRAM, dataclasses.replace(base, worker_id="pod-b", fence=lease_b), ListSink())
+    out_b = run_execution(
+        command,
+        CHAIN_PROGRAM,
+        dataclasses.replace(base, worker_id="pod-b", fence=lease_b),
+        ListSink(),
+    )
     assert out_b.event.event == "completed"
 
     frozen.thaw.set()  # A goes on writing as if nothing happened, to the very end
@@ -190,12 +220,17 @@ def test_records_with_a_stale_fencing_token_are_ignored_on_read(world: Any) -> N
     leases_b.release(lease_b)
     lease_c = Leases(r, "pod-c", ttl_s=2.0).acquire(eid)
     assert lease_c is not None
-    out_c = run_execution(command, CHAIN_PROGRAM, dataclasses.replace(base, worker_id="pod-c", fence=lease_c), ListSink())
+    out_c = run_execution(
+        command,
+        CHAIN_PROGRAM,
+        dataclasses.replace(base, worker_id="pod-c", fence=lease_c),
+        ListSink(),
+    )
     assert out_c.reannounced and out_c.event.result == expected_total(11, N)
 
 
 def test_a_frozen_worker_process_cannot_write_after_another_took_over(cluster: Cluster) -> None:
-    a, b = cluster.start_worker(), cluster.start_worker()
+    a, b = cluster.start_workers(2)
     expected = {}
     for k in range(6):
         eid = new_id("frozen")
@@ -205,7 +240,11 @@ def test_a_frozen_worker_process_cannot_write_after_another_took_over(cluster: C
     def on(worker_id: str) -> list[str]:
         return [e for e, w in cluster.lease_holders(expected).items() if w == worker_id]
 
-    victim = wait_for(lambda: next((w for w in (a, b) if on(w.worker_id)), None), 30, "a worker running executions")
+    victim = wait_for(
+        lambda: next((w for w in (a, b) if on(w.worker_id)), None),
+        30,
+        "a worker running executions",
+    )
     other = b if victim is a else a
     victims = on(victim.worker_id)
     victim.signal(signal.SIGSTOP)
@@ -214,17 +253,29 @@ def test_a_frozen_worker_process_cannot_write_after_another_took_over(cluster: C
         # group would only evict the frozen member at its session timeout).
         for eid in victims:
             # "started" when it froze between taking its lease and journaling its start.
-            wait_for(lambda eid=eid: any(e["event"] in ("resumed", "started") and e["worker"] == other.worker_id
-                                         for e in cluster.events_of(eid)), 150, f"{eid} resumed elsewhere")
+            wait_for(
+                lambda eid=eid: any(
+                    e["event"] in ("resumed", "started") and e["worker"] == other.worker_id
+                    for e in cluster.events_of(eid)
+                ),
+                150,
+                f"{eid} resumed elsewhere",
+            )
     finally:
         victim.signal(signal.SIGCONT)
     for eid in expected:
-        wait_for(lambda eid=eid: any(e["event"] == "completed" for e in cluster.events_of(eid)), 60, f"{eid} completed")
+        wait_for(
+            lambda eid=eid: any(e["event"] == "completed" for e in cluster.events_of(eid)),
+            60,
+            f"{eid} completed",
+        )
     # The thawed worker notices, hands off, and stays alive. Which of its threads notices
     # first is a race: the lease keeper's renewal ("lease of ... was lost"), or an execution
     # thread whose fence check failed ("... lost its lease; resuming it ... once it is ours").
     backed_off = ("lease of", "lost its lease", "handed off")
-    wait_for(lambda: any(m in victim.log() for m in backed_off), 30, "the thawed worker to back off")
+    wait_for(
+        lambda: any(m in victim.log() for m in backed_off), 30, "the thawed worker to back off"
+    )
     assert victim.alive()
     cluster.stop_workers()
     for eid in victims:
@@ -241,4 +292,7 @@ def test_a_frozen_worker_process_cannot_write_after_another_took_over(cluster: C
     assert a_.problems == []
     assert a_.completed == len(expected) and a_.journaled_repeated == 0
     for eid in victims:  # the frozen worker never announced an outcome for what it lost
-        assert not any(e["worker"] == victim.worker_id and e["event"] == "completed" for e in cluster.events_of(eid))
+        assert not any(
+            e["worker"] == victim.worker_id and e["event"] == "completed"
+            for e in cluster.events_of(eid)
+        )

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from jarvis.worker.status import RedisStore
-from tests.conftest import new_id, wait_for
 from tests.fault.books import expected_total
 from tests.fault.cluster import Cluster
+from tests.helpers import new_id, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -2,8 +2,9 @@
 
 The worker runs with ``JARVIS_MAX_CONCURRENCY=1``: while one execution runs its partitions
 are paused, so a stop behind it is only seen by the stop scanner reading ahead. Latencies
-are printed (the guarantee is 1 s); the assertions use a generous deadline so a loaded CI
-machine does not flake.
+are printed (the guarantee is 1 s: a timing, for a benchmark, not a pass/fail check); the
+assertions are on outcomes: the stop's mode, and how far the program got (it stopped long
+before its end, which the main loop would only have reached after the program finished).
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ from datetime import datetime
 
 import pytest
 
-from tests.conftest import new_id, wait_for
 from tests.fault.books import expected_total
 from tests.fault.cluster import Cluster, Sent, audit
+from tests.helpers import new_id, wait_for
 
 pytestmark = pytest.mark.integration
 
 LONG = {"n": 300, "seed": 5, "hold_s": 0.02, "sleep_s": 0.1}  # ~40 s if nobody stops it
-STOP_DEADLINE_S = 5.0
 
 
 def _ts(iso: str) -> float:
@@ -27,8 +27,14 @@ def _ts(iso: str) -> float:
 
 
 def _wait_started(cluster: Cluster, eid: str) -> None:
-    wait_for(lambda: any(e["event"] in ("started", "resumed") for e in cluster.events_of(eid)), 30, f"{eid} started")
-    wait_for(lambda: sum(c["eid"] == eid for c in cluster.calls()) >= 2, 30, f"{eid} calling its Book")
+    wait_for(
+        lambda: any(e["event"] in ("started", "resumed") for e in cluster.events_of(eid)),
+        30,
+        f"{eid} started",
+    )
+    wait_for(
+        lambda: sum(c["eid"] == eid for c in cluster.calls()) >= 2, 30, f"{eid} calling its Book"
+    )
 
 
 def _stop_latency(cluster: Cluster, eid: str, sent: Sent) -> tuple[dict, float]:
@@ -38,13 +44,17 @@ def _stop_latency(cluster: Cluster, eid: str, sent: Sent) -> tuple[dict, float]:
 
 def _processed(cluster: Cluster, sent: Sent) -> None:
     """Until the worker group committed past ``sent`` (commits only move over handled messages)."""
-    wait_for(lambda: cluster.committed(sent.partition) > sent.offset, 30, f"offset {sent.offset} handled")
+    wait_for(
+        lambda: cluster.committed(sent.partition) > sent.offset, 30, f"offset {sent.offset} handled"
+    )
 
 
 def test_cancel_and_suspend_take_effect_on_a_paused_worker(cluster: Cluster) -> None:
     # One sandbox, one execution thread, a ready queue of one: the queued start fills the
     # queue, so the partitions pause and the stops come through the stop scanner.
-    cluster.start_worker(JARVIS_MAX_CONCURRENCY=1, JARVIS_EXECUTION_THREADS=1, JARVIS_READY_QUEUE_SIZE=1)
+    cluster.start_worker(
+        JARVIS_MAX_CONCURRENCY=1, JARVIS_EXECUTION_THREADS=1, JARVIS_READY_QUEUE_SIZE=1
+    )
     # cancel
     a, queued = new_id("cancel-me"), new_id("queued")
     cluster.start(a, inputs=LONG)
@@ -54,7 +64,8 @@ def test_cancel_and_suspend_take_effect_on_a_paused_worker(cluster: Cluster) -> 
     done, latency = _stop_latency(cluster, a, sent)
     print(f"\ncancel on a paused worker took effect after {latency:.3f} s")
     assert done["event"] == "stopped" and done["stop_mode"] == "cancel"
-    assert latency < STOP_DEADLINE_S
+    # Stopped mid-run: far fewer Book calls than the program makes when nobody stops it.
+    assert 2 <= sum(x["eid"] == a for x in cluster.calls()) < LONG["n"] // 2
     assert cluster.terminal(queued)["event"] == "completed"  # the slot freed up
     # The worker was at capacity: the queued start (accepted into the ready queue on arrival)
     # only started once the cancel freed the sandbox.
@@ -70,17 +81,23 @@ def test_cancel_and_suspend_take_effect_on_a_paused_worker(cluster: Cluster) -> 
     done, latency = _stop_latency(cluster, c, sent)
     print(f"suspend on a paused worker took effect after {latency:.3f} s")
     assert done["event"] == "stopped" and done["stop_mode"] == "suspend"
-    assert latency < STOP_DEADLINE_S
     assert cluster.terminal(queued2)["event"] == "completed"
     started = next(e for e in cluster.events_of(queued2) if e["event"] == "started")
     assert _ts(started["at"]) >= _ts(done["at"])
     calls_before = sum(x["eid"] == c for x in cluster.calls())
     cluster.start(c, inputs=LONG | {"n": 25})
-    wait_for(lambda: any(e["event"] == "completed" for e in cluster.events_of(c)), 60, "resumed run to complete")
+    wait_for(
+        lambda: any(e["event"] == "completed" for e in cluster.events_of(c)),
+        60,
+        "resumed run to complete",
+    )
     kinds = [e["event"] for e in cluster.events_of(c)]
     assert kinds == ["accepted", "started", "stopped", "accepted", "resumed", "completed"], kinds
     cluster.stop_workers()
-    a_ = audit(cluster, {c: expected_total(5, 25), queued: expected_total(1, 2), queued2: expected_total(2, 2)})
+    a_ = audit(
+        cluster,
+        {c: expected_total(5, 25), queued: expected_total(1, 2), queued2: expected_total(2, 2)},
+    )
     assert a_.journaled_repeated == 0 and a_.key_mismatch == 0 and a_.unjournaled_calls == 0
     assert a_.missing_log_seqs == 0 and a_.corrupt_journals == 0
     # 25 calls in all: the resumed run made only the ones missing (+ at most the one in flight).
@@ -105,7 +122,11 @@ def test_stop_before_start_prevents_it(cluster: Cluster) -> None:
     cluster.start(suspended, inputs={"n": 3, "seed": 2})
     wait_for(lambda: len(cluster.terminals_of(cancelled)) == 2, 30, "cancel re-announced")
     assert [t["event"] for t in cluster.terminals_of(cancelled)] == ["stopped", "stopped"]
-    wait_for(lambda: any(e["event"] == "completed" for e in cluster.events_of(suspended)), 30, "second start runs")
+    wait_for(
+        lambda: any(e["event"] == "completed" for e in cluster.events_of(suspended)),
+        30,
+        "second start runs",
+    )
     assert cluster.terminals_of(suspended)[-1]["result"] == expected_total(2, 3)
     assert cluster.logs_of(cancelled) == []
     assert [x for x in cluster.calls() if x["eid"] == cancelled] == []

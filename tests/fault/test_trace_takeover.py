@@ -19,9 +19,10 @@ import pytest
 
 from jarvis.contract.messages import ProgramSpec, StartCommand, dump
 from jarvis.journal import Journal
-from tests.conftest import new_id, wait_for
 from tests.fault.books import expected_total
-from tests.fault.cluster import CHAIN_PROGRAM, Cluster, Stream, WorkerProc
+from tests.fault.cluster import CHAIN_PROGRAM, Cluster, WorkerProc
+from tests.helpers import new_id, wait_for
+from tests.helpers.kafka import TopicReader
 from tests.telemetry.spans import PARENT_ID, TRACE_ID, TRACEPARENT, TRACESTATE
 
 pytestmark = pytest.mark.integration
@@ -56,8 +57,7 @@ def test_a_taken_over_execution_keeps_its_trace_and_logs_json(
         "JARVIS_LOG_FORMAT": "json",
         "JARVIS_TRACING": tracing,
     }
-    a = cluster.start_worker(**env)
-    b = cluster.start_worker(**env)
+    a, b = cluster.start_workers(2, **env)
     eid = new_id("traced-takeover")
     command = StartCommand(
         execution_id=eid,
@@ -94,7 +94,7 @@ def test_a_taken_over_execution_keeps_its_trace_and_logs_json(
 
     # Everything either worker produced for it is in the start's trace.
     for topic in (cluster.settings.events_topic, cluster.settings.logs_topic):
-        stream = Stream(cluster.settings.kafka_bootstrap, topic, raw=True)
+        stream = TopicReader(cluster.settings.kafka_bootstrap, topic)
         try:
             stream.drain()
             mine = [m for m in stream.messages if m.key() == eid.encode()]

@@ -7,13 +7,15 @@ from pathlib import Path
 import orjson
 
 from jarvis.journal import Journal
-from tests.conftest import ROOT, new_id, wait_for
-from tests.integration.conftest import Harness
+from tests.helpers import ROOT, new_id, wait_for
+from tests.helpers.harness import Harness
 
 HELLO = (ROOT / "examples" / "hello.spy").read_text()
 
 
-def test_submit_runs_to_completed_with_ordered_logs_journal_and_artifact(harness: Harness, client, s3) -> None:
+def test_submit_runs_to_completed_with_ordered_logs_journal_and_artifact(
+    harness: Harness, client, s3
+) -> None:
     harness.start_worker()
     eid = client.start(HELLO, inputs={"name": "Ada", "n": 6}, execution_id=new_id("hello"))
 
@@ -25,7 +27,10 @@ def test_submit_runs_to_completed_with_ordered_logs_journal_and_artifact(harness
     kinds = [e.event for e in harness.events_for(eid)]
     assert kinds == ["accepted", "started", "completed"]
 
-    records = wait_for(lambda: (r := harness.logs_for(eid)) and len(r) >= done.log_records and r, what="log records")
+    records = wait_for(
+        lambda: (r := harness.logs_for(eid)) and len(r) >= done.log_records and r,
+        what="log records",
+    )
     assert [r["seq"] for r in records] == list(range(done.log_records))
     by_source = {r["source"]: r for r in records}
     assert by_source['name = inputs.get("name", "world")']["value"] == "Ada"
@@ -36,7 +41,9 @@ def test_submit_runs_to_completed_with_ordered_logs_journal_and_artifact(harness
     assert by_source["total = sum(numbers)"]["value"] == 4
     assert all(r["execution_id"] == eid for r in records)
     # Kafka key = execution id on every record
-    assert {m.key() for m in harness.logs.messages if orjson.loads(m.value())["execution_id"] == eid} == {eid.encode()}
+    assert {
+        m.key() for m in harness.logs.messages if orjson.loads(m.value())["execution_id"] == eid
+    } == {eid.encode()}
 
     journal = Journal.open(harness.settings.checkpoint_dir, eid)
     assert journal.start is not None and journal.end is not None
@@ -53,7 +60,9 @@ def test_submit_runs_to_completed_with_ordered_logs_journal_and_artifact(harness
 
 def test_failing_program_reports_spy_line(harness: Harness, client) -> None:
     harness.start_worker()
-    eid = client.start((ROOT / "examples" / "failing.spy").read_text(), execution_id=new_id("fails"))
+    eid = client.start(
+        (ROOT / "examples" / "failing.spy").read_text(), execution_id=new_id("fails")
+    )
     done = harness.terminal(eid)
     assert done.event == "failed"
     assert done.error is not None
@@ -66,7 +75,9 @@ def test_failing_program_reports_spy_line(harness: Harness, client) -> None:
 
 def test_unsupported_construct_is_rejected_with_line_and_col(harness: Harness, client) -> None:
     harness.start_worker()
-    eid = client.start((ROOT / "examples" / "rejected.spy").read_text(), execution_id=new_id("rejects"))
+    eid = client.start(
+        (ROOT / "examples" / "rejected.spy").read_text(), execution_id=new_id("rejects")
+    )
     done = harness.terminal(eid)
     assert done.event == "rejected"
     assert done.error is not None and done.error.type == "SpySyntaxError"
@@ -76,14 +87,19 @@ def test_unsupported_construct_is_rejected_with_line_and_col(harness: Harness, c
     assert harness.logs_for(eid) == []  # nothing ran
 
 
-def test_duplicate_start_after_completion_is_absorbed_and_reannounced(harness: Harness, client) -> None:
+def test_duplicate_start_after_completion_is_absorbed_and_reannounced(
+    harness: Harness, client
+) -> None:
     harness.start_worker()
     src = "x = 1\ny = x + 1\nresult = y\n"
     eid = client.start(src, execution_id=new_id("dup"))
     first = harness.terminal(eid)
     n_logs = len(wait_for(lambda: len(harness.logs_for(eid)) >= 3 and harness.logs_for(eid)))
     client.start(src, execution_id=eid)
-    wait_for(lambda: len([e for e in harness.events_for(eid) if e.terminal]) == 2, what="re-announced outcome")
+    wait_for(
+        lambda: len([e for e in harness.events_for(eid) if e.terminal]) == 2,
+        what="re-announced outcome",
+    )
     terminals = [e for e in harness.events_for(eid) if e.terminal]
     assert terminals[1].event == "completed" and terminals[1].result == first.result == 2
     assert len(harness.logs_for(eid)) == n_logs == 3  # the program did not run again
@@ -92,7 +108,9 @@ def test_duplicate_start_after_completion_is_absorbed_and_reannounced(harness: H
 def test_stop_cancels_a_running_execution(harness: Harness, client) -> None:
     harness.start_worker()
     eid = client.start(
-        "i = 0\nwhile True:\n    i += 1\n", execution_id=new_id("spin"), log_level="effects",
+        "i = 0\nwhile True:\n    i += 1\n",
+        execution_id=new_id("spin"),
+        log_level="effects",
         limits={"max_steps": 10**12},  # only the stop may end it, however slow the machine
     )
     wait_for(lambda: any(e.event == "started" for e in harness.events_for(eid)), what="started")

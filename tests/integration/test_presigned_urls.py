@@ -24,8 +24,9 @@ import pytest
 from jarvis.contract.messages import LifecycleEvent
 from jarvis.journal import Journal
 from jarvis.settings import Settings
-from tests.conftest import new_id, wait_for
-from tests.integration.conftest import Harness, cli_env
+from tests.helpers import new_id, wait_for
+from tests.helpers.harness import Harness
+from tests.helpers.stack import cli_env
 from tests.integration.s3proxy import S3Proxy, s3proxy
 from tests.integration.test_cli_submit import JARVIS
 

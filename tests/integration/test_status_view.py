@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,11 +17,12 @@ import pytest
 import redis
 
 from jarvis.client import JarvisClient
-from jarvis.kafka.topics import apply
 from jarvis.settings import Settings
 from jarvis.worker.status import RedisStore, Update, index_key, status_key
-from tests.conftest import ROOT, delete_topics, new_id, wait_for
-from tests.integration.conftest import Harness, fresh_settings
+from tests.helpers import ROOT, new_id, new_uid, wait_for
+from tests.helpers.harness import Harness
+from tests.helpers.kafka import create_topics
+from tests.helpers.stack import delete_topics, fresh_settings
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,7 @@ SLEEPER = 'print("going to sleep")\nsleep(60)\nresult = 1\n'
 def settings(
     stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Settings]:
-    uid = uuid.uuid4().hex[:8]
+    uid = new_uid()
     s = fresh_settings(
         stack_env,
         tmp_path_factory.mktemp("status") / "checkpoints",
@@ -51,7 +51,7 @@ def settings(
         health_port=-1,
         status_ttl_s=TTL_S,
     )
-    apply(s)
+    create_topics(s)
     yield s
     delete_topics(s.kafka_bootstrap, f"t{uid}.")
 
@@ -354,11 +354,11 @@ def test_cli_with_redis_down_says_where_in_one_line(settings: Settings, command:
 
 
 def test_worker_with_status_off_writes_nothing(stack_env: dict[str, str], tmp_path: Path) -> None:
-    uid = uuid.uuid4().hex[:8]
+    uid = new_uid()
     s = fresh_settings(
         stack_env, tmp_path / "checkpoints", uid, health_port=-1, status_enabled=False
     )
-    apply(s)
+    create_topics(s)
     harness = Harness(s)
     client = JarvisClient(s)
     try:

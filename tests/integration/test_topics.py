@@ -11,13 +11,14 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 
 from jarvis.kafka.topics import apply, load_specs
 from jarvis.settings import Settings
-from tests.conftest import wait_for
+from tests.helpers import wait_for
+from tests.helpers.kafka import kafka_retry, partitions
 
 
 def test_apply_is_idempotent(settings: Settings) -> None:
     # The fixture applied once already: a second and third apply change nothing.
     for _ in range(2):
-        reports = apply(settings)
+        reports = kafka_retry(lambda: apply(settings), "apply")
         assert [(r.topic, r.action) for r in reports] == [
             (settings.control_topic, "ok"),
             (settings.events_topic, "ok"),
@@ -25,9 +26,8 @@ def test_apply_is_idempotent(settings: Settings) -> None:
             (settings.dlq_topic, "ok"),
         ]
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
-    topics = admin.list_topics(timeout=10).topics
     for spec in load_specs(settings):
-        assert len(topics[spec.name].partitions) == spec.partitions
+        assert len(partitions(admin, spec.name)) == spec.partitions
 
 
 def _small_control_topic(settings: Settings) -> tuple[Settings, AdminClient]:
@@ -39,16 +39,16 @@ def _small_control_topic(settings: Settings) -> tuple[Settings, AdminClient]:
         }
     )
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
-    admin.create_topics(
-        [
-            NewTopic(
-                drifted.control_topic,
-                num_partitions=2,
-                replication_factor=1,
-                config={"retention.ms": "1000", "max.message.bytes": "4096"},
-            )
-        ]
-    )[drifted.control_topic].result()
+    topic = NewTopic(
+        drifted.control_topic,
+        num_partitions=2,
+        replication_factor=1,
+        config={"retention.ms": "1000", "max.message.bytes": "4096"},
+    )
+    kafka_retry(
+        lambda: admin.create_topics([topic])[drifted.control_topic].result(),
+        f"creating {drifted.control_topic}",
+    )
     return drifted, admin
 
 
@@ -71,15 +71,11 @@ def _set(admin: AdminClient, topic: str, key: str, value: str) -> None:
         incremental_configs=[ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET)],
     )
 
-    def alter() -> bool:
-        try:  # a topic created moments ago can still be unknown to the broker answering
-            for future in admin.incremental_alter_configs([resource]).values():
-                future.result()
-        except KafkaException:
-            return False
-        return True
+    def alter() -> None:  # a topic created moments ago can still be unknown to the broker
+        for future in admin.incremental_alter_configs([resource]).values():
+            future.result()
 
-    wait_for(alter, 30, f"set {topic} {key}")
+    kafka_retry(alter, f"setting {topic} {key}")
     wait_for(lambda: _configs(admin, topic, key) == {key: value}, 30, f"{topic} {key}={value}")
 
 
@@ -88,14 +84,16 @@ def test_report_only_creates_missing_and_reports_drift_without_changing_anything
 ) -> None:
     drifted, admin = _small_control_topic(settings)
 
-    reports = {r.topic: r for r in apply(drifted, alter_configs=False)}
+    reports = {
+        r.topic: r for r in kafka_retry(lambda: apply(drifted, alter_configs=False), "apply")
+    }
     assert reports[drifted.logs_topic].action == "created"
     small = reports[drifted.control_topic]
     assert small.action == "drift"
     assert "2 partitions, 12 declared" in small.detail
     assert "retention.ms=1000, declared 604800000" in small.detail
     # nothing was altered
-    assert len(admin.list_topics(timeout=10).topics[drifted.control_topic].partitions) == 2
+    assert len(partitions(admin, drifted.control_topic)) == 2
     assert _configs(admin, drifted.control_topic, "retention.ms", "max.message.bytes") == {
         "retention.ms": "1000",
         "max.message.bytes": "4096",
@@ -107,16 +105,20 @@ def test_apply_sets_declared_configs_and_leaves_partitions_alone(settings: Setti
     # A config the declarations don't mention stays as the operator set it.
     _set(admin, drifted.control_topic, "segment.ms", "3600000")
 
-    small = {r.topic: r for r in apply(drifted)}[drifted.control_topic]
+    small = {r.topic: r for r in kafka_retry(lambda: apply(drifted), "apply")}[
+        drifted.control_topic
+    ]
     assert small.action == "drift"  # the partition count still differs: only reported
     assert "retention.ms 1000 -> 604800000" in small.detail
     assert "max.message.bytes 4096 -> 1048576" in small.detail
     assert "2 partitions, 12 declared" in small.detail
-    assert len(admin.list_topics(timeout=10).topics[drifted.control_topic].partitions) == 2
+    assert len(partitions(admin, drifted.control_topic)) == 2
     wanted = {"retention.ms": "604800000", "max.message.bytes": "1048576", "segment.ms": "3600000"}
     wait_for(lambda: _configs(admin, drifted.control_topic, *wanted) == wanted, 30, "configs set")
     # A second apply finds only the partitions to report.
-    again = {r.topic: r for r in apply(drifted)}[drifted.control_topic]
+    again = {r.topic: r for r in kafka_retry(lambda: apply(drifted), "apply")}[
+        drifted.control_topic
+    ]
     assert (
         again.detail
         == "2 partitions, 12 declared (left as is: adding partitions moves keys; do it deliberately with kafka-topics --alter)"
@@ -126,7 +128,7 @@ def test_apply_sets_declared_configs_and_leaves_partitions_alone(settings: Setti
 def test_apply_updates_a_config_only_drift_and_reports_it(settings: Settings) -> None:
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
     _set(admin, settings.events_topic, "compression.type", "zstd")
-    reports = {r.topic: r for r in apply(settings)}
+    reports = {r.topic: r for r in kafka_retry(lambda: apply(settings), "apply")}
     assert reports[settings.events_topic].action == "updated"
     assert reports[settings.events_topic].detail == "compression.type zstd -> producer"
     wait_for(

@@ -12,14 +12,15 @@ from typing import Any
 
 import orjson
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 from opentelemetry.trace import SpanKind, StatusCode
 
 from jarvis.contract.messages import ProgramSpec, StartCommand, dump
 from jarvis.kafka.config import producer_config
 from jarvis.telemetry import tracing
-from tests.conftest import ROOT, new_id, wait_for
-from tests.integration.conftest import Harness
+from tests.helpers import ROOT, new_id, wait_for
+from tests.helpers.harness import Harness
+from tests.helpers.kafka import TopicReader
 from tests.telemetry.books import PROGRAM
 from tests.telemetry.spans import TRACE_ID, TRACEPARENT, TRACESTATE, Spans, hex_ids, in_memory
 
@@ -57,30 +58,16 @@ def _outputs(harness: Harness, eid: str, events: int, records: int) -> tuple[lis
 
 def _control_message(harness: Harness, eid: str) -> Any:
     settings = harness.settings
-    consumer = Consumer(
-        {
-            "bootstrap.servers": settings.kafka_bootstrap,
-            "group.id": new_id("control-reader"),
-            "enable.auto.commit": False,
-        }
-    )
+    reader = TopicReader(settings.kafka_bootstrap, settings.control_topic)
+    key = eid.encode()
     try:
-        meta = consumer.list_topics(settings.control_topic, timeout=10).topics[
-            settings.control_topic
-        ]
-        consumer.assign([TopicPartition(settings.control_topic, p, 0) for p in meta.partitions])
-
-        def find() -> Any:
-            msg = consumer.poll(0.2)
-            return (
-                msg
-                if msg is not None and msg.error() is None and msg.key() == eid.encode()
-                else None
-            )
-
-        return wait_for(find, 30, f"the start of {eid} on {settings.control_topic}")
+        return wait_for(
+            lambda: next((m for m in reader.poll() if m.key() == key), None),
+            30,
+            f"the start of {eid} on {settings.control_topic}",
+        )
     finally:
-        consumer.close()
+        reader.close()
 
 
 def test_a_traced_start_runs_in_the_orchestrators_trace_and_its_outputs_carry_it(

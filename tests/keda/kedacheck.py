@@ -30,7 +30,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
+
 KEDA_KINDS = ("ScaledObject", "TriggerAuthentication", "ClusterTriggerAuthentication")
 CRD_FILES = {
     "ScaledObject": "keda.sh_scaledobjects.yaml",

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.helpers import ROOT
 from tests.keda.kedacheck import (
     KEDA_KINDS,
     assert_keda_documents_valid,
     validate_keda_documents,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 KEDA_DIR = ROOT / "keda"
 MANIFESTS = sorted(KEDA_DIR.glob("*.yaml"))
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import wait_for
-from tests.fault.cluster import Cluster, Sent, service_env
+from tests.fault.cluster import Cluster, Sent
+from tests.helpers import new_uid, wait_for
 from tests.keda.kedacheck import scaler_view
 
 pytestmark = pytest.mark.integration
@@ -43,8 +43,8 @@ result = gate
 
 @pytest.fixture
 def cluster(stack_env: dict[str, str], tmp_path: Path) -> Iterator[Cluster]:
-    services = service_env()
-    prefix = f"jarvis:keda-test:{uuid.uuid4().hex[:8]}:"
+    services = stack_env
+    prefix = f"jarvis:keda-test:{new_uid()}:"
     c = Cluster(
         tmp_path,
         services,

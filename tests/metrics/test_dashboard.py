@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import built_tool, wait_for
 from tests.fault.cluster import Cluster
+from tests.helpers import ROOT, built_tool, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "charts" / "jarvis" / "dashboards" / "jarvis.json"
 BUILTIN_VARIABLES = {"__rate_interval", "__interval", "__range"}
 # A cold scripts/tools/grafana builds both tools from the Go module proxy (a minute or two).

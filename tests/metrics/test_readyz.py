@@ -16,13 +16,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import wait_for
 from tests.fault.cluster import Cluster
+from tests.helpers import ROOT, wait_for
 from tests.metrics.tcp import Relay
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 VALUES = yaml.safe_load((ROOT / "charts/jarvis/values.yaml").read_text())
 PROBE_TIMEOUT_S = float(VALUES["probes"]["readiness"]["timeoutSeconds"])
 

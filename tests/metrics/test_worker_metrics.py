@@ -11,9 +11,9 @@ import pytest
 
 from jarvis.contract.messages import ProgramSpec, StartCommand, dump
 from jarvis.journal.journal import JOURNAL_FILE
-from tests.conftest import wait_for
 from tests.fault.cluster import Cluster
-from tests.metrics.conftest import Samples, get, scrape, total
+from tests.helpers import wait_for
+from tests.helpers.metrics import Samples, get, scrape, total
 
 pytestmark = pytest.mark.integration
 

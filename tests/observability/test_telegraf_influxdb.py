@@ -20,12 +20,11 @@ from typing import Any
 
 import orjson
 import pytest
-from confluent_kafka import Consumer, TopicPartition
 
-from tests.conftest import new_id, wait_for
 from tests.fault.books import expected_total
 from tests.fault.cluster import Cluster
-from tests.observability.conftest import Influx, Telegraf
+from tests.helpers import kafka, new_id, wait_for
+from tests.helpers.telegraf import Influx, Telegraf
 
 pytestmark = pytest.mark.integration
 
@@ -73,20 +72,7 @@ def _telegraf_env(cluster: Cluster, influx: Influx, group: str) -> dict[str, str
 def _caught_up(cluster: Cluster, group: str) -> bool:
     """Telegraf's group has committed every partition of the logs topic to its end: it
     commits an offset only after InfluxDB accepted the points of the messages before it."""
-    topic = cluster.settings.logs_topic
-    consumer = Consumer({"bootstrap.servers": cluster.settings.kafka_bootstrap, "group.id": group})
-    try:
-        parts = [TopicPartition(topic, p) for p in cluster.logs.partitions]
-        committed = consumer.committed(parts, timeout=10)
-        for tp in committed:
-            _low, high = consumer.get_watermark_offsets(
-                TopicPartition(topic, tp.partition), timeout=10
-            )
-            if high > 0 and tp.offset < high:
-                return False
-        return True
-    finally:
-        consumer.close()
+    return kafka.caught_up(cluster.settings.kafka_bootstrap, group, cluster.settings.logs_topic)
 
 
 def _points(influx: Influx) -> dict[str, list[dict[str, Any]]]:
@@ -122,8 +108,7 @@ def _run_telegraf(binary: Path, cluster: Cluster, influx: Influx, group: str, tm
 def test_influxdb_holds_exactly_the_distinct_records(
     cluster: Cluster, influx: Influx, telegraf_bin: Path, tmp_path: Path
 ) -> None:
-    a = cluster.start_worker()
-    b = cluster.start_worker()
+    a, b = cluster.start_workers(2)
     a.wait_consuming()
     b.wait_consuming()
 

@@ -4,12 +4,12 @@ every variable that config reads, and its pod fits Pod Security ``restricted``."
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
+
 CHART = ROOT / "charts" / "telegraf"
 
 

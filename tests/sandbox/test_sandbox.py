@@ -27,7 +27,7 @@ from jarvis.execution.runner import Outcome
 from jarvis.journal import Crash, Journal
 from jarvis.sandbox import SandboxPolicy, SandboxPool
 from jarvis.spy import Limits
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 
 from .helpers import Killer, sandboxes_of_zygote, state
 
@@ -464,7 +464,11 @@ def test_policy_is_passed_to_the_sandbox(tmp_path: Path, pool: SandboxPool) -> N
     assert out.event.event == "completed"
     assert pool.wait_warm(30)
     # Retired: killed, and gone once the zygote reaps it (which may come after the refill).
-    wait_for(lambda: set(zygote_sandboxes(pool)).isdisjoint(first), 30, "the sandbox retired after max_runs=1")
+    wait_for(
+        lambda: set(zygote_sandboxes(pool)).isdisjoint(first),
+        30,
+        "the sandbox retired after max_runs=1",
+    )
     assert len(zygote_sandboxes(pool)) == 1  # and replaced
 
 

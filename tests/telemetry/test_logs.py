@@ -9,16 +9,14 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
 from jarvis.telemetry import logs, tracing
+from tests.helpers import ROOT
 from tests.telemetry.spans import TRACE_ID, TRACEPARENT, Spans, hex_ids
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 
 from jarvis.journal import durability as durability_module
 from jarvis.journal.durability import FsyncEach, GroupCommit, durability, fsync_dir
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 
 HANG_S = 20.0  # only a hang detector: nothing asserts on time
 

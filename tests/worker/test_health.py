@@ -7,6 +7,8 @@ import threading
 
 from jarvis.worker.health import Health, Metrics
 
+HANG_S = 30.0  # only a hang guard: nothing asserts on time
+
 
 def make(checks: dict[str, object], **kw: object) -> Health:
     return Health(checks, Metrics(), cache_s=0.0, **kw)  # type: ignore[arg-type]
@@ -45,7 +47,9 @@ def test_a_hanging_check_does_not_hold_the_answer_and_is_not_started_twice() -> 
         starts.append(1)
         release.wait(30)
 
-    health = make({"kafka": hanging, "redis": lambda: None}, deadline_s=0.05)
+    # Only the hanging check: an answering one would have to answer within the short
+    # deadline, which a loaded machine does not promise.
+    health = make({"kafka": hanging}, deadline_s=0.05)
     first = health.problems()
     assert not release.is_set()  # it returned while the check still hangs
     assert first == {"kafka": "no answer within 0.05 s"}
@@ -53,7 +57,8 @@ def test_a_hanging_check_does_not_hold_the_answer_and_is_not_started_twice() -> 
     assert starts == [1]  # the second probe did not start a second thread for it
     release.set()
     for thread in list(health._running.values()):
-        thread.join(5)
+        thread.join(HANG_S)
+    health.deadline_s = HANG_S  # from here on the deadline is only a hang guard
     assert health.problems() == {}  # answered now: started again, and ok
     assert starts == [1, 1]
 

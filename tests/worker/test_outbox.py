@@ -26,7 +26,11 @@ class FakePublisher:
         self.callbacks: list[OnDelivery] = []
 
     def log(
-        self, execution_id: str, record: dict[str, Any], on_delivery: OnDelivery, headers: Any = None
+        self,
+        execution_id: str,
+        record: dict[str, Any],
+        on_delivery: OnDelivery,
+        headers: Any = None,
     ) -> None:
         self.sent.append(("log", (execution_id, record)))
         self.callbacks.append(on_delivery)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import tomllib
-from pathlib import Path
 
 import pytest
 
@@ -15,6 +14,7 @@ from jarvis.execution.config import effective_limits
 from jarvis.settings import Settings
 from jarvis.spy import Limits
 from jarvis.worker.admission import allowed_ref_buckets, check_program_ref
+from tests.helpers import ROOT
 
 LIMITS = [name for name in LimitOverrides.model_fields]
 
@@ -123,7 +123,7 @@ def test_output_budgets_fit_the_declared_topics() -> None:
 
 
 def test_every_setting_is_in_the_readmes_configuration_table() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     table = readme[readme.index("## Configuration") : readme.index("## How it works")]
     missing = [
         f"JARVIS_{name.upper()}"

@@ -1,13 +1,10 @@
-"""Fixtures of the metrics suite: worker processes on fresh topics (the fault suite's
-``Cluster``), and a scraper of their ``/metrics``."""
+"""Prometheus from tests: scrape a worker's ``/metrics`` and read its samples."""
 
 from __future__ import annotations
 
 import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
-
-from tests.fault.conftest import cluster  # noqa: F401  (workers on fresh topics)
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
