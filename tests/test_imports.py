@@ -28,18 +28,24 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     # The root error hierarchy: the one thing every package may use.
     ("jarvis.errors",),
-    # The language, bottom-up (see the docstring of jarvis/spy/__init__.py).
-    ("jarvis.spy._names", "jarvis.spy.source", "jarvis.spy.limits", "jarvis.spy.whitelist"),
+    # The language, bottom-up (the docstring of jarvis/spy/__init__.py says why).
+    ("jarvis.spy._names", "jarvis.spy.source", "jarvis.spy.limits"),
     ("jarvis.spy.program", "jarvis.spy.checker"),
-    ("jarvis.spy.values",),
+    ("jarvis.spy.values.names",),
+    ("jarvis.spy.values.arguments",),
+    ("jarvis.spy.values.containers",),
+    ("jarvis.spy.values.text",),
+    ("jarvis.spy.values.data", "jarvis.spy.values"),
     ("jarvis.spy.runtime.positions", "jarvis.spy.runtime.exceptions"),
     ("jarvis.spy.runtime.memory",),
     ("jarvis.spy.runtime.meter",),
     ("jarvis.spy.runtime.guards",),
     ("jarvis.spy.runtime.namespaces", "jarvis.spy.runtime.books"),
+    ("jarvis.spy.whitelist",),
     ("jarvis.spy.runtime.gate",),
+    ("jarvis.spy.runtime.effects",),
     ("jarvis.spy.runtime.environment",),
-    ("jarvis.spy.runtime.run",),
+    ("jarvis.spy.runtime.run", "jarvis.spy.runtime"),
     ("jarvis.spy.compiler",),
     ("jarvis.spy",),  # the package's public surface: re-exports only
     # Everything else in jarvis sits above the language.

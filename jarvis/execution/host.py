@@ -37,7 +37,7 @@ from jarvis.errors import JarvisError, NonDeterminismError, ProgramError, Stoppe
 from jarvis.execution.sinks import Sink
 from jarvis.journal import Journal
 from jarvis.spy import Site, render_value
-from jarvis.spy.crossing import plain
+from jarvis.spy.values.data import plain
 from jarvis.telemetry import tracing
 
 log = logging.getLogger("jarvis.execution")

@@ -37,7 +37,7 @@ from jarvis.execution.sinks import Sink
 from jarvis.journal import Journal
 from jarvis.sandbox import AttemptEnd, default_pool, run_attempt
 from jarvis.spy import Limits
-from jarvis.spy.crossing import plain
+from jarvis.spy.values.data import plain
 from jarvis.telemetry import metrics, tracing
 
 log = logging.getLogger("jarvis.execution")

@@ -36,8 +36,8 @@ from jarvis.errors import (
 )
 from jarvis.sandbox.channel import decode, encode, pack, unpack
 from jarvis.spy import Limits, Program, Site, compile_program, run_program
-from jarvis.spy.crossing import TooLarge, plain, render, utf8_safe
-from jarvis.spy.values import spy_type_name
+from jarvis.spy.values.data import TooLarge, plain, render, utf8_safe
+from jarvis.spy.values.names import spy_type_name
 
 EXIT_MEMORY = 86
 """Exit status of a sandbox whose program ran into the OS memory cap (MemoryError)."""

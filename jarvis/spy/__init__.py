@@ -5,9 +5,10 @@ a ``Host`` that receives its log records and performs its effects, within ``Limi
 See docs/spy.md.
 """
 
-from jarvis.spy.compiler import Program, Site, compile_program
-from jarvis.spy.crossing import render_value
+from jarvis.spy.compiler import compile_program
 from jarvis.spy.limits import Limits
-from jarvis.spy.runtime import Host, run_program
+from jarvis.spy.program import Program, Site
+from jarvis.spy.runtime.run import Host, run_program
+from jarvis.spy.values.data import render_value
 
 __all__ = ["Host", "Limits", "Program", "Site", "compile_program", "render_value", "run_program"]

@@ -7,7 +7,13 @@ to keep them in the same globals/builtins dicts as the program's own names.
 
 from __future__ import annotations
 
+import os
+
 PREFIX = "__spy_"
+
+#: SPy's own source directory (``jarvis/spy/``, with a trailing separator): code under it
+#: runs for the program (a builtin, a guard), not for the host.
+SPY_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 # Bound per run (they close over the host, the meter or the limits).
 EMIT = "__spy_emit"  # host.emit(site, value)

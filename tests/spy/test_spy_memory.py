@@ -21,7 +21,7 @@ import pytest
 
 from jarvis.errors import LimitExceeded, SpyRuntimeError
 from jarvis.spy import Limits, compile_program, run_program
-from jarvis.spy.memory import held_bytes
+from jarvis.spy.runtime.memory import held_bytes
 
 MIB = 2**20
 CAP = 64 * MIB

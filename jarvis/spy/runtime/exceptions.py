@@ -23,6 +23,7 @@ from collections.abc import Callable
 from types import CodeType, TracebackType
 
 from jarvis.errors import JarvisError, ProgramError
+from jarvis.spy._names import SPY_DIR
 
 
 class BookError(Exception):
@@ -52,7 +53,6 @@ _SPY_EXCEPTIONS: tuple[type[BaseException], ...] = (
 )  # fmt: skip
 EXCEPTION_TYPES: dict[str, type[BaseException]] = {cls.__name__: cls for cls in _SPY_EXCEPTIONS}
 
-_SPY_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 # CPython's own library (json's Python parts, the codecs): SPy calls into it, and an
 # error raised there on the program's behalf is the program's (host code that calls the
 # library has frames of its own on the way).
@@ -90,7 +90,7 @@ def passes_through_host(tb: TracebackType | None, code_objects: frozenset[CodeTy
         name = code.co_filename
         if (
             code not in code_objects
-            and not name.startswith(_SPY_DIR)
+            and not name.startswith(SPY_DIR)
             and not (name.startswith(_STDLIB_DIR) and not name.startswith(_SITE_PACKAGES))
         ):
             return True

@@ -45,7 +45,7 @@ import itertools
 import os
 import sys
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from itertools import accumulate, compress, repeat
 from operator import is_, not_
 from types import (
@@ -59,7 +59,9 @@ from types import (
     TracebackType,
 )
 
-from jarvis.spy.containers import DictItems, DictKeys, SpyFrozenSet, SpySet
+from jarvis.spy._names import SPY_DIR
+from jarvis.spy.values.containers import DictItems, DictKeys, SpyFrozenSet, SpySet
+from jarvis.spy.values.names import BoundWrapper
 
 _ITERATOR_SAMPLES: tuple[object, ...] = (
     iter([]), iter(()), iter({}), iter({}.values()), iter({}.items()), iter(""),
@@ -91,9 +93,12 @@ _CO_OPTIMIZED = 0x0001
 #: SPy's modules whose functions run for the program (builtins, guards, containers):
 #: their live frames' locals are the program's values in the making.
 _HELPER_FILES: frozenset[str] = frozenset(
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
-    for name in ("builtins.py", "guards.py", "containers.py", "namespaces.py", "values.py")
-)
+    os.path.join(SPY_DIR, *name.split("/"))
+    for name in (
+        "runtime/environment.py", "runtime/gate.py", "runtime/guards.py",
+        "runtime/namespaces.py", "values/containers.py", "values/text.py",
+    )
+)  # fmt: skip
 
 
 def _flags(batch: list[object], unshared: int) -> list[bool]:
@@ -134,11 +139,9 @@ class _Walk:
     __slots__ = ("budget", "code_objects", "seen", "sources", "todo", "total", "wrapper")
 
     def __init__(self, budget: int, code_objects: frozenset[CodeType]) -> None:
-        from jarvis.spy.builtins import _BoundWrapper  # builtins is above memory
-
         self.budget = budget
         self.code_objects = code_objects
-        self.wrapper: type = _BoundWrapper  # a guarded method (``s.join``): its ``_owner``
+        self.wrapper: type = BoundWrapper  # a guarded method (``s.join``): its ``_owner``
         self.seen: set[int] = set()
         # (batch, True if every object must go through ``seen``)
         self.todo: list[tuple[list[object], bool]] = []
@@ -370,17 +373,9 @@ def building(
     return False
 
 
-def builder_codes(code_objects: frozenset[CodeType]) -> frozenset[CodeType]:
+def builder_codes(code_objects: frozenset[CodeType], *helpers: CodeType) -> frozenset[CodeType]:
     """Code that builds a value where no walk sees it: the program's comprehensions (on
-    the value stack) and ``Guards.materialize`` (``list(islice(it, n))`` in C)."""
-    from jarvis.spy.guards import Guards  # guards is above memory
-
+    the value stack) and ``helpers`` (the runtime passes ``Guards.materialize``, which
+    builds ``list(islice(it, n))`` in C)."""
     own = frozenset(c for c in code_objects if c.co_name in BUILDERS)
-    return own | {Guards.materialize.__code__}
-
-
-def program_roots(env: Mapping[str, object]) -> list[object]:
-    """The program's own globals (not SPy's ``__spy_*`` helpers, builtins or Books)."""
-    from jarvis.spy.books import BookNamespace
-
-    return [v for k, v in env.items() if not k.startswith("__") and type(v) is not BookNamespace]
+    return own | frozenset(helpers)

@@ -17,10 +17,15 @@ from typing import Protocol
 
 from jarvis.errors import JarvisError, LimitExceeded, SpyFrame, SpyRuntimeError
 from jarvis.spy import _names
-from jarvis.spy.builtins import Environment
-from jarvis.spy.compiler import Program, Site
-from jarvis.spy.exceptions import passes_through_host
-from jarvis.spy.limits import Limits, Meter
+from jarvis.spy.limits import Limits
+from jarvis.spy.program import Program, Site
+from jarvis.spy.runtime.books import BookNamespace
+from jarvis.spy.runtime.environment import Environment
+from jarvis.spy.runtime.exceptions import passes_through_host
+from jarvis.spy.runtime.guards import Guards
+from jarvis.spy.runtime.memory import builder_codes
+from jarvis.spy.runtime.meter import Meter
+from jarvis.spy.values.text import spy_str
 
 # CPython's messages embed reprs ("<function f at 0x7f...> is not in list"); the address
 # differs on every run, and an execution's outcome must not.
@@ -79,7 +84,8 @@ def run_program(
                 program.filename,
             )
     base_frame = sys._getframe()
-    meter = Meter(limits, host.check, program.code_objects, program.text, base_frame)
+    builders = builder_codes(program.code_objects, Guards.materialize.__code__)
+    meter = Meter(limits, host.check, program.code_objects, program.text, base_frame, builders)
     if on_meter is not None:  # a host that converts values itself ticks the same meter
         on_meter(meter)
     env_builder = Environment(program, host.emit, host.effect, meter, limits, books, copy_result)
@@ -97,7 +103,7 @@ def run_program(
     }
     env.update(program.constants)
     env.update(env_builder.globals())
-    meter.env = env
+    meter.roots = lambda: program_roots(env)
     main = FunctionType(program.code, env, "<module>")
     try:
         main()
@@ -129,12 +135,15 @@ def run_program(
 
 
 def _message(exc: BaseException) -> str:
-    from jarvis.spy.values import spy_str
-
     try:
         return spy_str(exc, 100_000)
     except Exception:  # a message that cannot be shown is not worth a second failure
         return f"<{type(exc).__name__} with an unprintable message>"
+
+
+def program_roots(env: Mapping[str, object]) -> list[object]:
+    """The program's own globals (not SPy's ``__spy_*`` helpers, builtins or Books)."""
+    return [v for k, v in env.items() if not k.startswith("__") and type(v) is not BookNamespace]
 
 
 def copy_data(value: object, _depth: int = 0) -> object:

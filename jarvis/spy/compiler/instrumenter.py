@@ -20,71 +20,26 @@ import copy
 import hashlib
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any, TypedDict
 
 from jarvis.errors import LimitExceeded, SpySyntaxError
 from jarvis.spy import _names
-from jarvis.spy.builtins import BUILTIN_NAMES, GLOBAL_NAMES, TYPES_BY_METHOD
 from jarvis.spy.checker import check_program
-from jarvis.spy.guards import STATIC_SPEC_OK
 from jarvis.spy.limits import Limits
+from jarvis.spy.program import (
+    LOG_LEVELS,
+    SITE_ASSIGN,
+    SITE_BOOK,
+    SITE_BRANCH,
+    SITE_EXPR,
+    SITE_PRINT,
+    Program,
+    Site,
+)
+from jarvis.spy.runtime.guards import STATIC_SPEC_OK
 from jarvis.spy.source import SourceText
-
-#: Kinds of log-record sites.
-SITE_ASSIGN = "assign"
-SITE_EXPR = "expr"
-SITE_PRINT = "print"
-SITE_BOOK = "book"
-SITE_BRANCH = "branch"
-
-#: Log levels and the record kinds each one instruments. Sites of other kinds are not
-#: instrumented at all (no call, no record: zero cost).
-LOG_LEVELS: dict[str, frozenset[str]] = {
-    "full": frozenset({SITE_ASSIGN, SITE_EXPR, SITE_PRINT, SITE_BOOK, SITE_BRANCH}),
-    "statements": frozenset({SITE_ASSIGN, SITE_EXPR, SITE_PRINT, SITE_BOOK}),
-    "effects": frozenset({SITE_PRINT, SITE_BOOK}),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Site:
-    """A place in the program that produces log records.
-
-    ``line`` is 1-based, ``col`` 0-based, both counting characters; ``source`` is the
-    exact source text of the statement (or, for a ``print`` call nested inside an
-    expression, of the call).
-    """
-
-    id: int
-    kind: str
-    line: int
-    col: int
-    end_line: int
-    end_col: int
-    source: str
-
-
-@dataclass(frozen=True, eq=False)
-class Program:
-    """A checked, compiled SPy program. Compile once, run many times.
-
-    ``log_level`` is the level it was instrumented for (its ``sites`` are only of the
-    kinds that level records). ``code``, ``code_objects``, ``text``, ``constants`` and
-    ``dynamic_sites`` are internals of the runtime.
-    """
-
-    source: str
-    digest: str  #: sha256 hex of the source's UTF-8 bytes (the journal's program identity)
-    filename: str
-    sites: list[Site]
-    log_level: str
-    code: CodeType = field(repr=False)
-    code_objects: frozenset[CodeType] = field(repr=False)
-    text: SourceText = field(repr=False)
-    constants: dict[str, object] = field(repr=False)
-    dynamic_sites: dict[object, Site] = field(repr=False, default_factory=dict)
+from jarvis.spy.whitelist import BUILTIN_NAMES, GLOBAL_NAMES, TYPES_BY_METHOD
 
 
 def compile_program(

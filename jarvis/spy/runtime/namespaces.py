@@ -13,11 +13,11 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
-from jarvis.spy.arguments import MISSING, clinic, exactly_one, no_keywords, positional
-from jarvis.spy.values import mark_builtin, spy_type_name
+from jarvis.spy.values.arguments import MISSING, clinic, exactly_one, no_keywords, positional
+from jarvis.spy.values.names import mark_builtin, spy_type_name
 
 if TYPE_CHECKING:
-    from jarvis.spy.guards import Guards
+    from jarvis.spy.runtime.guards import Guards
 
 # math functions that only ever return floats/bools or small ints: handed out as they are.
 _MATH_SAFE = (

@@ -22,8 +22,9 @@ from types import GeneratorType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from jarvis.errors import LimitExceeded
-from jarvis.spy.containers import DictItems, DictKeys, SpyFrozenSet, SpyRange, SpySet
-from jarvis.spy.values import (
+from jarvis.spy.values.containers import DictItems, DictKeys, SpyFrozenSet, SpyRange, SpySet
+from jarvis.spy.values.names import spy_type_name
+from jarvis.spy.values.text import (
     SIMPLE_TYPES,
     SMALL_TYPES,
     ValueTooLarge,
@@ -31,11 +32,11 @@ from jarvis.spy.values import (
     spy_percent,
     spy_repr,
     spy_str,
-    spy_type_name,
 )
 
 if TYPE_CHECKING:
-    from jarvis.spy.limits import Limits, Meter
+    from jarvis.spy.limits import Limits
+    from jarvis.spy.runtime.meter import Meter
 
 _T = TypeVar("_T")
 

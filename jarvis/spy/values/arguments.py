@@ -119,6 +119,6 @@ def must_be_str(fname: str, param: str, value: object) -> None:
 
 
 def _type_name(value: object) -> str:
-    from jarvis.spy.values import spy_type_name  # values imports the containers, which use us
+    from jarvis.spy.values.names import spy_type_name
 
     return "None" if value is None else spy_type_name(value)

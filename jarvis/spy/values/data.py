@@ -31,7 +31,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from jarvis.spy.values import _ARRAY_TYPES, ValueTooLarge, spy_repr, spy_type_name
+from jarvis.spy.values.names import spy_type_name
+from jarvis.spy.values.text import _ARRAY_TYPES, ValueTooLarge, spy_repr
 
 MAX_DEPTH = 100
 """Deepest nesting that crosses: ``render`` cuts deeper values off as ``"..."``, ``plain``

@@ -21,7 +21,6 @@ are SPy functions made per run (they know the run's limits and host).
 from __future__ import annotations
 
 import builtins as _py
-import functools
 import itertools
 import math
 import time
@@ -30,264 +29,61 @@ from typing import TYPE_CHECKING, Any
 
 from jarvis.errors import ProgramError
 from jarvis.spy import _names
-from jarvis.spy.arguments import (
+from jarvis.spy.runtime.books import BookNamespace, make_book_caller, validate_books
+from jarvis.spy.runtime.exceptions import make_catch, program_error
+from jarvis.spy.runtime.gate import Gate, codec, decoded_size, encoded_size
+from jarvis.spy.runtime.guards import (
+    BIG_INT,
+    ELEMENT_BYTES,
+    IN_INLINE_LEN,
+    NUMBER_TYPES,
+    Guards,
+)
+from jarvis.spy.runtime.namespaces import (
+    make_json,
+    make_math,
+)
+from jarvis.spy.values.arguments import (
     MISSING,
     clinic,
     exactly_one,
     must_be_str,
-    no_arguments,
     no_keywords,
     positional,
 )
-from jarvis.spy.books import BookNamespace, make_book_caller, validate_books
-from jarvis.spy.containers import (
-    FROZENSET_METHODS,
-    RANGE_ATTRS,
-    SET_METHODS,
-    SET_TYPES,
-    VIEW_METHODS,
-    DictItems,
+from jarvis.spy.values.containers import (
     DictKeys,
     SpyFrozenSet,
     SpyRange,
     SpySet,
     _SetBase,
 )
-from jarvis.spy.exceptions import EXCEPTION_TYPES, make_catch, program_error
-from jarvis.spy.guards import (
-    BIG_INT,
-    ELEMENT_BYTES,
-    IN_INLINE_LEN,
-    NUMBER_TYPES,
-    Guards,
-    itemsize,
-)
-from jarvis.spy.namespaces import (
-    JSON_NAMES,
-    MATH_NAMES,
-    JsonNamespace,
-    MathNamespace,
-    make_json,
-    make_math,
-)
-from jarvis.spy.values import (
-    SIMPLE_TYPES,
-    SMALL_TYPES,
-    mark_builtin,
-    mark_type,
-    spy_repr,
-    spy_type_name,
+from jarvis.spy.values.names import mark_builtin, mark_type, spy_type_name
+from jarvis.spy.values.text import SIMPLE_TYPES, SMALL_TYPES
+from jarvis.spy.whitelist import (
+    BUILTIN_NAMES,
+    GLOBAL_NAMES,
+    MAX_ARTIFACT_NAME_BYTES,
+    STATIC_BUILTINS,
+    TYPES_BY_METHOD,
 )
 
 if TYPE_CHECKING:
-    from jarvis.spy.compiler import Program
-    from jarvis.spy.limits import Limits, Meter
+    from jarvis.spy.limits import Limits
+    from jarvis.spy.program import Program
+    from jarvis.spy.runtime.meter import Meter
 
-# -- the attribute whitelist ----------------------------------------------------------
-
-# Deliberately absent: str.format / str.format_map (a format string can walk attributes:
-# "{0.__class__}"), str.translate/maketrans (a table can map one character to a huge
-# string), dict.fromkeys, anything reaching a type object.
-_STR_METHODS = frozenset(
-    {
-        "capitalize", "casefold", "center", "count", "encode", "endswith", "expandtabs",
-        "find", "index", "isalnum", "isalpha", "isascii", "isdecimal", "isdigit",
-        "isidentifier", "islower", "isnumeric", "isprintable", "isspace", "istitle",
-        "isupper", "join", "ljust", "lower", "lstrip", "partition", "removeprefix",
-        "removesuffix", "replace", "rfind", "rindex", "rjust", "rpartition", "rsplit",
-        "rstrip", "split", "splitlines", "startswith", "strip", "swapcase", "title",
-        "upper", "zfill",
-    }
-)  # fmt: skip
-_BYTES_METHODS = frozenset(
-    {
-        "capitalize", "center", "count", "decode", "endswith", "expandtabs", "find", "hex",
-        "index", "isalnum", "isalpha", "isascii", "isdigit", "islower", "isspace",
-        "istitle", "isupper", "join", "ljust", "lower", "lstrip", "partition",
-        "removeprefix", "removesuffix", "replace", "rfind", "rindex", "rjust", "rpartition",
-        "rsplit", "rstrip", "split", "splitlines", "startswith", "strip", "swapcase",
-        "title", "upper", "zfill",
-    }
-)  # fmt: skip
-_LIST_METHODS = frozenset(
-    {"append", "clear", "copy", "count", "extend", "index", "insert", "pop", "remove",
-     "reverse", "sort"}
-)  # fmt: skip
-_DICT_METHODS = frozenset(
-    {"clear", "copy", "get", "items", "keys", "pop", "popitem", "setdefault", "update",
-     "values"}
-)  # fmt: skip
-_TUPLE_METHODS = frozenset({"count", "index"})
-_INT_METHODS = frozenset({"bit_length", "bit_count"})
-_FLOAT_METHODS = frozenset({"is_integer"})
-
-#: Exact type -> names a program may read on values of that type.
-METHODS: dict[type, frozenset[str]] = {
-    str: _STR_METHODS,
-    bytes: _BYTES_METHODS,
-    list: _LIST_METHODS,
-    dict: _DICT_METHODS,
-    tuple: _TUPLE_METHODS,
-    int: _INT_METHODS,
-    bool: _INT_METHODS,
-    float: _FLOAT_METHODS,
-    SpySet: SET_METHODS,
-    SpyFrozenSet: FROZENSET_METHODS,
-    DictKeys: VIEW_METHODS,
-    DictItems: VIEW_METHODS,
-    SpyRange: RANGE_ATTRS,
-    MathNamespace: MATH_NAMES,
-    JsonNamespace: JSON_NAMES,
-}
-
-# Methods that can grow a value, take a big iterable or must return a SPy object: the
-# gate hands out a per-run wrapper instead of the method itself.
-_TEXT_GROWING = frozenset(
-    {"center", "ljust", "rjust", "zfill", "expandtabs", "replace", "join", "split",
-     "rsplit", "splitlines", "encode", "decode", "hex"}
-)  # fmt: skip
-_SET_ITERABLE = frozenset(
-    {"update", "union", "intersection", "difference", "symmetric_difference",
-     "intersection_update", "difference_update", "symmetric_difference_update",
-     "issubset", "issuperset", "isdisjoint"}
-)  # fmt: skip
-GUARDED: frozenset[tuple[type, str]] = frozenset(
-    {
-        *((str, m) for m in _TEXT_GROWING & _STR_METHODS),
-        *((bytes, m) for m in _TEXT_GROWING & _BYTES_METHODS),
-        (list, "extend"),
-        # Searching and sorting long lists: charged for their comparisons (a long str
-        # compared with each element), and list.index's message shows SPy's repr.
-        (list, "sort"),
-        (list, "index"),
-        (list, "count"),
-        (list, "remove"),
-        (tuple, "index"),
-        (tuple, "count"),
-        (dict, "keys"),
-        (dict, "items"),
-        (dict, "update"),
-        *((SpySet, m) for m in _SET_ITERABLE & SET_METHODS),
-        *((SpyFrozenSet, m) for m in _SET_ITERABLE & FROZENSET_METHODS),
-        (DictKeys, "isdisjoint"),
-        (DictItems, "isdisjoint"),
-    }
-)
-
-#: What Python itself calls these types (for "not available in SPy" messages).
-_REFERENCE_TYPES: dict[type, type] = {
-    SpySet: set, SpyFrozenSet: frozenset, SpyRange: range,
-    DictKeys: type({}.keys()), DictItems: type({}.items()),
-}  # fmt: skip
-
-
-def _types_by_method() -> dict[str, frozenset[type]]:
-    out: dict[str, set[type]] = {}
-    for typ, names in METHODS.items():
-        for name in names:
-            if (typ, name) not in GUARDED:
-                out.setdefault(name, set()).add(typ)
-    return {name: frozenset(types) for name, types in out.items()}
-
-
-#: Method name -> exact types on which the compiler's inline gate reads it directly
-#: (no Python-level call on the fast path); everything else goes to the per-run gate.
-TYPES_BY_METHOD: dict[str, frozenset[type]] = _types_by_method()
-
-# -- names ------------------------------------------------------------------------------
-
-#: Builtins that are CPython objects, safe to share between runs.
-_STATIC_BUILTINS: dict[str, object] = {
-    "abs": abs,
-    "all": all,
-    "any": any,
-    "bin": bin,
-    "bool": bool,
-    "callable": callable,
-    "chr": chr,
-    "float": float,
-    "hex": hex,
-    "len": len,
-    "max": max,
-    "min": min,
-    "next": next,
-    "oct": oct,
-    "ord": ord,
-    "reversed": reversed,
-    **EXCEPTION_TYPES,
-}
-
-#: Builtins made per run (they close over its limits, meter or host). ``map``, ``filter``,
-#: ``zip`` and ``enumerate`` check how deeply lazy iterators nest; ``int``, ``divmod`` and
-#: ``round`` what a big int costs.
-_RUN_BUILTINS = (
-    "ascii", "bytes", "dict", "divmod", "enumerate", "filter", "format", "frozenset", "int",
-    "isinstance", "iter", "json", "list", "map", "math", "pow", "range", "repr", "round",
-    "set", "sorted", "str", "sum", "tuple", "zip",
-)  # fmt: skip
-
-#: The effect builtins (they reach the host; every call is journaled by it).
-MAX_ARTIFACT_NAME_BYTES = 200
-"""Longest artifact name (UTF-8 bytes): object keys and file names must take it (255 is
-the usual file-name limit; the store adds a prefix and the execution id)."""
-
-EFFECT_BUILTINS = ("artifact", "now", "random", "randint", "sleep", "uuid")
-
-#: Every name a program can use without defining it (documented in docs/spy.md).
-BUILTIN_NAMES: frozenset[str] = frozenset(
-    {*_STATIC_BUILTINS, *_RUN_BUILTINS, *EFFECT_BUILTINS, "print"}
-)
-
-#: Globals every run defines besides the builtins.
-GLOBAL_NAMES: frozenset[str] = frozenset({"inputs"})
-
-_TEXT_ENCODINGS = frozenset(
-    {"utf-8", "utf8", "utf_8", "ascii", "us-ascii", "latin-1", "latin1", "latin_1",
-     "iso-8859-1", "iso8859-1", "utf-16", "utf16", "utf-16-le", "utf-16-be", "utf-32",
-     "utf32", "utf-32-le", "utf-32-be", "cp1252", "windows-1252"}
-)  # fmt: skip
-_ERROR_HANDLERS = frozenset(
-    {"strict", "ignore", "replace", "backslashreplace", "surrogateescape", "surrogatepass",
-     "xmlcharrefreplace"}
-)  # fmt: skip
-
-
-def _codec(encoding: object, errors: object) -> tuple[str, str]:
-    """Only well-known text encodings: a codec name can import arbitrary modules."""
-    if type(encoding) is not str:
-        raise TypeError(f"encoding must be str, not {spy_type_name(encoding)}")
-    if type(errors) is not str:
-        raise TypeError(f"errors must be str, not {spy_type_name(errors)}")
-    if encoding.lower() not in _TEXT_ENCODINGS:
-        raise LookupError(
-            f"unknown encoding: {encoding} (SPy supports {', '.join(sorted(_TEXT_ENCODINGS))})"
-        )
-    if errors not in _ERROR_HANDLERS:
-        raise LookupError(f"unknown error handler name '{errors}'")
-    return encoding, errors
-
-
-def encoded_size(text: str, encoding: str, errors: str) -> int:
-    """Upper bound of ``len(text.encode(encoding, errors))`` (a byte-order mark included)."""
-    enc = encoding.lower().replace("_", "-")
-    ascii_text = text.isascii()
-    if enc.startswith(("utf-32", "utf32")):
-        per = 4
-    elif enc.startswith(("utf-16", "utf16")):
-        per = 2 if ascii_text else 4
-    elif enc in ("utf-8", "utf8"):
-        per = 1 if ascii_text else 4
-    else:
-        per = 1  # the single-byte codecs
-    if not ascii_text and errors in ("xmlcharrefreplace", "backslashreplace"):
-        per = max(per, 10)  # "&#1114111;", "\\U0010ffff"
-    return len(text) * per + 4
-
-
-def decoded_size(data: bytes, errors: str) -> int:
-    """Upper bound of the bytes of ``data.decode(...)``: at most one character per byte
-    (four with ``backslashreplace``), four bytes per character."""
-    return len(data) * (16 if errors == "backslashreplace" else 4)
+_bit_length = int.bit_length
+_SUM_CHUNK = 4096
+#: Bits of additions a chunk of ``sum`` may touch uncharged, and bits per charged step
+#: (adding two ints is linear: ~30 bits per ns).
+_SUM_FREE_BITS = _SUM_CHUNK * 256
+_SUM_BITS_PER_STEP = 1024
+_LOG2_10 = 3.3219280948873626
+_IN_SEQ = frozenset({list, tuple})
+#: f-string values formatted by CPython's format() directly: bytes are not (their str is
+#: their repr, up to 4 characters per byte, and needs the size check).
+_FSTRING_SIMPLE = SIMPLE_TYPES - {bytes}
 
 
 class Environment:
@@ -309,6 +105,7 @@ class Environment:
         self.meter = meter
         self.limits = limits
         self.guards = Guards(limits, meter)
+        self.gate = Gate(self.guards)
         self.copy_result = copy_result
         self.output_left = limits.max_output_bytes
         self.artifacts_left = limits.max_artifacts
@@ -337,7 +134,7 @@ class Environment:
 
     def builtins(self) -> dict[str, object]:
         g = self.guards
-        b: dict[str, object] = dict(_STATIC_BUILTINS)
+        b: dict[str, object] = dict(STATIC_BUILTINS)
         b.update(
             {
                 "ascii": mark_builtin(self.ascii_, "ascii"),
@@ -371,7 +168,7 @@ class Environment:
         # Helpers only generated code can name (every ``__spy_*`` name is unspellable).
         b.update(
             {
-                _names.ATTR: self.gate_attr,
+                _names.ATTR: self.gate.gate_attr,
                 _names.TYPE: type,
                 _names.FLOAT: float,
                 _names.INT: int,
@@ -409,7 +206,7 @@ class Environment:
                 _names.STAR: g.star,
                 _names.SET: SpySet,
                 _names.CATCH: make_catch(self.program.code_objects),
-                _names.BOOK: self.book_attr,
+                _names.BOOK: self.gate.book_attr,
                 _names.FPART_MAX: g.fstring_part,
                 **{_names.method_types_name(m): types for m, types in TYPES_BY_METHOD.items()},
             }
@@ -557,181 +354,6 @@ class Environment:
             for fn in (artifact, now, random, randint, uuid, sleep)
         }
 
-    # -- the attribute gate ---------------------------------------------------------------
-
-    def gate_attr(self, obj: object, name: str) -> Any:
-        """Read attribute ``name`` of ``obj`` if SPy allows it, else raise AttributeError.
-
-        The compiler inlines the fast path (``type(obj) in T_name``); this is the rest:
-        names no type allows, guarded methods, Books and exception attributes.
-        """
-        t = type(obj)
-        if t is BookNamespace:
-            return obj.procedure(name, None)  # type: ignore[attr-defined]
-        allowed = METHODS.get(t)
-        if allowed is not None and name in allowed:
-            if (t, name) in GUARDED:
-                return self.guarded_method(obj, name)
-            return getattr(obj, name)
-        if name == "args" and isinstance(obj, BaseException):
-            return obj.args
-        tname = spy_type_name(obj)
-        ref = _REFERENCE_TYPES.get(t, t)
-        # Say "not available in SPy" only when Python has it; hasattr on one of the builtin
-        # types in METHODS runs no program or host code.
-        if allowed is None or not hasattr(ref, name):
-            raise AttributeError(f"'{tname}' object has no attribute '{name}'")
-        raise AttributeError(f"'{tname}' object has no attribute '{name}' (not available in SPy)")
-
-    def book_attr(self, site: object, obj: object, name: str) -> Any:
-        """``book.procedure`` at a compile-time "book" site (or a normal gate read)."""
-        if type(obj) is BookNamespace:
-            return obj.procedure(name, site)  # type: ignore[arg-type]
-        types = TYPES_BY_METHOD.get(name)
-        if types is not None and type(obj) in types:
-            return getattr(obj, name)
-        return self.gate_attr(obj, name)
-
-    def guarded_method(self, obj: Any, name: str) -> Any:
-        t = type(obj)
-        method = getattr(obj, name)
-        if t is dict:
-            if name == "keys":
-                return mark_method(functools.partial(_view, DictKeys, obj, "dict.keys"), name, obj)
-            if name == "items":
-                return mark_method(
-                    functools.partial(_view, DictItems, obj, "dict.items"), name, obj
-                )
-            if name == "update":
-                return mark_method(functools.partial(self.dict_update, obj), "update", obj)
-        if t is list or t is tuple:
-            return mark_method(functools.partial(self.seq_method, obj, name, method), name, obj)
-        if t in SET_TYPES or t is DictKeys or t is DictItems:
-            qualname = f"{spy_type_name(obj)}.{name}"
-            return mark_method(functools.partial(self.set_method, qualname, method), name, obj)
-        return mark_method(functools.partial(self.text_method, obj, name, method), name, obj)
-
-    def set_method(
-        self, qualname: str, method: Callable[..., Any], /, *args: Any, **kwargs: Any
-    ) -> Any:
-        """A set (or dict view) method taking iterables: each is size-checked first."""
-        g = self.guards
-        if qualname.endswith(_SET_ONE_ARG):
-            return method(g.star(exactly_one(qualname, args, kwargs)))
-        no_keywords(qualname, kwargs)
-        return method(*[g.star(o) for o in args])
-
-    def seq_method(
-        self, seq: Any, name: str, method: Callable[..., Any], /, *args: Any, **kwargs: Any
-    ) -> Any:
-        """list/tuple methods that copy an iterable, search or sort: checked, charged."""
-        g = self.guards
-        tname = "list" if type(seq) is list else "tuple"
-        if name == "extend":
-            return method(g.star(exactly_one("list.extend", args, kwargs), len(seq)))
-        if name == "sort":
-            if args:
-                raise TypeError("sort() takes no positional arguments")
-            clinic("sort", (), kwargs, ("key", "reverse"))
-            g.sort_cost(seq)
-            return method(**kwargs)
-        if name == "index":
-            no_keywords(f"{tname}.index", kwargs)
-            positional("index", args, 1, 3)
-            g.compare_cost(args[0], len(seq))
-            try:
-                return method(*args)
-            except ValueError:
-                if tname == "tuple":
-                    raise
-                value = spy_repr(args[0], g.cap)
-            raise ValueError(f"{value} is not in list")  # CPython's, with SPy's repr
-        # count, remove
-        value = exactly_one(f"{tname}.{name}", args, kwargs)
-        g.compare_cost(value, len(seq))
-        return method(value)
-
-    def dict_update(self, d: dict[Any, Any], /, *args: Any, **kwargs: Any) -> None:
-        positional("update", args, 0, 1)
-        if args:
-            other = args[0]
-            if type(other) is not dict:
-                if isinstance(other, _SetBase):
-                    other = list(other)
-                other = self.guards.star(other)
-            d.update(other, **kwargs)
-        else:
-            d.update(**kwargs)
-
-    def text_method(
-        self, s: Any, name: str, method: Callable[..., Any], /, *args: Any, **kwargs: Any
-    ) -> Any:
-        """str/bytes methods whose result can outgrow their input: estimate, then run.
-
-        Every call shape CPython accepts is estimated; any other shape is left to the
-        method itself, which raises CPython's own TypeError before doing anything.
-        """
-        g = self.guards
-        n = len(s)
-        tname = "str" if type(s) is str else "bytes"
-        size = None
-        if name in ("center", "ljust", "rjust", "zfill"):
-            width = args[0] if args else 0
-            if type(width) is int or type(width) is bool:
-                per = _char_width(s)
-                if len(args) > 1 and type(args[1]) is type(s):
-                    per = max(per, _char_width(args[1]))  # a wide fill widens the result
-                size = max(int(width), n) * per
-        elif name == "expandtabs":
-            tab = args[0] if args else kwargs.get("tabsize", 8)
-            if type(tab) is int and tab > 0:
-                size = (n + s.count("\t" if type(s) is str else b"\t") * tab) * itemsize(s)
-        elif name == "replace":
-            if len(args) >= 2 and type(args[0]) is type(s) and type(args[1]) is type(s):
-                old, new = args[0], args[1]
-                count = args[2] if len(args) > 2 else -1
-                hits = (n + 1) if not old else s.count(old)
-                if type(count) is int and count >= 0:
-                    hits = min(hits, count)
-                size = (n + hits * max(len(new) - len(old), 0)) * max(itemsize(s), itemsize(new))
-        elif name == "join":
-            parts = g.star(exactly_one(f"{tname}.join", args, kwargs))
-            if not hasattr(parts, "__len__"):
-                return method(parts)  # not iterable: CPython's "can only join an iterable"
-            if len(parts) > 1:
-                try:
-                    total = sum(map(len, parts))  # C speed; CPython checks the types itself
-                except TypeError:
-                    total = 0  # some part has no len(): join raises before allocating
-                size = total + n * (len(parts) - 1)
-                if size * 4 > g.cap and type(s) is str:
-                    # Close to the limit: count 4 bytes per character of non-ASCII parts.
-                    wide = not s.isascii() or not all(p.isascii() for p in parts if type(p) is str)
-                    size *= 4 if wide else 1
-            args = (parts,)
-        elif name in ("split", "rsplit", "splitlines"):
-            sep = args[0] if args and name != "splitlines" else kwargs.get("sep")
-            pieces = (
-                n + 1 if sep is None or type(sep) is not type(s) or not sep else s.count(sep) + 1
-            )
-            size = min(pieces, n + 1) * 64 + n
-        elif name == "encode" or name == "decode":
-            encoding, errors = clinic(name, args, kwargs, ("encoding", "errors"))
-            encoding = "utf-8" if encoding is MISSING else encoding
-            errors = "strict" if errors is MISSING else errors
-            must_be_str(name, "encoding", encoding)
-            must_be_str(name, "errors", errors)
-            encoding, errors = _codec(encoding, errors)
-            args, kwargs = (encoding, errors), {}
-            size = (
-                encoded_size(s, encoding, errors) if name == "encode" else decoded_size(s, errors)
-            )
-        elif name == "hex":
-            size = n * 3
-        if size is not None:
-            g.need(size, f"{tname}.{name}()")
-        return method(*args, **kwargs)
-
     # -- constructors and other builtins ------------------------------------------------------
 
     def str_(self, /, *args: Any, **kwargs: Any) -> str:
@@ -753,7 +375,7 @@ class Environment:
             raise TypeError(
                 f"decoding to str: need a bytes-like object, {spy_type_name(value)} found"
             )
-        encoding, errors = _codec(
+        encoding, errors = codec(
             "utf-8" if encoding is MISSING else encoding, "strict" if errors is MISSING else errors
         )
         self.guards.need(decoded_size(value, errors), "str(bytes)")
@@ -778,7 +400,7 @@ class Environment:
         if t is str:
             if encoding is MISSING:
                 raise TypeError("string argument without an encoding")
-            enc, err = _codec(encoding, "strict" if errors is MISSING else errors)
+            enc, err = codec(encoding, "strict" if errors is MISSING else errors)
             g.need(encoded_size(source, enc, err), "bytes(str)")
             return source.encode(enc, err)  # type: ignore[no-any-return]
         if encoding is not MISSING:
@@ -1002,36 +624,6 @@ class Environment:
 
 
 #: Set methods (and ``isdisjoint`` of dict views) that take exactly one iterable.
-_SET_ONE_ARG = (
-    ".issubset", ".issuperset", ".isdisjoint", ".symmetric_difference",
-    ".symmetric_difference_update",
-)  # fmt: skip
-_bit_length = int.bit_length
-_SUM_CHUNK = 4096
-#: Bits of additions a chunk of ``sum`` may touch uncharged, and bits per charged step
-#: (adding two ints is linear: ~30 bits per ns).
-_SUM_FREE_BITS = _SUM_CHUNK * 256
-_SUM_BITS_PER_STEP = 1024
-_LOG2_10 = 3.3219280948873626
-_IN_SEQ = frozenset({list, tuple})
-#: f-string values formatted by CPython's format() directly: bytes are not (their str is
-#: their repr, up to 4 characters per byte, and needs the size check).
-_FSTRING_SIMPLE = SIMPLE_TYPES - {bytes}
-
-
-def _char_width(text: str | bytes) -> int:
-    """Bytes per character of ``text`` in CPython's representation (1, 2 or 4)."""
-    if type(text) is bytes or text.isascii():
-        return 1
-    widest = max(text)
-    return 1 if widest < "\u0100" else 2 if widest < "\U00010000" else 4  # type: ignore[operator]
-
-
-def _view(cls: Any, d: dict[Any, Any], qualname: str, /, *args: Any, **kwargs: Any) -> Any:
-    no_arguments(qualname, args, kwargs)
-    return cls(d)
-
-
 def _parsed_int_bits(text: str | bytes, base: int) -> int:
     """Upper bound of the bits of ``int(text, base)`` (CPython's own checks come after).
 
@@ -1063,32 +655,6 @@ def raise_(exc: Any) -> Any:
             "(BaseException is for `except` clauses)"
         )
     return exc
-
-
-def mark_method(fn: Any, name: str, owner: object) -> Any:
-    """A wrapper standing in for ``owner.name``: renders as the built-in method."""
-    return _BoundWrapper(fn, name, owner)
-
-
-class _BoundWrapper:
-    """A guarded method: calls ``fn``; renders like ``<built-in method join of str object>``."""
-
-    __slots__ = ("_fn", "_name", "_owner")
-
-    def __init__(self, fn: Callable[..., Any], name: str, owner: object) -> None:
-        self._fn = fn
-        self._name = name
-        self._owner = owner
-
-    def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
-        return self._fn(*args, **kwargs)
-
-    @staticmethod
-    def _spy_repr_name(value: Any) -> str:
-        return f"<built-in method {value._name} of {spy_type_name(value._owner)} object>"
-
-
-_BoundWrapper.__name__ = _BoundWrapper.__qualname__ = "builtin_function_or_method"
 
 
 _SENTINEL = object()  # `a is not S is not b`: never a program value

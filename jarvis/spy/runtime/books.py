@@ -26,14 +26,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Collection, Mapping
 from types import CodeType, FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jarvis.errors import ProgramError
-from jarvis.spy.crossing import plain
-from jarvis.spy.exceptions import program_error
-
-if TYPE_CHECKING:
-    from jarvis.spy.compiler import Program, Site
+from jarvis.spy.program import Program, Site
+from jarvis.spy.runtime.exceptions import program_error
+from jarvis.spy.values.data import plain
 
 #: Nesting depth of Book arguments and results (deeper data is a TypeError).
 
@@ -161,8 +159,6 @@ def make_book_caller(
 
 def dynamic_site(program: Program, frame: FrameType) -> Site:
     """The "book" site of a call made through an alias (``db = kv; db.get(1)``)."""
-    from jarvis.spy.compiler import Site
-
     # Find the program frame that made the call (skip SPy's own helper frames).
     f: FrameType | None = frame
     while f is not None and f.f_code not in program.code_objects:
@@ -178,8 +174,6 @@ def dynamic_site(program: Program, frame: FrameType) -> Site:
 
 
 def _site_at(program: Program, code: CodeType, lasti: int) -> Site:
-    from jarvis.spy.compiler import Site
-
     text = program.text
     for i, (line, end_line, col, end_col) in enumerate(code.co_positions()):
         if i == lasti // 2 and line is not None:

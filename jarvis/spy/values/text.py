@@ -16,7 +16,15 @@ import re
 from types import BuiltinFunctionType, FunctionType, MethodType, ModuleType
 from typing import Any
 
-from jarvis.spy.containers import DictItems, DictKeys, SpyFrozenSet, SpyRange, SpySet
+from jarvis.spy.values.containers import (
+    DictItems,
+    DictKeys,
+    SpyFrozenSet,
+    SpyRange,
+    SpySet,
+    use_repr,
+)
+from jarvis.spy.values.names import is_spy_builtin, spy_type_name
 
 NoneType = type(None)
 
@@ -50,50 +58,6 @@ class ValueTooLarge(Exception):
         self.what = what
         self.size = size
         super().__init__(f"{what} of more than {size:,} characters")
-
-
-def mark_builtin(fn: Any, name: str) -> Any:
-    """Make a Python-level SPy builtin look and render like a built-in function ``name``.
-
-    A bound method (a per-run builtin) is marked through its function, once for all runs.
-    """
-    target: Any = fn.__func__ if type(fn) is MethodType else fn
-    target.__name__ = name
-    target.__qualname__ = name
-    # CPython names a function in some messages by module and qualname
-    # ("jarvis.spy.builtins.sorted() got multiple values for keyword argument 'key'");
-    # for the builtins module it shows the bare name, as for its own builtins.
-    target.__module__ = "builtins"
-    target._spy_builtin = True
-    return fn
-
-
-def mark_type(fn: Any, typ: type, name: str | None = None) -> Any:
-    """Make a SPy builtin that stands for a type (``list``, ``str``...) render as one."""
-    mark_builtin(fn, name or typ.__name__)
-    target: Any = fn.__func__ if type(fn) is MethodType else fn
-    target._spy_type = typ
-    return fn
-
-
-def is_spy_builtin(value: object) -> bool:
-    """True for builtins SPy implements in Python (``print``, ``str``, ``artifact``...)."""
-    t = type(value)
-    if t is MethodType:
-        value = value.__func__  # type: ignore[attr-defined]
-        t = type(value)
-    return t is FunctionType and getattr(value, "_spy_builtin", False) is True
-
-
-def spy_type_name(value: object) -> str:
-    """The type name SPy shows for ``value`` (in errors and next to rendered values)."""
-    if is_spy_builtin(value):
-        if getattr(value, "_spy_type", None) is not None:
-            return "type"
-        return "builtin_function_or_method"
-    if type(value) is MethodType:
-        return "builtin_function_or_method"
-    return type(value).__name__
 
 
 class _Budget:
@@ -409,3 +373,6 @@ def _repr(value: object, active: set[int], b: _Budget | None) -> str:
     if name is not None:  # namespaces: <module 'math'>, Books: <book 'kv'>
         return name(value)  # type: ignore[no-any-return]
     return f"<{t.__name__} object>"
+
+
+use_repr(spy_repr)
