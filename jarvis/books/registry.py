@@ -21,7 +21,7 @@ from pydantic_settings import BaseSettings
 from jarvis.bdk.book import Book, Procedure
 from jarvis.bdk.retries import RetryPolicy, RetrySettings
 from jarvis.books.calls import Attempt, StopCheck, run_call
-from jarvis.errors import BookError, ProgramError
+from jarvis.errors import BookUnavailable, ProgramError
 from jarvis.telemetry import metrics
 
 ENTRY_POINT_GROUP = "jarvis.books"
@@ -125,7 +125,7 @@ class BookRegistry:
         with self._lock:
             current = self._books.get(book.name)
             if current is not None and current is not book and not replace:
-                raise BookError(
+                raise BookUnavailable(
                     f"a different Book named {book.name!r} is already registered; "
                     "pass replace=True to swap it",
                     book=book.name,
@@ -163,7 +163,7 @@ class BookRegistry:
             shown = problems[:MAX_LISTED]
             if len(problems) > MAX_LISTED:
                 shown.append(f"and {len(problems) - MAX_LISTED:,} more problems")
-            raise BookError("; ".join(shown), book=(unknown or wanted)[0])
+            raise BookUnavailable("; ".join(shown), book=(unknown or wanted)[0])
         for name in wanted:
             self._config(name)
         return {name: self._books[name] for name in wanted}
@@ -263,7 +263,7 @@ class BookRegistry:
                     self._configs[name] = book.load_config()
                 except pydantic.ValidationError as exc:
                     prefix = book.config.model_config.get("env_prefix", "") if book.config else ""
-                    raise BookError(
+                    raise BookUnavailable(
                         f"Book {name!r} is misconfigured (check the {prefix}* environment "
                         f"variables): {exc}",
                         book=name,

@@ -28,8 +28,8 @@ from typing import Any, cast
 
 from jarvis.errors import (
     JarvisError,
-    LimitExceeded,
     ProgramError,
+    RunLimitExceeded,
     SpyRuntimeError,
     SpySyntaxError,
     Stopped,
@@ -292,7 +292,7 @@ def error_data(exc: BaseException) -> dict[str, Any]:
         }
     assert isinstance(exc, SpyRuntimeError)
     return {
-        "cls": "LimitExceeded" if isinstance(exc, LimitExceeded) else "SpyRuntimeError",
+        "cls": "LimitExceeded" if isinstance(exc, RunLimitExceeded) else "SpyRuntimeError",
         "spy_type": exc.spy_type,
         # Program text may hold lone surrogates (a message, a source line): the frame's JSON
         # cannot, so they are shown as U+FFFD.
@@ -357,7 +357,7 @@ class Sandbox:
             try:
                 data, type_name, size = render(result, limits.max_result_bytes, None, "the result")
             except TooLarge:
-                too_big = LimitExceeded(
+                too_big = RunLimitExceeded(
                     "LimitExceeded",
                     f"the result is more than {limits.max_result_bytes:,} bytes as JSON "
                     "(max_result_bytes)",

@@ -6,6 +6,7 @@ it (a host gets a ``Site`` with every log record).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import CodeType
 
@@ -64,3 +65,7 @@ class Program:
     text: SourceText = field(repr=False)
     constants: dict[str, object] = field(repr=False)
     dynamic_sites: dict[object, Site] = field(repr=False, default_factory=dict)
+    #: Code -> byte ranges that build a value on the stack (``runtime.memory.builder_codes``).
+    builders: Mapping[CodeType, tuple[tuple[int, int], ...] | None] = field(
+        repr=False, default_factory=dict
+    )

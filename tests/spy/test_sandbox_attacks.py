@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 import jarvis.spy
-from jarvis.errors import LimitExceeded, SpyRuntimeError, SpySyntaxError, Stopped
+from jarvis.errors import RunLimitExceeded, SpyRuntimeError, SpySyntaxError, Stopped
 from jarvis.spy import compile_program, run_program
 
 from ._host import RecordingHost
@@ -362,7 +362,7 @@ def test_attack_is_contained(source: str, spy_type: str | None) -> None:
     try:
         run_program(program, {}, host)
     except SpyRuntimeError as err:
-        assert not isinstance(err, LimitExceeded), err
+        assert not isinstance(err, RunLimitExceeded), err
         if spy_type is not None:
             assert err.spy_type == spy_type, err
         assert " at 0x" not in err.message
@@ -465,7 +465,7 @@ def _vm_size() -> int:
 
 
 def _classify(exc: BaseException) -> str:
-    if isinstance(exc, LimitExceeded):
+    if isinstance(exc, RunLimitExceeded):
         return "LimitExceeded"
     if isinstance(exc, Stopped):
         return "Stopped"
@@ -490,7 +490,7 @@ def _child(conn: Any, source: str, limits: dict[str, Any] | None, stop_after: in
         except SpySyntaxError as err:
             conn.send({"outcome": "SpySyntaxError", "detail": str(err)})
             return
-        except LimitExceeded as err:
+        except RunLimitExceeded as err:
             conn.send(
                 {
                     "outcome": "LimitExceeded",
@@ -990,4 +990,4 @@ def test_limits_leave_ordinary_programs_alone(limits_api: Any) -> None:
 
 
 def test_limit_exceeded_is_a_spy_runtime_error() -> None:
-    assert issubclass(LimitExceeded, SpyRuntimeError)
+    assert issubclass(RunLimitExceeded, SpyRuntimeError)

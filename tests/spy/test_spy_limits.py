@@ -7,7 +7,7 @@ import resource
 
 import pytest
 
-from jarvis.errors import LimitExceeded, SpyRuntimeError
+from jarvis.errors import RunLimitExceeded, SpyRuntimeError
 from jarvis.spy import Limits, compile_program, run_program
 
 from ._host import RecordingHost
@@ -17,8 +17,8 @@ def run(source: str, limits: Limits, host: RecordingHost | None = None) -> objec
     return run_program(compile_program(source), {}, host or RecordingHost(), limits=limits)
 
 
-def fail(source: str, limits: Limits, host: RecordingHost | None = None) -> LimitExceeded:
-    with pytest.raises(LimitExceeded) as info:
+def fail(source: str, limits: Limits, host: RecordingHost | None = None) -> RunLimitExceeded:
+    with pytest.raises(RunLimitExceeded) as info:
         run(source, limits, host)
     assert info.value.spy_type == "LimitExceeded"
     assert isinstance(info.value, SpyRuntimeError)
@@ -188,11 +188,11 @@ def test_output_limit_is_checked_before_the_record() -> None:
 
 def test_program_size_limit_before_parsing_and_at_run() -> None:
     source = "x = 1\n" * 1000
-    with pytest.raises(LimitExceeded) as info:
+    with pytest.raises(RunLimitExceeded) as info:
         compile_program(source, max_program_bytes=1000)
     assert "max_program_bytes" in info.value.message
     program = compile_program(source)
-    with pytest.raises(LimitExceeded):
+    with pytest.raises(RunLimitExceeded):
         run_program(program, {}, RecordingHost(), limits=Limits(max_program_bytes=1000))
 
 
@@ -215,7 +215,7 @@ def test_runs_in_threads_are_isolated() -> None:
         try:
             program = compile_program(source, log_level="effects")
             outcomes[name] = run_program(program, {}, RecordingHost(), limits=limits)
-        except LimitExceeded as err:
+        except RunLimitExceeded as err:
             outcomes[name] = err.message.split(":")[0]
 
     hog = "x = []\nwhile True:\n    x.append([0] * 10000)\n"

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from types import CodeType
 from typing import Any, TypedDict
 
-from jarvis.errors import LimitExceeded, SpySyntaxError
+from jarvis.errors import RunLimitExceeded, SpySyntaxError
 from jarvis.spy import _names
 from jarvis.spy.checker import check_program
 from jarvis.spy.limits import Limits
@@ -38,6 +38,7 @@ from jarvis.spy.program import (
     Site,
 )
 from jarvis.spy.runtime.guards import STATIC_SPEC_OK
+from jarvis.spy.runtime.memory import builder_codes
 from jarvis.spy.source import SourceText
 from jarvis.spy.whitelist import BUILTIN_NAMES, GLOBAL_NAMES, TYPES_BY_METHOD
 
@@ -62,7 +63,7 @@ def compile_program(
     if len(source) > limit // 4:
         size = len(source.encode("utf-8", "surrogatepass"))
         if size > limit:
-            raise LimitExceeded(
+            raise RunLimitExceeded(
                 "LimitExceeded",
                 f"the program is {size:,} bytes, more than {limit:,} (max_program_bytes)",
                 [],
@@ -101,6 +102,7 @@ def _compile(source: str, filename: str, log_level: str) -> Program:
     sites = instrumenter.sites
     constants: dict[str, object] = {_names.site_name(s.id): s for s in sites}
     constants.update(instrumenter.constants)
+    code_objects = frozenset(_code_objects(code))
     return Program(
         source=source,
         digest=hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest(),
@@ -108,7 +110,8 @@ def _compile(source: str, filename: str, log_level: str) -> Program:
         sites=sites,
         log_level=log_level,
         code=code,
-        code_objects=frozenset(_code_objects(code)),
+        code_objects=code_objects,
+        builders=builder_codes(code_objects),
         text=text,
         constants=constants,
     )

@@ -31,6 +31,7 @@ from typing import Any
 from jarvis.errors import ProgramError
 from jarvis.spy.program import Program, Site
 from jarvis.spy.runtime.exceptions import program_error
+from jarvis.spy.runtime.positions import code_position
 from jarvis.spy.values.data import plain
 
 #: Nesting depth of Book arguments and results (deeper data is a TypeError).
@@ -175,20 +176,20 @@ def dynamic_site(program: Program, frame: FrameType) -> Site:
 
 def _site_at(program: Program, code: CodeType, lasti: int) -> Site:
     text = program.text
-    for i, (line, end_line, col, end_col) in enumerate(code.co_positions()):
-        if i == lasti // 2 and line is not None:
-            end_line = end_line or line
-            c = text.char_col(line, col or 0)
-            ec = text.char_col(end_line, end_col or 0)
-            if line == end_line:
-                source = text.line(line)[c:ec]
-            else:
-                source = "\n".join(
-                    [
-                        text.line(line)[c:],
-                        *(text.line(n) for n in range(line + 1, end_line)),
-                        text.line(end_line)[:ec],
-                    ]
-                )
-            return Site(-1, "book", line, c, end_line, ec, source)
+    line, end_line, col, end_col = code_position(code, lasti)
+    if line is not None:
+        end_line = end_line or line
+        c = text.char_col(line, col or 0)
+        ec = text.char_col(end_line, end_col or 0)
+        if line == end_line:
+            source = text.line(line)[c:ec]
+        else:
+            source = "\n".join(
+                [
+                    text.line(line)[c:],
+                    *(text.line(n) for n in range(line + 1, end_line)),
+                    text.line(end_line)[:ec],
+                ]
+            )
+        return Site(-1, "book", line, c, end_line, ec, source)
     return Site(-1, "book", code.co_firstlineno, 0, code.co_firstlineno, 0, "")

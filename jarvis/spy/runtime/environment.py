@@ -25,10 +25,12 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jarvis.errors import ProgramError
 from jarvis.spy import _names
+from jarvis.spy.limits import Limits
+from jarvis.spy.program import Program
 from jarvis.spy.runtime.books import BookNamespace, make_book_caller, validate_books
 from jarvis.spy.runtime.exceptions import make_catch, program_error
 from jarvis.spy.runtime.gate import Gate, codec, decoded_size, encoded_size
@@ -39,17 +41,21 @@ from jarvis.spy.runtime.guards import (
     NUMBER_TYPES,
     Guards,
 )
+from jarvis.spy.runtime.meter import Meter
 from jarvis.spy.runtime.namespaces import (
     make_json,
     make_math,
 )
 from jarvis.spy.values.arguments import (
     MISSING,
+    STR_POSITIONAL_NONE,
     clinic,
     exactly_one,
+    invalid_keyword,
     must_be_str,
     no_keywords,
     positional,
+    too_many_positional,
 )
 from jarvis.spy.values.containers import (
     DictKeys,
@@ -67,11 +73,6 @@ from jarvis.spy.whitelist import (
     STATIC_BUILTINS,
     TYPES_BY_METHOD,
 )
-
-if TYPE_CHECKING:
-    from jarvis.spy.limits import Limits
-    from jarvis.spy.program import Program
-    from jarvis.spy.runtime.meter import Meter
 
 _bit_length = int.bit_length
 _SUM_CHUNK = 4096
@@ -249,7 +250,7 @@ class Environment:
                     elif key == "file":  # CPython's print() takes file=; SPy has no files
                         raise TypeError("print() got an unexpected keyword argument 'file'")
                     elif key != "flush":
-                        raise TypeError(f"'{key}' is an invalid keyword argument for print()")
+                        raise TypeError(invalid_keyword("print", key))
             if sep is None:
                 sep = " "
             elif type(sep) is not str:
@@ -362,11 +363,14 @@ class Environment:
                 return self.guards.str_(args[0])
             if not args:
                 return ""
+        if not kwargs and len(args) > 3:
+            raise TypeError(too_many_positional("str", len(args)))
         value, encoding, errors = clinic("str", args, kwargs, ("object", "encoding", "errors"))
+        none = "None" if kwargs else STR_POSITIONAL_NONE
         if encoding is not MISSING:
-            must_be_str("str", "encoding", encoding)
+            must_be_str("str", "encoding", encoding, none)
         if errors is not MISSING:
-            must_be_str("str", "errors", errors)
+            must_be_str("str", "errors", errors, none)
         if value is MISSING:
             return ""
         if encoding is MISSING and errors is MISSING:
@@ -596,6 +600,8 @@ class Environment:
     def int_(self, /, *args: Any, **kwargs: Any) -> int:
         if len(args) == 1 and not kwargs:
             return int(args[0])  # base 10 (CPython's 4300-digit limit), or a number
+        if not kwargs and len(args) > 2:
+            raise TypeError(too_many_positional("int", len(args)))
         x, base = clinic("int", args, kwargs, ("x", "base"), posonly=1)
         if x is MISSING:
             if base is not MISSING:

@@ -3,8 +3,9 @@
 SPy's exception types are CPython's own classes (a ``ValueError`` raised by ``int('x')``
 must be caught by ``except ValueError``), plus ``BookError`` and ``LimitExceeded``,
 which are SPy classes: a program may raise and catch those like any other. The
-*runtime's* ``LimitExceeded`` (``jarvis.errors.LimitExceeded``) is a different class
-that no program can name or catch.
+run's own limits end it with ``jarvis.errors.RunLimitExceeded``, a host class that no
+program can name or catch (and the host's ``jarvis.errors.BookUnavailable``, a Book that
+cannot be resolved at all, never reaches a program).
 
 Every ``except`` clause compiles to ``except __spy_catch(<types>)``. CPython evaluates
 that expression while the exception is already the one being handled, so the filter
@@ -30,11 +31,16 @@ class BookError(Exception):
     """A Book procedure failed (raised by the host through ``ProgramError``)."""
 
 
-class SpyLimitExceeded(Exception):
-    """The SPy-visible ``LimitExceeded`` (e.g. a Book's quota); catchable, unlike the runtime's."""
+class LimitExceeded(Exception):
+    """A limit a *host* reports to the program (e.g. a Book's quota): catchable.
+
+    Not the run's own limits (steps, time, memory...): those end the run with
+    ``jarvis.errors.RunLimitExceeded``, which no program can name or catch, though its
+    SPy traceback shows the same type name (``spy_type`` ``"LimitExceeded"``).
+    """
 
 
-for _cls, _name in ((BookError, "BookError"), (SpyLimitExceeded, "LimitExceeded")):
+for _cls, _name in ((BookError, "BookError"), (LimitExceeded, "LimitExceeded")):
     _cls.__name__ = _cls.__qualname__ = _name
     _cls.__module__ = "builtins"  # repr(BookError) == "<class 'BookError'>"
 
@@ -49,7 +55,7 @@ _SPY_EXCEPTIONS: tuple[type[BaseException], ...] = (
     NameError, UnboundLocalError, AttributeError, StopIteration, NotImplementedError,
     OverflowError, RecursionError, MemoryError, UnicodeError, UnicodeDecodeError,
     UnicodeEncodeError, OSError, TimeoutError, ConnectionError, BookError,
-    SpyLimitExceeded,
+    LimitExceeded,
 )  # fmt: skip
 EXCEPTION_TYPES: dict[str, type[BaseException]] = {cls.__name__: cls for cls in _SPY_EXCEPTIONS}
 

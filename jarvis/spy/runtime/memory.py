@@ -40,12 +40,13 @@ Cheap by construction:
 from __future__ import annotations
 
 import contextlib
+import dis
 import gc
 import itertools
 import os
 import sys
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import accumulate, compress, repeat
 from operator import is_, not_
 from types import (
@@ -345,9 +346,11 @@ def held_bytes(
 def _locals(frame: FrameType, values: list[object], cells: list[object]) -> None:
     """Add a live frame's local values to ``values``, its cells' values to ``cells``.
 
-    ``f_locals`` copies the fast locals into a dict the frame keeps, which would keep
-    values alive after the program dropped them: it is cleared again (harmless for an
-    optimised frame, whose fast locals are the truth; SPy runs no other kind).
+    Up to CPython 3.12, ``f_locals`` copies the fast locals into a dict the frame keeps,
+    which would keep values alive after the program dropped them: it is cleared again
+    (harmless for an optimised frame, whose fast locals are the truth; SPy runs no other
+    kind). From 3.13 (PEP 667) it is a write-through proxy that keeps nothing: clearing
+    it would delete the locals, so it is left alone.
     """
     snapshot = frame.f_locals
     code = frame.f_code
@@ -357,25 +360,60 @@ def _locals(frame: FrameType, values: list[object], cells: list[object]) -> None
             (cells if name in shared else values).append(value)
     else:
         values += snapshot.values()
-    if code.co_flags & _CO_OPTIMIZED:
+    if code.co_flags & _CO_OPTIMIZED and type(snapshot) is dict:
         snapshot.clear()
 
 
-def building(
-    frame: FrameType | None, base: FrameType | None, builders: frozenset[CodeType]
-) -> bool:
-    """Is a frame running one of ``builders`` (``builder_codes``) live below ``frame``?"""
+Builders = Mapping[CodeType, tuple[tuple[int, int], ...] | None]
+"""Code that builds a value where no walk sees it -> the byte ranges of its instructions
+that do (``None``: all of them)."""
+
+_BUILD_OPS = frozenset({"BUILD_LIST", "BUILD_MAP", "BUILD_SET"})
+
+
+def building(frame: FrameType | None, base: FrameType | None, builders: Builders) -> bool:
+    """Is a frame live below ``frame`` inside one of ``builders``' ranges?"""
     f = frame
     while f is not None and f is not base:
-        if f.f_code in builders:
-            return True
+        code = f.f_code
+        if code in builders:
+            ranges = builders[code]
+            if ranges is None or any(start <= f.f_lasti < end for start, end in ranges):
+                return True
         f = f.f_back
     return False
 
 
-def builder_codes(code_objects: frozenset[CodeType], *helpers: CodeType) -> frozenset[CodeType]:
-    """Code that builds a value where no walk sees it: the program's comprehensions (on
-    the value stack) and ``helpers`` (the runtime passes ``Guards.materialize``, which
-    builds ``list(islice(it, n))`` in C)."""
-    own = frozenset(c for c in code_objects if c.co_name in BUILDERS)
-    return own | frozenset(helpers)
+def builder_codes(
+    code_objects: Iterable[CodeType],
+) -> dict[CodeType, tuple[tuple[int, int], ...] | None]:
+    """The program's comprehensions, which build their result on CPython's value stack.
+
+    Up to CPython 3.11 a comprehension is a code object of its own (``<listcomp>``...):
+    all of it builds. From 3.12 (PEP 709) list, dict and set comprehensions are inlined
+    in the enclosing code: ``LOAD_FAST_AND_CLEAR`` (saving the loop variables), ``SWAP``,
+    ``BUILD_LIST``, ``SWAP``, ``FOR_ITER``; the value is on the stack from the build to
+    the loop's end (``FOR_ITER``'s target). Read by instruction name, not opcode number.
+    """
+    out: dict[CodeType, tuple[tuple[int, int], ...] | None] = {}
+    for code in code_objects:
+        if code.co_name in BUILDERS:
+            out[code] = None
+            continue
+        ranges = _inlined_builds(list(dis.get_instructions(code)))
+        if ranges:
+            out[code] = ranges
+    return out
+
+
+def _inlined_builds(ins: list[dis.Instruction]) -> tuple[tuple[int, int], ...]:
+    names = [i.opname for i in ins]
+    return tuple(
+        (ins[k - 2].offset, int(ins[k].argval) + 2)
+        for k in range(4, len(ins))
+        if names[k] == "FOR_ITER"
+        and names[k - 1] == "SWAP"
+        and names[k - 2] in _BUILD_OPS
+        and names[k - 3] == "SWAP"
+        and names[k - 4] == "LOAD_FAST_AND_CLEAR"
+    )

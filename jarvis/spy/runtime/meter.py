@@ -1,6 +1,6 @@
 """The meter: enforces the cheap limits of one run (steps, time, depth, memory, stops).
 
-A program that hits a limit fails with ``jarvis.errors.LimitExceeded`` (``spy_type``
+A program that hits a limit fails with ``jarvis.errors.RunLimitExceeded`` (``spy_type``
 ``"LimitExceeded"``) and a SPy traceback pointing at the offending line. A program can
 never catch it: ``except`` filters out every exception that is not the program's own
 (see ``exceptions.py``), and the meter is *sticky*: once a limit tripped, every later
@@ -27,14 +27,12 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from operator import length_hint
 from types import CodeType, FrameType
-from typing import TYPE_CHECKING
 
-from jarvis.errors import LimitExceeded, SpyFrame
+from jarvis.errors import RunLimitExceeded, SpyFrame
 from jarvis.spy.limits import Limits, MiB
-from jarvis.spy.runtime.memory import building, held_bytes
-
-if TYPE_CHECKING:
-    from jarvis.spy.source import SourceText
+from jarvis.spy.runtime.memory import Builders, building, held_bytes
+from jarvis.spy.runtime.positions import spy_frame
+from jarvis.spy.source import SourceText
 
 # -- the meter ---------------------------------------------------------------------
 
@@ -123,7 +121,7 @@ class Meter:
         code_objects: frozenset[CodeType],
         text: SourceText,
         base_frame: FrameType | None,
-        builders: frozenset[CodeType] = frozenset(),
+        builders: Builders | None = None,
     ) -> None:
         self.limits = limits
         self.host_check = host_check
@@ -167,7 +165,7 @@ class Meter:
         self.memory_step = max(_MEMORY_STEP_MIN, min(cap // _MEMORY_STEP_SHARE, _MEMORY_STEP_MAX))
         self.memory_margin = max(_MEMORY_MARGIN_MIN, min(cap // 2, _MEMORY_MARGIN_MAX))
         self.alloc_left = self.memory_step  # guarded bytes until the next probe (allocating)
-        self.builders = builders  # memory.builder_codes: values no heap walk sees
+        self.builders: Builders = builders or {}  # values no heap walk sees
         # The program's own values (its globals), set by run_program once they exist.
         self.roots: Callable[[], list[object]] = list
         self.loop_chain = itertools.chain.from_iterable(self._chunks(self.loops))
@@ -186,9 +184,9 @@ class Meter:
             self.refund(self.calls)
         return self.failure
 
-    def limit(self, message: str) -> LimitExceeded:
+    def limit(self, message: str) -> RunLimitExceeded:
         """A ``LimitExceeded`` at the program's current position, made sticky."""
-        exc = LimitExceeded("LimitExceeded", message, self.frames())
+        exc = RunLimitExceeded("LimitExceeded", message, self.frames())
         self.fail(exc)
         return self.failure  # type: ignore[return-value]
 
@@ -199,8 +197,7 @@ class Meter:
         while frame is not None and frame is not self.base_frame:
             code = frame.f_code
             if code in self.code_objects:
-                line, col = _position(frame, self.text)
-                out.append(SpyFrame(code.co_name, line, col, self.text.line(line)))
+                out.append(spy_frame(code, frame.f_lasti, frame.f_lineno or 0, self.text))
             frame = frame.f_back
         out.reverse()
         return out
@@ -286,7 +283,7 @@ class Meter:
         except BaseException as exc:
             raise self.fail(exc) from None
 
-    def steps_exceeded(self) -> LimitExceeded:
+    def steps_exceeded(self) -> RunLimitExceeded:
         return self.limit(
             f"step limit exceeded: more than {self.limits.max_steps:,} loop iterations "
             "and calls (max_steps)"
@@ -413,7 +410,7 @@ class Meter:
         self.memory_gap = max(self.memory_step, cap - held)
         self.memory_due = done + _WALK_SPACING * (done - now)
 
-    def memory_exceeded(self) -> LimitExceeded:
+    def memory_exceeded(self) -> RunLimitExceeded:
         return self.limit(
             f"memory limit exceeded: the program holds more than "
             f"{self.limits.max_memory_bytes:,} bytes (max_memory_bytes)"
@@ -470,20 +467,3 @@ def resident_bytes() -> int | None:
         return int(os.pread(entry[1], 64, 0).split()[1]) * _PAGE
     except (OSError, ValueError, IndexError):
         return None
-
-
-def _position(frame: FrameType, text: SourceText) -> tuple[int, int]:
-    """(line, char column) of the instruction ``frame`` is executing."""
-    code = frame.f_code
-    line = frame.f_lineno or 0
-    col = 0
-    lasti = frame.f_lasti
-    if lasti >= 0:
-        for i, pos in enumerate(code.co_positions()):
-            if i == lasti // 2:
-                if pos[0] is not None:
-                    line = pos[0]
-                if pos[2] is not None:
-                    col = text.char_col(line, pos[2])
-                break
-    return line, col

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from jarvis.spy.runtime.guards import Guards
 from jarvis.spy.values.arguments import MISSING, clinic, exactly_one, no_keywords, positional
 from jarvis.spy.values.names import mark_builtin, spy_type_name
-
-if TYPE_CHECKING:
-    from jarvis.spy.runtime.guards import Guards
 
 # math functions that only ever return floats/bools or small ints: handed out as they are.
 _MATH_SAFE = (

@@ -1,9 +1,11 @@
-"""The one converter for every value that crosses from a program to the host.
+"""The one converter for every value that crosses between a program and the host.
 
-Effect and Book arguments, log values, the result: everything a program hands to the host
-goes through ``render`` (lossless-enough JSON data for the log and the result) or ``plain``
-(exact data for effect requests, their digests and the journal). Both walk the value once
-with three budgets:
+Inward, host data a program receives (its inputs, effect and Book results) goes through
+``copy_in``: a deep copy into exact SPy types. Outward, effect and Book arguments, log
+values, the result: everything a program hands to the host goes through ``render``
+(lossless-enough JSON data for the log and the result) or ``plain`` (exact data for
+effect requests, their digests and the journal). All three share ``MAX_DEPTH``; the two
+outward walks take the value once with three budgets:
 
 - **size**: an estimate of the JSON bytes the value becomes, counted per occurrence, so a
   value with shared substructure (``a = [a, a]`` forty times: 2^40 paths) is measured
@@ -28,7 +30,7 @@ from __future__ import annotations
 import math
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from jarvis.spy.values.names import spy_type_name
@@ -36,7 +38,8 @@ from jarvis.spy.values.text import _ARRAY_TYPES, ValueTooLarge, spy_repr
 
 MAX_DEPTH = 100
 """Deepest nesting that crosses: ``render`` cuts deeper values off as ``"..."``, ``plain``
-refuses them. Far below CPython's recursion limit, with headroom for the host."""
+and ``copy_in`` refuse them. Far below CPython's recursion limit, with headroom for the
+host; above what the public contract lets inputs nest (``MAX_JSON_DEPTH``, 64)."""
 
 CHECK_EVERY = 4096
 """Nodes converted between two calls of the meter's ``check_now`` (stops, wall clock)."""
@@ -345,4 +348,48 @@ def _plain(value: object, depth: int, active: set[int], w: _Walk) -> object:
     raise TypeError(
         f"{w.what} must be plain data (None, bool, int, float, str, bytes, list, tuple, dict), "
         f"not {spy_type_name(value)}"
+    )
+
+
+# -- copy_in: inputs and effect results -------------------------------------------------
+
+_EXACT_SCALARS = (bool, int, float, str, bytes)
+
+
+def copy_in(value: object, what: str, _depth: int = 0) -> object:
+    """Deep-copy host data into plain SPy values (exact ``dict``/``list``/``str``... types).
+
+    The program must never hold a host object: a ``str`` subclass or a mapping type
+    would bring its own methods past the attribute gate, which checks exact types.
+    ``TypeError`` for anything else, or nesting past ``MAX_DEPTH``; ``what`` names the
+    data in messages ("inputs").
+    """
+    if value is None or type(value) in _EXACT_SCALARS:
+        return value
+    if _depth >= MAX_DEPTH:
+        raise TypeError(f"{what} are nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, Mapping):
+        return {copy_in(k, what, _depth + 1): copy_in(v, what, _depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_in(v, what, _depth + 1) for v in value]
+    if isinstance(value, tuple):
+        return tuple(copy_in(v, what, _depth + 1) for v in value)
+    return _exact_scalar(value, what)
+
+
+def _exact_scalar(value: object, what: str) -> object:
+    """A subclass of a scalar type, as the exact type (without calling its overrides)."""
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
+    if isinstance(value, bytes):
+        return bytes(memoryview(value))
+    raise TypeError(
+        f"{what} may only hold None, bool, int, float, str, bytes, list, tuple and dict; "
+        f"got {type(value).__name__}"
     )

@@ -35,15 +35,6 @@ SIMPLE_TYPES: frozenset[type] = frozenset({str, int, float, bool, NoneType, byte
 #: 4300-digit limit): f-strings format them without any size check.
 SMALL_TYPES: frozenset[type] = frozenset({int, float, bool, NoneType})
 
-#: Containers deeper than this are cut off with ``"..."`` when rendered for a log record,
-#: so rendering can never blow the host's stack (orjson itself refuses depth > 255).
-MAX_RENDER_DEPTH = 100
-
-# JSON consumers (orjson, JavaScript, InfluxDB) only take 64-bit integers; bigger ones
-# are rendered as decimal strings.
-_INT64_MIN = -(2**63)
-_INT64_MAX = 2**63 - 1
-
 _DICT_VIEW_TYPES: tuple[type, ...] = (
     type({}.keys()), type({}.values()), type({}.items()), DictKeys, DictItems,
 )  # fmt: skip
