@@ -46,7 +46,16 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("jarvis.spy.runtime.effects",),
     ("jarvis.spy.runtime.environment",),
     ("jarvis.spy.runtime.run", "jarvis.spy.runtime"),
-    ("jarvis.spy.compiler",),
+    ("jarvis.spy.compiler.nodes",),
+    ("jarvis.spy.compiler.base",),
+    (
+        "jarvis.spy.compiler.statements",
+        "jarvis.spy.compiler.expressions",
+        "jarvis.spy.compiler.operators",
+        "jarvis.spy.compiler.fstrings",
+    ),
+    ("jarvis.spy.compiler.instrumenter",),
+    ("jarvis.spy.compiler.pipeline", "jarvis.spy.compiler"),
     ("jarvis.spy",),  # the package's public surface: re-exports only
     # Everything else in jarvis sits above the language.
     ("jarvis",),
