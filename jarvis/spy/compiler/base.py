@@ -39,6 +39,8 @@ class InstrumenterBase:
     functions: int
     book_candidates: frozenset[str]
     handlers: dict[type[ast.AST], Callable[[Any], ast.expr]]
+    stmt_handlers: dict[type[ast.AST], Callable[[Any], list[ast.stmt]]]
+    binop_handlers: dict[type[ast.operator], Callable[[ast.BinOp, Any, Any], ast.expr]]
 
     def site(self, kind: str, node: ast.AST, end: ast.AST | None = None) -> ast.Name:
         """Register a site for ``node`` (up to ``end``'s end); return a load of its global."""

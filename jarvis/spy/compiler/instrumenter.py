@@ -42,6 +42,8 @@ class Instrumenter(Statements, Expressions, Operators, FStrings):
             - BUILTIN_NAMES
             - GLOBAL_NAMES
         )
+        self.stmt_handlers = self.statement_handlers()
+        self.binop_handlers = self.binop_guards()
         self.handlers: dict[type[ast.AST], Callable[[Any], ast.expr]] = {
             ast.Name: _identity,
             ast.Constant: _identity,

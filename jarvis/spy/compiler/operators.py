@@ -23,6 +23,10 @@ from jarvis.spy.compiler.nodes import (
     _small_power,
 )
 
+Number = int | float | None
+"""An operand's value when it is a number constant (``_number_const``), else None."""
+BinopGuard = Callable[[ast.BinOp, Number, Number], ast.expr]
+
 
 class Operators(InstrumenterBase):
     """Operators: the memory and CPU guards of ``+ * ** << // %`` and of ``in`` and comparisons."""
@@ -160,45 +164,61 @@ class Operators(InstrumenterBase):
         op = node.op
         if isinstance(op, ast.Mod):
             return self.mod(self.expr(node.left), self.expr(node.right), node)
-        left_const = _number_const(node.left)
-        right_const = _number_const(node.right)
+        left = _number_const(node.left)
+        right = _number_const(node.right)
         node.left = self.expr(node.left)
         node.right = self.expr(node.right)
+        guard = self.binop_handlers.get(type(op))
+        return node if guard is None else guard(node, left, right)
+
+    def add(self, node: ast.BinOp, left: Number, right: Number) -> ast.expr:
         both_const = isinstance(node.left, ast.Constant) and isinstance(node.right, ast.Constant)
-        if isinstance(op, ast.Add):
-            if left_const is not None or right_const is not None or both_const:
-                return node  # a number + anything: a number or a TypeError
-            return self.guarded(node, self.in_num_test, _names.ADD)
-        if isinstance(op, ast.Mult):
-            if isinstance(left_const, float) or isinstance(right_const, float):
-                return node  # a float * anything: a float or a TypeError
-            if isinstance(right_const, int) and not isinstance(left_const, int):
-                return self.guarded(node, self.in_num_test, _names.MUL)  # x * 3
-            if isinstance(left_const, int) and right_const is None:
-                return self.guarded_right(node, _names.MUL)  # 3 * x
-            if left_const is not None:
-                return node
-            return self.guarded(node, self.mul_test, _names.MUL)
-        if isinstance(op, ast.Pow):
-            if isinstance(left_const, float) or isinstance(right_const, float):
-                return node
-            if isinstance(right_const, int) and right_const in _POW_BASE and left_const is None:
-                bound = _POW_BASE[right_const]
-                return self.guarded(node, lambda f, a: self.small_int_test(f, a, bound), _names.POW)
-            if left_const is not None and right_const is not None:
-                if _small_power(left_const, right_const):
-                    return node  # CPython folds it at compile time
-                return self.out_of_line(node, _names.POW)  # `10 ** 100000000`: checked too
-            return self.guarded(node, self.is_float_test, _names.POW)
-        if isinstance(op, ast.LShift):
-            if isinstance(right_const, int) and 0 <= right_const <= _SHIFT_OK:
-                return node
-            return self.out_of_line(node, _names.LSHIFT)
-        if isinstance(op, ast.FloorDiv):
-            if _cheap_divisor(right_const):
-                return node  # x // 10: linear in x, or a float
-            return self.guarded(node, self.div_test, _names.FLOORDIV)
-        return node
+        if left is not None or right is not None or both_const:
+            return node  # a number + anything: a number or a TypeError
+        return self.guarded(node, self.in_num_test, _names.ADD)
+
+    def mul(self, node: ast.BinOp, left: Number, right: Number) -> ast.expr:
+        if isinstance(left, float) or isinstance(right, float):
+            return node  # a float * anything: a float or a TypeError
+        if isinstance(right, int) and not isinstance(left, int):
+            return self.guarded(node, self.in_num_test, _names.MUL)  # x * 3
+        if isinstance(left, int) and right is None:
+            return self.guarded_right(node, _names.MUL)  # 3 * x
+        if left is not None:
+            return node
+        return self.guarded(node, self.mul_test, _names.MUL)
+
+    def pow(self, node: ast.BinOp, left: Number, right: Number) -> ast.expr:
+        if isinstance(left, float) or isinstance(right, float):
+            return node
+        if isinstance(right, int) and right in _POW_BASE and left is None:
+            bound = _POW_BASE[right]
+            return self.guarded(node, lambda f, a: self.small_int_test(f, a, bound), _names.POW)
+        if left is not None and right is not None:
+            if _small_power(left, right):
+                return node  # CPython folds it at compile time
+            return self.out_of_line(node, _names.POW)  # `10 ** 100000000`: checked too
+        return self.guarded(node, self.is_float_test, _names.POW)
+
+    def lshift(self, node: ast.BinOp, left: Number, right: Number) -> ast.expr:
+        if isinstance(right, int) and 0 <= right <= _SHIFT_OK:
+            return node
+        return self.out_of_line(node, _names.LSHIFT)
+
+    def floordiv(self, node: ast.BinOp, left: Number, right: Number) -> ast.expr:
+        if _cheap_divisor(right):
+            return node  # x // 10: linear in x, or a float
+        return self.guarded(node, self.div_test, _names.FLOORDIV)
+
+    def binop_guards(self) -> dict[type[ast.operator], BinopGuard]:
+        """Operator -> the guard of ``l OP r`` (given the operands' number constants)."""
+        return {
+            ast.Add: self.add,
+            ast.Mult: self.mul,
+            ast.Pow: self.pow,
+            ast.LShift: self.lshift,
+            ast.FloorDiv: self.floordiv,
+        }
 
     def out_of_line(self, node: ast.BinOp, helper: str) -> ast.expr:
         return _At(node).call(helper, node.left, node.right)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
+from typing import Any
 
 from jarvis.spy import _names
 from jarvis.spy.compiler.base import InstrumenterBase
@@ -42,38 +43,42 @@ class Statements(InstrumenterBase):
             out.extend(self.stmt(stmt))
         return out
 
+    def statement_handlers(self) -> dict[type[ast.AST], Callable[[Any], list[ast.stmt]]]:
+        """Statement type -> its rewrite (what ``stmt`` dispatches on)."""
+        return {
+            ast.Expr: self.expr_stmt,
+            ast.Assign: self.assign,
+            ast.AugAssign: self.aug_assign,
+            ast.AnnAssign: self.ann_assign,
+            ast.If: self.if_,
+            ast.For: self.for_,
+            ast.While: self.while_,
+            ast.FunctionDef: lambda node: [self.function(node)],
+            ast.Try: lambda node: [self.try_(node)],
+            ast.Raise: self.raise_,
+            **dict.fromkeys((ast.Return, ast.Assert, ast.Delete), self.rewrite_children),
+            **dict.fromkeys(
+                (ast.Break, ast.Continue, ast.Pass, ast.Global, ast.Nonlocal), _as_it_is
+            ),
+        }
+
     def stmt(self, node: ast.stmt) -> list[ast.stmt]:
-        if isinstance(node, ast.Expr):
-            return self.expr_stmt(node)
-        if isinstance(node, ast.Assign):
-            return self.assign(node)
-        if isinstance(node, ast.AugAssign):
-            return self.aug_assign(node)
-        if isinstance(node, ast.AnnAssign):
-            return self.ann_assign(node)
-        if isinstance(node, ast.If):
-            return self.if_(node)
-        if isinstance(node, ast.For):
-            return self.for_(node)
-        if isinstance(node, ast.While):
-            return self.while_(node)
-        if isinstance(node, ast.FunctionDef):
-            return [self.function(node)]
-        if isinstance(node, ast.Try):
-            return [self.try_(node)]
-        if isinstance(node, ast.Raise):
-            self.children(node)
-            if node.exc is not None:
-                # Only Exception subclasses: a BaseException would leave as a host failure.
-                node.exc = _At(node.exc).call(_names.RAISE, node.exc)
-            return [node]
-        if isinstance(node, ast.Return | ast.Assert | ast.Delete):
-            self.children(node)
-            return [node]
-        if isinstance(node, ast.Break | ast.Continue | ast.Pass | ast.Global | ast.Nonlocal):
-            return [node]
-        # Unreachable after the checker; fail loudly rather than run something unchecked.
-        raise AssertionError(f"checker let through {type(node).__name__}")
+        handler = self.stmt_handlers.get(type(node))
+        if handler is None:
+            # Unreachable after the checker; fail loudly rather than run something unchecked.
+            raise AssertionError(f"checker let through {type(node).__name__}")
+        return handler(node)
+
+    def raise_(self, node: ast.Raise) -> list[ast.stmt]:
+        self.children(node)
+        if node.exc is not None:
+            # Only Exception subclasses: a BaseException would leave as a host failure.
+            node.exc = _At(node.exc).call(_names.RAISE, node.exc)
+        return [node]
+
+    def rewrite_children(self, node: ast.stmt) -> list[ast.stmt]:
+        self.children(node)
+        return [node]
 
     def expr_stmt(self, node: ast.Expr) -> list[ast.stmt]:
         value = node.value
@@ -344,3 +349,7 @@ class Statements(InstrumenterBase):
         node.orelse = self.body(node.orelse)
         node.finalbody = self.body(node.finalbody)
         return node
+
+
+def _as_it_is(node: ast.stmt) -> list[ast.stmt]:
+    return [node]

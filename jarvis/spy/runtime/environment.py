@@ -23,16 +23,15 @@ from __future__ import annotations
 import builtins as _py
 import itertools
 import math
-import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from jarvis.errors import ProgramError
 from jarvis.spy import _names
 from jarvis.spy.limits import Limits
 from jarvis.spy.program import Program
 from jarvis.spy.runtime.books import BookNamespace, make_book_caller, validate_books
-from jarvis.spy.runtime.exceptions import make_catch, program_error
+from jarvis.spy.runtime.effects import Effects
+from jarvis.spy.runtime.exceptions import make_catch
 from jarvis.spy.runtime.gate import Gate, codec, decoded_size, encoded_size
 from jarvis.spy.runtime.guards import (
     BIG_INT,
@@ -51,7 +50,6 @@ from jarvis.spy.values.arguments import (
     STR_POSITIONAL_NONE,
     clinic,
     exactly_one,
-    invalid_keyword,
     must_be_str,
     no_keywords,
     positional,
@@ -69,7 +67,6 @@ from jarvis.spy.values.text import SIMPLE_TYPES, SMALL_TYPES
 from jarvis.spy.whitelist import (
     BUILTIN_NAMES,
     GLOBAL_NAMES,
-    MAX_ARTIFACT_NAME_BYTES,
     STATIC_BUILTINS,
     TYPES_BY_METHOD,
 )
@@ -108,28 +105,8 @@ class Environment:
         self.guards = Guards(limits, meter)
         self.gate = Gate(self.guards)
         self.copy_result = copy_result
-        self.output_left = limits.max_output_bytes
-        self.artifacts_left = limits.max_artifacts
-        self.artifact_bytes_left = limits.max_artifact_bytes
+        self.effects = Effects(host_emit, host_effect, meter, limits, self.guards, copy_result)
         self.book_specs = validate_books(books, BUILTIN_NAMES | GLOBAL_NAMES)
-
-    # -- the host ---------------------------------------------------------------------
-
-    def effect(self, name: str, args: tuple[object, ...]) -> object:
-        """``host.effect`` for the program: checks first, maps ProgramError, stays sticky."""
-        meter = self.meter
-        meter.check_now()
-        failed: ProgramError | None = None
-        try:
-            result = self.host_effect(name, args)
-        except ProgramError as exc:
-            failed = exc
-        except BaseException as exc:  # a host failure: the program may not outlive it
-            meter.fail(exc)
-            raise
-        if failed is not None:
-            raise program_error(failed)  # outside the handler: no host context attached
-        return self.copy_result(result)
 
     # -- building the environment ----------------------------------------------------------
 
@@ -165,7 +142,7 @@ class Environment:
                 "zip": mark_type(self.zip_, zip),
             }
         )
-        b.update(self.effect_builtins())
+        b.update(self.effects.builtins())
         # Helpers only generated code can name (every ``__spy_*`` name is unspellable).
         b.update(
             {
@@ -217,143 +194,9 @@ class Environment:
     def globals(self) -> dict[str, object]:
         """Book namespaces (one global per allowed Book)."""
         caller = make_book_caller(
-            self.effect_for_books, self.emit, self.copy_result, self.program, self.meter.check_now
+            self.effects.for_books, self.emit, self.copy_result, self.program, self.meter.check_now
         )
         return {name: BookNamespace(name, procs, caller) for name, procs in self.book_specs.items()}
-
-    def effect_for_books(self, name: str, args: tuple[object, ...]) -> object:
-        # ProgramError passes through (the Book caller records it, then maps it).
-        try:
-            return self.host_effect(name, args)
-        except ProgramError:
-            raise
-        except BaseException as exc:
-            self.meter.fail(exc)
-            raise
-
-    # -- print --------------------------------------------------------------------------
-
-    def make_print(self) -> Callable[..., None]:
-        emit = self.emit
-        g = self.guards
-        env = self
-
-        def print_(site: object, /, *args: object, **kwargs: object) -> None:
-            sep: object = " "
-            end: object = "\n"
-            if kwargs:
-                for key, value in kwargs.items():
-                    if key == "sep":
-                        sep = value
-                    elif key == "end":
-                        end = value
-                    elif key == "file":  # CPython's print() takes file=; SPy has no files
-                        raise TypeError("print() got an unexpected keyword argument 'file'")
-                    elif key != "flush":
-                        raise TypeError(invalid_keyword("print", key))
-            if sep is None:
-                sep = " "
-            elif type(sep) is not str:
-                raise TypeError(f"sep must be None or a string, not {spy_type_name(sep)}")
-            if end is None:
-                end = "\n"
-            elif type(end) is not str:
-                raise TypeError(f"end must be None or a string, not {spy_type_name(end)}")
-            text = sep.join([a if type(a) is str else g.str_(a) for a in args]) + end
-            size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
-            env.output_left -= size
-            if env.output_left < 0:
-                raise env.meter.limit(
-                    f"output limit exceeded: more than {env.limits.max_output_bytes:,} bytes printed (max_output_bytes)"
-                )
-            emit(site, text[:-1] if text.endswith("\n") else text)
-
-        return mark_builtin(print_, "print")  # type: ignore[no-any-return]
-
-    # -- effects ------------------------------------------------------------------------
-
-    def effect_builtins(self) -> dict[str, object]:
-        effect = self.effect
-        env = self
-
-        def artifact(name: object, text: object) -> object:
-            if type(name) is not str:
-                raise TypeError(f"artifact() name must be a str, not {spy_type_name(name)}")
-            if not name:
-                raise ValueError("artifact() name must not be empty")
-            if "/" in name or "\\" in name or "\0" in name or name in (".", ".."):
-                raise ValueError(
-                    f"artifact() name {name!r} must be a plain file name "
-                    "(no '/', '\\', NUL, and not '.' or '..')"
-                )
-            if type(text) is not str and type(text) is not bytes:
-                raise TypeError(
-                    f"artifact() text must be a str or bytes, not {spy_type_name(text)}"
-                )
-            try:
-                name.encode("utf-8")
-            except UnicodeEncodeError:
-                raise ValueError(
-                    "artifact() name must be valid UTF-8 (no lone surrogates)"
-                ) from None
-            if len(name.encode("utf-8", "surrogatepass")) > MAX_ARTIFACT_NAME_BYTES:
-                raise ValueError(f"artifact() name is longer than {MAX_ARTIFACT_NAME_BYTES} bytes")
-            size = (
-                len(text)
-                if type(text) is bytes or text.isascii()
-                else len(text.encode("utf-8", "surrogatepass"))  # type: ignore[union-attr]
-            )
-            env.artifacts_left -= 1
-            if env.artifacts_left < 0:
-                raise env.meter.limit(
-                    f"artifact limit exceeded: more than {env.limits.max_artifacts:,} "
-                    "artifacts stored (max_artifacts)"
-                )
-            env.artifact_bytes_left -= size
-            if env.artifact_bytes_left < 0:
-                raise env.meter.limit(
-                    f"artifact limit exceeded: more than {env.limits.max_artifact_bytes:,} "
-                    "bytes of artifacts stored (max_artifact_bytes)"
-                )
-            return effect("artifact", (name, text))
-
-        def now() -> object:
-            return effect("now", ())
-
-        def random() -> object:
-            return effect("random", ())
-
-        def randint(a: object, b: object) -> object:
-            for arg in (a, b):
-                if type(arg) is not int and type(arg) is not bool:
-                    raise TypeError(f"randint() arguments must be int, not {spy_type_name(arg)}")
-            if a > b:  # type: ignore[operator]
-                raise ValueError(f"empty range for randint({a}, {b})")
-            return effect("randint", (int(a), int(b)))  # type: ignore[call-overload]
-
-        def uuid() -> object:
-            return effect("uuid", ())
-
-        def sleep(seconds: object) -> None:
-            if type(seconds) not in (int, float) or seconds != seconds:
-                raise TypeError(
-                    f"sleep() argument must be a finite int or float, not {spy_type_name(seconds)}"
-                )
-            if seconds < 0 or seconds == float("inf"):  # type: ignore[operator]
-                raise ValueError("sleep length must be non-negative and finite")
-            # A durable timer still counts against the run's wall clock: refuse, at the
-            # call, a sleep that would end past it (rather than sleeping, then failing).
-            if seconds > env.meter.deadline - time.monotonic():  # type: ignore[operator]
-                raise env.meter.limit(
-                    f"time limit exceeded: sleep({float(seconds):g}) would end after the "  # type: ignore[arg-type]
-                    f"program's {env.limits.max_wall_s:g} s (max_wall_s)"
-                )
-            effect("sleep", (float(seconds),))  # type: ignore[arg-type]
-
-        return {
-            fn.__name__: mark_builtin(fn, fn.__name__)
-            for fn in (artifact, now, random, randint, uuid, sleep)
-        }
 
     # -- constructors and other builtins ------------------------------------------------------
 

@@ -198,66 +198,114 @@ class Gate:
         Every call shape CPython accepts is estimated; any other shape is left to the
         method itself, which raises CPython's own TypeError before doing anything.
         """
-        g = self.guards
-        n = len(s)
-        tname = "str" if type(s) is str else "bytes"
-        size = None
-        if name in ("center", "ljust", "rjust", "zfill"):
-            width = args[0] if args else 0
-            if type(width) is int or type(width) is bool:
-                per = _char_width(s)
-                if len(args) > 1 and type(args[1]) is type(s):
-                    per = max(per, _char_width(args[1]))  # a wide fill widens the result
-                size = max(int(width), n) * per
-        elif name == "expandtabs":
-            tab = args[0] if args else kwargs.get("tabsize", 8)
-            if type(tab) is int and tab > 0:
-                size = (n + s.count("\t" if type(s) is str else b"\t") * tab) * itemsize(s)
-        elif name == "replace":
-            if len(args) >= 2 and type(args[0]) is type(s) and type(args[1]) is type(s):
-                old, new = args[0], args[1]
-                count = args[2] if len(args) > 2 else -1
-                hits = (n + 1) if not old else s.count(old)
-                if type(count) is int and count >= 0:
-                    hits = min(hits, count)
-                size = (n + hits * max(len(new) - len(old), 0)) * max(itemsize(s), itemsize(new))
-        elif name == "join":
-            parts = g.star(exactly_one(f"{tname}.join", args, kwargs))
-            if not hasattr(parts, "__len__"):
-                return method(parts)  # not iterable: CPython's "can only join an iterable"
-            if len(parts) > 1:
-                try:
-                    total = sum(map(len, parts))  # C speed; CPython checks the types itself
-                except TypeError:
-                    total = 0  # some part has no len(): join raises before allocating
-                size = total + n * (len(parts) - 1)
-                if size * 4 > g.cap and type(s) is str:
-                    # Close to the limit: count 4 bytes per character of non-ASCII parts.
-                    wide = not s.isascii() or not all(p.isascii() for p in parts if type(p) is str)
-                    size *= 4 if wide else 1
-            args = (parts,)
-        elif name in ("split", "rsplit", "splitlines"):
-            sep = args[0] if args and name != "splitlines" else kwargs.get("sep")
-            pieces = (
-                n + 1 if sep is None or type(sep) is not type(s) or not sep else s.count(sep) + 1
-            )
-            size = min(pieces, n + 1) * 64 + n
-        elif name == "encode" or name == "decode":
-            encoding, errors = clinic(name, args, kwargs, ("encoding", "errors"))
-            encoding = "utf-8" if encoding is MISSING else encoding
-            errors = "strict" if errors is MISSING else errors
-            must_be_str(name, "encoding", encoding)
-            must_be_str(name, "errors", errors)
-            encoding, errors = codec(encoding, errors)
-            args, kwargs = (encoding, errors), {}
-            size = (
-                encoded_size(s, encoding, errors) if name == "encode" else decoded_size(s, errors)
-            )
-        elif name == "hex":
-            size = n * 3
-        if size is not None:
-            g.need(size, f"{tname}.{name}()")
+        estimate = _TEXT_ESTIMATES.get(name)
+        if estimate is not None:
+            size, args, kwargs = estimate(self.guards, s, name, args, kwargs)
+            if size is not None:
+                tname = "str" if type(s) is str else "bytes"
+                self.guards.need(size, f"{tname}.{name}()")
         return method(*args, **kwargs)
+
+
+Args = tuple[Any, ...]
+Kwargs = dict[str, Any]
+#: ``(guards, s, name, args, kwargs) -> (size or None, args, kwargs)``: the bytes a text
+#: method's result may take (None: a call shape CPython refuses by itself), and the
+#: arguments to call it with.
+Estimate = Callable[[Guards, Any, str, Args, Kwargs], tuple[int | None, Args, Kwargs]]
+
+
+def _padded(
+    g: Guards, s: Any, name: str, args: Args, kwargs: Kwargs
+) -> tuple[int | None, Args, Kwargs]:
+    width = args[0] if args else 0
+    if type(width) is not int and type(width) is not bool:
+        return None, args, kwargs
+    per = _char_width(s)
+    if len(args) > 1 and type(args[1]) is type(s):
+        per = max(per, _char_width(args[1]))  # a wide fill widens the result
+    return max(int(width), len(s)) * per, args, kwargs
+
+
+def _expanded(
+    g: Guards, s: Any, name: str, args: Args, kwargs: Kwargs
+) -> tuple[int | None, Args, Kwargs]:
+    tab = args[0] if args else kwargs.get("tabsize", 8)
+    if type(tab) is not int or tab <= 0:
+        return None, args, kwargs
+    return (len(s) + s.count("\t" if type(s) is str else b"\t") * tab) * itemsize(s), args, kwargs
+
+
+def _replaced(
+    g: Guards, s: Any, name: str, args: Args, kwargs: Kwargs
+) -> tuple[int | None, Args, Kwargs]:
+    if len(args) < 2 or type(args[0]) is not type(s) or type(args[1]) is not type(s):
+        return None, args, kwargs
+    n = len(s)
+    old, new = args[0], args[1]
+    count = args[2] if len(args) > 2 else -1
+    hits = (n + 1) if not old else s.count(old)
+    if type(count) is int and count >= 0:
+        hits = min(hits, count)
+    return (n + hits * max(len(new) - len(old), 0)) * max(itemsize(s), itemsize(new)), args, kwargs
+
+
+def _joined(
+    g: Guards, s: Any, name: str, args: Args, kwargs: Kwargs
+) -> tuple[int | None, Args, Kwargs]:
+    tname = "str" if type(s) is str else "bytes"
+    parts = g.star(exactly_one(f"{tname}.join", args, kwargs))
+    if not hasattr(parts, "__len__") or len(parts) <= 1:
+        return None, (parts,), {}  # not iterable: CPython's "can only join an iterable"
+    try:
+        total = sum(map(len, parts))  # C speed; CPython checks the types itself
+    except TypeError:
+        total = 0  # some part has no len(): join raises before allocating
+    size = total + len(s) * (len(parts) - 1)
+    if size * 4 > g.cap and type(s) is str:
+        # Close to the limit: count 4 bytes per character of non-ASCII parts.
+        wide = not s.isascii() or not all(p.isascii() for p in parts if type(p) is str)
+        size *= 4 if wide else 1
+    return size, (parts,), {}
+
+
+def _split(
+    g: Guards, s: Any, name: str, args: Args, kwargs: Kwargs
+) -> tuple[int | None, Args, Kwargs]:
+    n = len(s)
+    sep = args[0] if args and name != "splitlines" else kwargs.get("sep")
+    pieces = n + 1 if sep is None or type(sep) is not type(s) or not sep else s.count(sep) + 1
+    return min(pieces, n + 1) * 64 + n, args, kwargs
+
+
+def _coded(
+    g: Guards, s: Any, name: str, args: Args, kwargs: Kwargs
+) -> tuple[int | None, Args, Kwargs]:
+    encoding, errors = clinic(name, args, kwargs, ("encoding", "errors"))
+    encoding = "utf-8" if encoding is MISSING else encoding
+    errors = "strict" if errors is MISSING else errors
+    must_be_str(name, "encoding", encoding)
+    must_be_str(name, "errors", errors)
+    encoding, errors = codec(encoding, errors)
+    size = encoded_size(s, encoding, errors) if name == "encode" else decoded_size(s, errors)
+    return size, (encoding, errors), {}
+
+
+def _hexed(
+    g: Guards, s: Any, name: str, args: Args, kwargs: Kwargs
+) -> tuple[int | None, Args, Kwargs]:
+    return len(s) * 3, args, kwargs
+
+
+_TEXT_ESTIMATES: dict[str, Estimate] = {
+    **dict.fromkeys(("center", "ljust", "rjust", "zfill"), _padded),
+    "expandtabs": _expanded,
+    "replace": _replaced,
+    "join": _joined,
+    **dict.fromkeys(("split", "rsplit", "splitlines"), _split),
+    **dict.fromkeys(("encode", "decode"), _coded),
+    "hex": _hexed,
+}
 
 
 def _char_width(text: str | bytes) -> int:

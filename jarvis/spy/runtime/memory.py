@@ -46,7 +46,7 @@ import itertools
 import os
 import sys
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import accumulate, compress, repeat
 from operator import is_, not_
 from types import (
@@ -59,6 +59,7 @@ from types import (
     ModuleType,
     TracebackType,
 )
+from typing import Any
 
 from jarvis.spy._names import SPY_DIR
 from jarvis.spy.values.containers import DictItems, DictKeys, SpyFrozenSet, SpySet
@@ -137,12 +138,19 @@ _SIZEOF: dict[type, tuple[object, int]] = {
 class _Walk:
     """One measurement: batches to visit, the ids of shared objects seen, a total."""
 
-    __slots__ = ("budget", "code_objects", "seen", "sources", "todo", "total", "wrapper")
+    __slots__ = ("budget", "code_objects", "judges", "seen", "sources", "todo", "total")
 
     def __init__(self, budget: int, code_objects: frozenset[CodeType]) -> None:
         self.budget = budget
         self.code_objects = code_objects
-        self.wrapper: type = BoundWrapper  # a guarded method (``s.join``): its ``_owner``
+        self.judges: dict[type, Callable[[Any], bool]] = {
+            FunctionType: self.function,
+            CellType: self.cell,
+            GeneratorType: self.generator,
+            FrameType: self.frame,
+            BuiltinMethodType: self.builtin_method,
+            BoundWrapper: self.bound_wrapper,  # a guarded method (``s.join``): its ``_owner``
+        }
         self.seen: set[int] = set()
         # (batch, True if every object must go through ``seen``)
         self.todo: list[tuple[list[object], bool]] = []
@@ -246,45 +254,55 @@ class _Walk:
         """Everything but the plain containers: judged one by one, by type."""
         group: list[object] = []
         todo = self.todo
-        code_objects = self.code_objects
+        judges = self.judges
         for obj in holders:
             t = type(obj)
-            if t in _BY_REFERENTS:
-                pass
-            elif t is FunctionType:
-                if obj.__code__ in code_objects:  # type: ignore[attr-defined]
-                    todo.append((_function_parts(obj), False))  # type: ignore[arg-type]
-                continue  # SPy's own functions: their size only
-            elif t is CellType:
-                # A cell's value is also what a live frame's f_locals shows for it: the
-                # two paths are one reference, so both go through ``seen``.
-                with contextlib.suppress(ValueError):  # an empty cell
-                    todo.append(([obj.cell_contents], True))  # type: ignore[attr-defined]
-                continue
-            elif t is GeneratorType:
-                if obj.gi_running:  # type: ignore[attr-defined]
-                    continue  # its frame is live: walked with the stack, not twice
-                # suspended: its frame's locals and value stack
-            elif t is FrameType:
-                if obj.f_code not in code_objects:  # type: ignore[attr-defined]
-                    continue  # run_program's frame, a guard's: their size only
-                # a finished frame: its locals and stack; a live one: f_back only
-            elif t is BuiltinMethodType:
-                owner = obj.__self__  # type: ignore[attr-defined]
-                if owner is not None and type(owner) is not ModuleType:
-                    todo.append(([owner], False))
-                continue
-            elif t is self.wrapper:
-                todo.append(([obj._owner], False))  # type: ignore[attr-defined]
-                continue
-            elif not isinstance(obj, BaseException):  # args, traceback, cause, context
-                continue  # anything else (types, Books, SPy internals): its own size
-            group.append(obj)
+            if t not in _BY_REFERENTS:
+                judge = judges.get(t)
+                if not (isinstance(obj, BaseException) if judge is None else judge(obj)):
+                    continue  # handled, or (types, Books, SPy internals) its own size only
+            group.append(obj)  # exceptions: args, traceback, cause, context
             if len(group) >= _GROUP_OBJECTS:
                 todo.append((gc.get_referents(*group), False))
                 group = []
         if group:
             todo.append((gc.get_referents(*group), False))
+
+    # Judges: True if the walk reads the object's referents, False if it is done with it
+    # (having queued what the object holds, if anything).
+
+    def function(self, obj: FunctionType) -> bool:
+        if obj.__code__ in self.code_objects:
+            self.todo.append((_function_parts(obj), False))
+        return False  # SPy's own functions: their size only
+
+    def cell(self, obj: CellType) -> bool:
+        # A cell's value is also what a live frame's f_locals shows for it: the two paths
+        # are one reference, so both go through ``seen``.
+        with contextlib.suppress(ValueError):  # an empty cell
+            self.todo.append(([obj.cell_contents], True))
+        return False
+
+    @staticmethod
+    def generator(obj: GeneratorType) -> bool:  # type: ignore[type-arg]
+        # Running: its frame is live, walked with the stack, not twice. Suspended: its
+        # frame's locals and value stack.
+        return not obj.gi_running
+
+    def frame(self, obj: FrameType) -> bool:
+        # A finished frame: its locals and stack; a live one: f_back only. Not the
+        # program's (run_program's frame, a guard's): its size only.
+        return obj.f_code in self.code_objects
+
+    def builtin_method(self, obj: BuiltinMethodType) -> bool:
+        owner = obj.__self__
+        if owner is not None and type(owner) is not ModuleType:
+            self.todo.append(([owner], False))
+        return False
+
+    def bound_wrapper(self, obj: BoundWrapper) -> bool:
+        self.todo.append(([obj._owner], False))
+        return False
 
 
 def _slices(seq: list[object] | tuple[object, ...]) -> Iterator[list[object]]:

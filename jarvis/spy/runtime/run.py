@@ -101,7 +101,7 @@ def run_program(
         _names.TICK: meter.loop_chain,
         _names.CALL: meter.call_chain,
         _names.NEXT: next,
-        _names.PRINT: env_builder.make_print(),
+        _names.PRINT: env_builder.effects.make_print(),
     }
     env.update(program.constants)
     env.update(env_builder.globals())
