@@ -843,7 +843,10 @@ RESOURCE_ATTACKS = [
             ('x = "x".ljust(7 * 10 ** 7, "\\u4e00")', "mem-ljust-wide-fill"),
             ('x = ("a" * 4 * 10 ** 7).encode("utf-32")', "mem-encode-utf32"),
             ('x = ("a" * 7 * 10 ** 7).encode("utf-16")', "mem-encode-utf16"),
-            ('x = ("\\xe9" * 2 * 10 ** 7).encode("ascii", "xmlcharrefreplace")', "mem-encode-xmlref"),
+            (
+                'x = ("\\xe9" * 2 * 10 ** 7).encode("ascii", "xmlcharrefreplace")',
+                "mem-encode-xmlref",
+            ),
             ('x = repr("\\x00" * 4 * 10 ** 7)', "mem-repr-control-chars"),
             ('x = ascii("\\U0001f600" * 2 * 10 ** 7)', "mem-ascii-escapes"),
             ('s = "\\x00" * 4 * 10 ** 7\nx = "%r" % (s,)', "mem-percent-repr-control"),
@@ -906,8 +909,14 @@ RESOURCE_ATTACKS = [
             ('s = "a" * 10 ** 6\nl = [s + "b"] * 10 ** 5\nx = (s + "c") in l', "steps-in-list"),
             ('s = "a" * 10 ** 6\nl = [s + "b"] * 10 ** 5\nx = (s + "c") not in l', "steps-not-in"),
             ('s = "a" * 10 ** 6\nt = (s + "b",) * 10 ** 5\nx = (s + "c") in t', "steps-in-tuple"),
-            ('s = "a" * 10 ** 6\nl = [s + "b"] * 10 ** 5\nx = l.count(s + "c")', "steps-list-count"),
-            ('s = "a" * 10 ** 6\nl = [s + "b"] * 10 ** 5\nx = l.index(s + "b")', "steps-list-index"),
+            (
+                's = "a" * 10 ** 6\nl = [s + "b"] * 10 ** 5\nx = l.count(s + "c")',
+                "steps-list-count",
+            ),
+            (
+                's = "a" * 10 ** 6\nl = [s + "b"] * 10 ** 5\nx = l.index(s + "b")',
+                "steps-list-index",
+            ),
             ('s = "a" * 10 ** 6\nl = (s + "b",) * 10 ** 5\nx = l.count(s)', "steps-tuple-count"),
             ('s = "a" * 10 ** 6\nl = [s] * 10 ** 5\nl.sort()', "steps-sort-long-strings"),
             ('s = "a" * 10 ** 6\nx = sorted([s] * 10 ** 5)', "steps-sorted-long-strings"),
