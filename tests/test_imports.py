@@ -5,7 +5,7 @@ Every ``import`` counts, wherever it is written: at module level, under
 to break a cycle still makes the two modules depend on each other, so it is a cycle here.
 
 An edge goes to the module named (``from jarvis.spy import _names`` is an edge to
-``jarvis.spy._names``; ``from jarvis.spy.values import spy_repr`` to ``jarvis.spy.values``);
+``jarvis.spy._names``; ``from jarvis.spy.values.text import spy_repr`` to ``jarvis.spy.values.text``);
 the implicit import of a package's ``__init__`` on the way is not an edge, otherwise every
 package that re-exports its submodules would be a cycle.
 

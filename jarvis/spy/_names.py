@@ -19,7 +19,7 @@ SPY_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 EMIT = "__spy_emit"  # host.emit(site, value)
 TICK = "__spy_tick"  # the meter's loop chain: `__spy_next(__spy_tick)` is one iteration
 CALL = "__spy_call"  # the meter's call chain: `__spy_next(__spy_call)` is one call
-NEXT = "__spy_next"  # the builtin next() (see limits.py)
+NEXT = "__spy_next"  # the builtin next() (see runtime/meter.py)
 PRINT = "__spy_print"  # print(site, *args, sep=, end=) -> emits a "print" record
 ATTR = "__spy_attr"  # slow path of the attribute gate: returns or raises AttributeError
 BOOK = "__spy_book"  # book.procedure read at a compile-time "book" site

@@ -124,7 +124,7 @@ def make_book_caller(
     def call(proc: BookProcedure, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         check_now()  # a stop or a limit is honoured before the effect, not after
         site = proc._site or dynamic_site(program, sys._getframe(2))
-        # The one guarded converter (crossing.py): sizes, depth and shared substructure are
+        # The one guarded converter (values/data.py): sizes, depth and shared substructure are
         # budgeted; what cannot cross is a TypeError/ValueError at the call.
         data_args: list[Any] = plain(
             list(args), "Book arguments", MAX_BOOK_ARGUMENT_BYTES, check_now

@@ -1,21 +1,11 @@
-"""SPy's builtins and the attribute gate.
+"""The environment of one run: the builtins and globals a program sees.
 
-Threat model: the program must never reach a Python object that leads out of the
-sandbox (``__class__``, ``__globals__``, ``__self__`` of a builtin is the ``builtins``
-module, ``str.format`` reads attributes by name...). Three layers stop it:
-
-1. the checker rejects every name and attribute starting with ``__`` (attributes: ``_``)
-   and the reflective builtins (``getattr``, ``type``...), before anything runs;
-2. the program's ``__builtins__`` holds only what is listed here, so any other builtin
-   is a ``NameError``;
-3. every attribute read goes through the gate: it is allowed only when the value's
-   *exact* runtime type is one of ``METHODS``' types and the name is in its whitelist.
-   Functions, builtins, bound methods and type objects have no attributes at all.
-
-Builtins that are safe CPython objects (``len``, ``abs``, ``int``...) are handed out as
-they are: with the gate in place nothing can be reached *from* them, and they stay
-fast. Builtins that could build something huge, take a big range, or reach the host
-are SPy functions made per run (they know the run's limits and host).
+What is allowed is ``whitelist.py``'s tables (the threat model is written there); the
+attribute gate is ``gate.py``, the host effects ``effects.py``. Builtins that are safe
+CPython objects (``len``, ``abs``, ``int``...) are handed out as they are: with the gate
+in place nothing can be reached *from* them, and they stay fast. Builtins that could
+build something huge, take a big range, or reach the host are SPy functions made per
+run (they know the run's limits and host): the ``Environment``'s methods below.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ for _cls, _name in ((BookError, "BookError"), (LimitExceeded, "LimitExceeded")):
 #: Every standard exception SPy itself, CPython or a host may raise in a program is
 #: nameable, so ``except UnboundLocalError`` works. Naming is not catching: the filter
 #: below never lets a program catch ``MemoryError``, and ``BaseException`` catches what
-#: ``Exception`` does (a program cannot raise anything else: see ``builtins.raise_``).
+#: ``Exception`` does (a program cannot raise anything else: see ``environment.raise_``).
 _SPY_EXCEPTIONS: tuple[type[BaseException], ...] = (
     BaseException, Exception, ValueError, TypeError, KeyError, IndexError,
     ZeroDivisionError, RuntimeError, AssertionError, ArithmeticError, LookupError,

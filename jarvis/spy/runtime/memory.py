@@ -2,7 +2,7 @@
 
 Single operations are refused before they allocate (``guards.py``). What they cannot
 see is growth over many steps (``while True: lst.append([0] * 10000)``). The meter
-(``limits.py``) watches the process's resident size cheaply; once it has grown by more
+(``meter.py``) watches the process's resident size cheaply; once it has grown by more
 than the limit since the run started, this module measures what the program actually
 holds, so that memory CPython keeps after frees (pymalloc arenas, free lists, malloc's
 heap) is never blamed on a program that holds little.

@@ -4,7 +4,7 @@ The host is the only way out of a program: it receives log records (``emit``), p
 journaled effects (``effect``) and gets a chance to stop the program (``check``). The
 runtime binds ``host.emit`` straight into the program's globals, with no wrapper,
 because it runs once per statement; ``host.check`` is called by the meter once per
-chunk of ticks (a few milliseconds at most, see ``limits.py``).
+chunk of ticks (a few milliseconds at most, see ``meter.py``).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ def mark_builtin(fn: Any, name: str) -> Any:
     target.__name__ = name
     target.__qualname__ = name
     # CPython names a function in some messages by module and qualname
-    # ("jarvis.spy.builtins.sorted() got multiple values for keyword argument 'key'");
+    # ("jarvis.spy.runtime.environment.sorted() got multiple values for keyword argument 'key'");
     # for the builtins module it shows the bare name, as for its own builtins.
     target.__module__ = "builtins"
     target._spy_builtin = True
