@@ -23,8 +23,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # Layers, lowest first. A module belongs to the most specific (longest) prefix that
-# names it; a module of a prefix listed nowhere is unconstrained by the table (but still
-# part of the cycle check). A module may import modules of its own layer or lower ones.
+# names it (the last row, ``jarvis``, names every module no other row does: the rest of
+# jarvis sits above the language, its own order left to the cycle check). A module may
+# import modules of its own layer or lower ones.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # The root error hierarchy: the one thing every package may use.
     ("jarvis.errors",),
