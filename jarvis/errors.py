@@ -112,8 +112,13 @@ class SpyRuntimeError(JarvisError):
         return "\n".join(lines)
 
 
-class LimitExceeded(SpyRuntimeError):
-    """A resource limit (steps, time, memory, recursion, log records...) was hit."""
+class RunLimitExceeded(SpyRuntimeError):
+    """One of the run's ``Limits`` (steps, time, memory, recursion, log records...) was hit.
+
+    A host class no program can name or catch; its ``spy_type`` (what the traceback and the
+    outcome show) is ``"LimitExceeded"``. Not the SPy-visible ``LimitExceeded`` a Book may
+    raise in a program (``jarvis.spy.runtime.exceptions``), which programs catch.
+    """
 
 
 class NonDeterminismError(JarvisError):
@@ -201,12 +206,13 @@ class ProgramError(Exception):
         super().__init__(message)
 
 
-class BookError(JarvisError):
+class BookUnavailable(JarvisError):
     """A Book cannot be used: unknown name, broken entry point, invalid configuration.
 
     Host-side: raised when a start command's Books are resolved, before the program runs,
-    so the execution fails with this reason. (A Book *call* that fails at run time is a SPy
-    ``BookError`` instead, raised as ``ProgramError("BookError", ...)`` so programs can catch it.)
+    so the execution fails with this reason. (A Book *call* that fails at run time is the
+    SPy-visible ``BookError`` instead, raised as ``ProgramError("BookError", ...)`` so
+    programs can catch it: two concepts, two names.)
     """
 
     def __init__(self, message: str, book: str | None = None) -> None:

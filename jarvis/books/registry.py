@@ -21,7 +21,7 @@ from pydantic_settings import BaseSettings
 from jarvis.bdk.book import Book, Procedure
 from jarvis.bdk.retries import RetryPolicy, RetrySettings
 from jarvis.books.calls import Attempt, StopCheck, run_call
-from jarvis.errors import BookError, ProgramError
+from jarvis.errors import BookUnavailable, ProgramError
 from jarvis.telemetry import metrics
 
 ENTRY_POINT_GROUP = "jarvis.books"
@@ -125,7 +125,7 @@ class BookRegistry:
         with self._lock:
             current = self._books.get(book.name)
             if current is not None and current is not book and not replace:
-                raise BookError(
+                raise BookUnavailable(
                     f"a different Book named {book.name!r} is already registered; "
                     "pass replace=True to swap it",
                     book=book.name,
@@ -147,7 +147,7 @@ class BookRegistry:
     def resolve(self, names: Iterable[str]) -> dict[str, Book]:
         """The Books a start command asks for, with their configuration validated.
 
-        Raises ``BookError`` naming every unknown or unusable Book and listing the known ones.
+        Raises ``BookUnavailable`` naming every unknown or unusable Book and listing the known ones.
         """
         wanted = list(dict.fromkeys(names))
         problems = [f"{_name(n)}: {self._broken[n]}" for n in wanted if n in self._broken]
@@ -163,7 +163,7 @@ class BookRegistry:
             shown = problems[:MAX_LISTED]
             if len(problems) > MAX_LISTED:
                 shown.append(f"and {len(problems) - MAX_LISTED:,} more problems")
-            raise BookError("; ".join(shown), book=(unknown or wanted)[0])
+            raise BookUnavailable("; ".join(shown), book=(unknown or wanted)[0])
         for name in wanted:
             self._config(name)
         return {name: self._books[name] for name in wanted}
@@ -193,8 +193,8 @@ class BookRegistry:
         unknown procedure, ``TypeError`` for arguments that do not fit the signature (naming
         the parameter; never retried), ``BookError`` when the last attempt failed
         ("http.get failed after 5 attempts: Unavailable: ..."). Raises ``Stopped`` when
-        ``should_stop()`` turns truthy (see ``jarvis.books.calls``), ``BookError`` (the host
-        error) for a Book that is not registered.
+        ``should_stop()`` turns truthy (see ``jarvis.books.calls``), ``BookUnavailable`` (the
+        host error) for a Book that is not registered.
         """
         proc = self._procedure(book, procedure)
         # Timed once the procedure is known: its names are the metric's labels, and a name
@@ -238,7 +238,7 @@ class BookRegistry:
     def _book(self, name: str) -> Book:
         found = self._books.get(name)
         if found is None:
-            self.resolve([name])  # raises the explanatory BookError
+            self.resolve([name])  # raises the explanatory BookUnavailable
             raise AssertionError("unreachable")
         return found
 
@@ -263,7 +263,7 @@ class BookRegistry:
                     self._configs[name] = book.load_config()
                 except pydantic.ValidationError as exc:
                     prefix = book.config.model_config.get("env_prefix", "") if book.config else ""
-                    raise BookError(
+                    raise BookUnavailable(
                         f"Book {name!r} is misconfigured (check the {prefix}* environment "
                         f"variables): {exc}",
                         book=name,

@@ -36,7 +36,7 @@ from jarvis.execution.replay import JournalExhausted, Replay, request_digest
 from jarvis.execution.sinks import Sink
 from jarvis.journal import Effect, EffectError, Journal, Start
 from jarvis.spy import Site, render_value
-from jarvis.spy.crossing import plain
+from jarvis.spy.values.data import plain
 from jarvis.telemetry import tracing
 
 log = logging.getLogger("jarvis.execution")

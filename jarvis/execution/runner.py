@@ -22,7 +22,7 @@ from jarvis.errors import (
     InternalError,
     JarvisError,
     JournalError,
-    LimitExceeded,
+    RunLimitExceeded,
     SandboxCrashed,
     SpyFrame,
     SpyRuntimeError,
@@ -37,7 +37,7 @@ from jarvis.execution.sinks import Sink
 from jarvis.journal import Crash, End, Journal
 from jarvis.sandbox import AttemptEnd, default_pool, run_attempt
 from jarvis.spy import Limits
-from jarvis.spy.crossing import plain
+from jarvis.spy.values.data import plain
 from jarvis.telemetry import metrics, tracing
 
 log = logging.getLogger("jarvis.execution")
@@ -121,7 +121,7 @@ def rebuild_error(data: dict[str, Any]) -> JarvisError:
         frames = [
             SpyFrame(str(f[0]), int(f[1]), int(f[2]), str(f[3])) for f in data.get("frames", [])
         ]
-        cls = LimitExceeded if data.get("cls") == "LimitExceeded" else SpyRuntimeError
+        cls = RunLimitExceeded if data.get("cls") == "LimitExceeded" else SpyRuntimeError
         return cls(str(data["spy_type"]), str(data["message"]), frames, str(data.get("filename")))
     except (KeyError, IndexError, TypeError, ValueError):
         return InternalError("the sandbox reported an error in a form the worker cannot read")
@@ -245,7 +245,7 @@ def _admitted_inputs(command: StartCommand, source: str, config: RunConfig) -> o
         len(source) * 4 > config.max_program_bytes
         and len(source.encode("utf-8", "surrogatepass")) > config.max_program_bytes
     ):
-        raise LimitExceeded(
+        raise RunLimitExceeded(
             "LimitExceeded",
             f"the program is more than {config.max_program_bytes:,} bytes (max_program_bytes)",
             [],

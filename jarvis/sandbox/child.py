@@ -29,16 +29,16 @@ from typing import Any, cast
 from jarvis.errors import (
     Interruption,
     JarvisError,
-    LimitExceeded,
     ProgramError,
+    RunLimitExceeded,
     SpyRuntimeError,
     SpySyntaxError,
     Stopped,
 )
 from jarvis.sandbox.channel import decode, encode, pack, unpack
 from jarvis.spy import Limits, Program, Site, compile_program, run_program
-from jarvis.spy.crossing import TooLarge, plain, render, utf8_safe
-from jarvis.spy.values import spy_type_name
+from jarvis.spy.values.data import TooLarge, plain, render, utf8_safe
+from jarvis.spy.values.names import spy_type_name
 
 EXIT_MEMORY = 86
 """Exit status of a sandbox whose program ran into the OS memory cap (MemoryError)."""
@@ -296,7 +296,7 @@ def error_data(exc: BaseException) -> dict[str, Any]:
         }
     assert isinstance(exc, SpyRuntimeError)
     return {
-        "cls": "LimitExceeded" if isinstance(exc, LimitExceeded) else "SpyRuntimeError",
+        "cls": "LimitExceeded" if isinstance(exc, RunLimitExceeded) else "SpyRuntimeError",
         "spy_type": exc.spy_type,
         # Program text may hold lone surrogates (a message, a source line): the frame's JSON
         # cannot, so they are shown as U+FFFD.
@@ -429,11 +429,11 @@ def _execute(
 def _result_outcome(
     result: object, program: Program, limits: Limits, host: SandboxHost
 ) -> dict[str, Any]:
-    """A completed run's outcome, or a ``LimitExceeded`` error when its result is too large."""
+    """A completed run's outcome, or a ``RunLimitExceeded`` error when its result is too large."""
     try:
         data, type_name, size = render(result, limits.max_result_bytes, None, "the result")
     except TooLarge:
-        too_big = LimitExceeded(
+        too_big = RunLimitExceeded(
             "LimitExceeded",
             f"the result is more than {limits.max_result_bytes:,} bytes as JSON (max_result_bytes)",
             [],

@@ -7,13 +7,19 @@ to keep them in the same globals/builtins dicts as the program's own names.
 
 from __future__ import annotations
 
+import os
+
 PREFIX = "__spy_"
+
+#: SPy's own source directory (``jarvis/spy/``, with a trailing separator): code under it
+#: runs for the program (a builtin, a guard), not for the host.
+SPY_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 # Bound per run (they close over the host, the meter or the limits).
 EMIT = "__spy_emit"  # host.emit(site, value)
 TICK = "__spy_tick"  # the meter's loop chain: `__spy_next(__spy_tick)` is one iteration
 CALL = "__spy_call"  # the meter's call chain: `__spy_next(__spy_call)` is one call
-NEXT = "__spy_next"  # the builtin next() (see limits.py)
+NEXT = "__spy_next"  # the builtin next() (see runtime/meter.py)
 PRINT = "__spy_print"  # print(site, *args, sep=, end=) -> emits a "print" record
 ATTR = "__spy_attr"  # slow path of the attribute gate: returns or raises AttributeError
 BOOK = "__spy_book"  # book.procedure read at a compile-time "book" site

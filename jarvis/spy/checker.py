@@ -3,7 +3,7 @@
 The checker runs before anything executes, so a rejected program never has a side
 effect. It is a whitelist on purpose: a node type added to a future Python is rejected
 until someone decides what it means in SPy. To extend the language, add a ``visit_<Node>``
-method here (and, if it needs instrumenting, a case in ``compiler.py``).
+method here (and, if it needs instrumenting, a case in ``compiler/``).
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from jarvis.bdk import (
     Unavailable,
 )
 from jarvis.books import Attempt, BookRegistry
-from jarvis.errors import BookError, ProgramError, Stopped
+from jarvis.errors import BookUnavailable, ProgramError, Stopped
 from tests.helpers.books import Recorder, call
 
 
@@ -148,7 +148,7 @@ def test_unknown_procedure_is_a_spy_attribute_error(reg: BookRegistry, rec: Reco
 
 
 def test_unknown_book_is_a_host_error(reg: BookRegistry, rec: Recorder) -> None:
-    with pytest.raises(BookError, match="unknown Book 'crm'"):
+    with pytest.raises(BookUnavailable, match="unknown Book 'crm'"):
         call(reg, rec, "crm.lookup", "a")
 
 

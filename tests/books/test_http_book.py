@@ -16,7 +16,7 @@ import pytest
 from jarvis.bdk import RetrySettings
 from jarvis.books import BookRegistry
 from jarvis.books.http import HttpConfig, _Rule
-from jarvis.errors import BookError, ProgramError
+from jarvis.errors import BookUnavailable, ProgramError
 from tests.helpers.books import Recorder, call
 
 
@@ -230,7 +230,7 @@ def test_allow_list_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
 def test_a_bad_allow_list_fails_resolve(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JARVIS_BOOK_HTTP_ALLOW", "nope/nope")
     reg = BookRegistry.discover()
-    with pytest.raises(BookError, match="Book 'http' is misconfigured"):
+    with pytest.raises(BookUnavailable, match="Book 'http' is misconfigured"):
         reg.resolve(["http"])
 
 

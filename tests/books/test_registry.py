@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jarvis.bdk import Book, BookContext
 from jarvis.books import BookRegistry
-from jarvis.errors import BookError, JarvisError
+from jarvis.errors import BookUnavailable, JarvisError
 from tests.helpers.books import Recorder, call
 
 fake = Book("fake", description="a Book for registry tests")
@@ -51,7 +51,7 @@ def test_discover_finds_the_shipped_books() -> None:
 def test_resolve_names_unknown_books_and_lists_known_ones() -> None:
     reg = BookRegistry()
     reg.register(fake)
-    with pytest.raises(BookError) as err:
+    with pytest.raises(BookUnavailable) as err:
         reg.resolve(["fake", "crm", "mail"])
     msg = str(err.value)
     assert "unknown Books 'crm', 'mail'" in msg
@@ -65,7 +65,7 @@ def test_ten_thousand_unknown_books_make_a_short_reason() -> None:
     """The reason goes into a rejected event (message and traceback): list a few names."""
     reg = BookRegistry()
     reg.register(fake)
-    with pytest.raises(BookError) as err:
+    with pytest.raises(BookUnavailable) as err:
         reg.resolve([f"no_such_book_{i:05d}_" + "x" * 80 for i in range(10_000)])
     msg = str(err.value)
     assert len(msg) < 2000, len(msg)
@@ -96,11 +96,11 @@ def test_broken_entry_points_are_reported_to_those_who_ask(
     reg = BookRegistry()
     assert reg.load_entry_points() == ["fake"]
     assert reg.resolve(["fake"]) == {"fake": fake}  # the broken ones do not block it
-    with pytest.raises(BookError, match="failed to load: ModuleNotFoundError"):
+    with pytest.raises(BookUnavailable, match="failed to load: ModuleNotFoundError"):
         reg.resolve(["gone"])
-    with pytest.raises(BookError, match=r"is a object, not a jarvis\.bdk\.Book"):
+    with pytest.raises(BookUnavailable, match=r"is a object, not a jarvis\.bdk\.Book"):
         reg.resolve(["odd"])
-    with pytest.raises(BookError, match="points to a Book named 'fake'; make the two names equal"):
+    with pytest.raises(BookUnavailable, match="points to a Book named 'fake'; make the two names equal"):
         reg.resolve(["store"])
 
 
@@ -112,7 +112,7 @@ def test_two_packages_with_one_book_name_conflict(
     )
     reg = BookRegistry()
     reg.load_entry_points()
-    with pytest.raises(BookError, match="two packages provide a Book named 'fake'"):
+    with pytest.raises(BookUnavailable, match="two packages provide a Book named 'fake'"):
         reg.resolve(["fake"])
 
 
@@ -121,7 +121,7 @@ def test_register_refuses_a_different_book_under_a_taken_name() -> None:
     reg.register(fake)
     reg.register(fake)  # the same object again is fine
     other = Book("fake")
-    with pytest.raises(BookError, match="replace=True"):
+    with pytest.raises(BookUnavailable, match="replace=True"):
         reg.register(other)
     reg.register(other, replace=True)
     assert reg.resolve(["fake"])["fake"] is other
@@ -202,7 +202,7 @@ def test_misconfiguration_fails_resolve_with_the_variables_to_check(
     reg = BookRegistry()
     reg.register(cfg_book)
     with pytest.raises(
-        BookError, match=r"Book 'cfgtest' is misconfigured \(check the JARVIS_BOOK_CFGTEST_\* "
+        BookUnavailable, match=r"Book 'cfgtest' is misconfigured \(check the JARVIS_BOOK_CFGTEST_\* "
     ):
         reg.resolve(["cfgtest"])
 

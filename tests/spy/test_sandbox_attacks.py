@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 import jarvis.spy
-from jarvis.errors import LimitExceeded, SpyRuntimeError, SpySyntaxError, Stopped
+from jarvis.errors import RunLimitExceeded, SpyRuntimeError, SpySyntaxError, Stopped
 from jarvis.spy import compile_program, run_program
 
 from ._host import RecordingHost
@@ -362,7 +362,7 @@ def test_attack_is_contained(source: str, spy_type: str | None) -> None:
     try:
         run_program(program, {}, host)
     except SpyRuntimeError as err:
-        assert not isinstance(err, LimitExceeded), err
+        assert not isinstance(err, RunLimitExceeded), err
         if spy_type is not None:
             assert err.spy_type == spy_type, err
         assert " at 0x" not in err.message
@@ -465,7 +465,7 @@ def _vm_size() -> int:
 
 
 def _classify(exc: BaseException) -> str:
-    if isinstance(exc, LimitExceeded):
+    if isinstance(exc, RunLimitExceeded):
         return "LimitExceeded"
     if isinstance(exc, Stopped):
         return "Stopped"
@@ -490,7 +490,7 @@ def _child(conn: Any, source: str, limits: dict[str, Any] | None, stop_after: in
         except SpySyntaxError as err:
             conn.send({"outcome": "SpySyntaxError", "detail": str(err)})
             return
-        except LimitExceeded as err:
+        except RunLimitExceeded as err:
             conn.send(
                 {
                     "outcome": "LimitExceeded",
@@ -843,7 +843,10 @@ RESOURCE_ATTACKS = [
             ('x = "x".ljust(7 * 10 ** 7, "\\u4e00")', "mem-ljust-wide-fill"),
             ('x = ("a" * 4 * 10 ** 7).encode("utf-32")', "mem-encode-utf32"),
             ('x = ("a" * 7 * 10 ** 7).encode("utf-16")', "mem-encode-utf16"),
-            ('x = ("\\xe9" * 2 * 10 ** 7).encode("ascii", "xmlcharrefreplace")', "mem-encode-xmlref"),
+            (
+                'x = ("\\xe9" * 2 * 10 ** 7).encode("ascii", "xmlcharrefreplace")',
+                "mem-encode-xmlref",
+            ),
             ('x = repr("\\x00" * 4 * 10 ** 7)', "mem-repr-control-chars"),
             ('x = ascii("\\U0001f600" * 2 * 10 ** 7)', "mem-ascii-escapes"),
             ('s = "\\x00" * 4 * 10 ** 7\nx = "%r" % (s,)', "mem-percent-repr-control"),
@@ -906,8 +909,14 @@ RESOURCE_ATTACKS = [
             ('s = "a" * 10 ** 6\nl = [s + "b"] * 10 ** 5\nx = (s + "c") in l', "steps-in-list"),
             ('s = "a" * 10 ** 6\nl = [s + "b"] * 10 ** 5\nx = (s + "c") not in l', "steps-not-in"),
             ('s = "a" * 10 ** 6\nt = (s + "b",) * 10 ** 5\nx = (s + "c") in t', "steps-in-tuple"),
-            ('s = "a" * 10 ** 6\nl = [s + "b"] * 10 ** 5\nx = l.count(s + "c")', "steps-list-count"),
-            ('s = "a" * 10 ** 6\nl = [s + "b"] * 10 ** 5\nx = l.index(s + "b")', "steps-list-index"),
+            (
+                's = "a" * 10 ** 6\nl = [s + "b"] * 10 ** 5\nx = l.count(s + "c")',
+                "steps-list-count",
+            ),
+            (
+                's = "a" * 10 ** 6\nl = [s + "b"] * 10 ** 5\nx = l.index(s + "b")',
+                "steps-list-index",
+            ),
             ('s = "a" * 10 ** 6\nl = (s + "b",) * 10 ** 5\nx = l.count(s)', "steps-tuple-count"),
             ('s = "a" * 10 ** 6\nl = [s] * 10 ** 5\nl.sort()', "steps-sort-long-strings"),
             ('s = "a" * 10 ** 6\nx = sorted([s] * 10 ** 5)', "steps-sorted-long-strings"),
@@ -990,4 +999,4 @@ def test_limits_leave_ordinary_programs_alone(limits_api: Any) -> None:
 
 
 def test_limit_exceeded_is_a_spy_runtime_error() -> None:
-    assert issubclass(LimitExceeded, SpyRuntimeError)
+    assert issubclass(RunLimitExceeded, SpyRuntimeError)

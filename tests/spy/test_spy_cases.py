@@ -27,7 +27,7 @@ import pytest
 
 from jarvis.errors import SpyRuntimeError
 from jarvis.spy import compile_program, run_program
-from jarvis.spy.builtins import BUILTIN_NAMES
+from jarvis.spy.whitelist import BUILTIN_NAMES
 
 from ._host import CaseHost, RecordingHost
 

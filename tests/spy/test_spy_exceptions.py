@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jarvis.errors import JournalError, LimitExceeded, ProgramError, SpyRuntimeError, Stopped
+from jarvis.errors import JournalError, ProgramError, RunLimitExceeded, SpyRuntimeError, Stopped
 from jarvis.spy import Limits, compile_program, run_program
 
 from ._host import RecordingHost
@@ -82,7 +82,7 @@ def test_stop_from_check_cannot_be_caught(shape: str) -> None:
 )
 def test_limits_cannot_be_caught(shape: str, body: str, limits: Limits) -> None:
     source = SWALLOWERS[shape].format(body=body)
-    with pytest.raises(LimitExceeded) as info:
+    with pytest.raises(RunLimitExceeded) as info:
         run(source, RecordingHost(), limits=limits)
     assert info.value.spy_type == "LimitExceeded"
 
@@ -164,7 +164,7 @@ def test_sticky_limit_survives_a_swallowing_finally() -> None:
     # The program swallows the limit with `return` in `finally` and carries on: the run
     # still ends with the limit, at the line where it first tripped.
     src = "def f():\n    try:\n        while True:\n            pass\n    finally:\n        return 1\nx = f()\nresult = x\n"
-    with pytest.raises(LimitExceeded) as info:
+    with pytest.raises(RunLimitExceeded) as info:
         run(src, RecordingHost(), limits=Limits(max_steps=1000))
     assert info.value.line == 3
     assert "max_steps" in info.value.message

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from jarvis.errors import LimitExceeded, SpyRuntimeError
+from jarvis.errors import RunLimitExceeded, SpyRuntimeError
 from jarvis.spy import Limits, compile_program, run_program
-from jarvis.spy.memory import held_bytes
+from jarvis.spy.runtime.memory import held_bytes
 
 MIB = 2**20
 CAP = 64 * MIB
@@ -84,7 +84,7 @@ def _child(conn: Any, source: str, limits: dict[str, Any], hoard: bool) -> None:
         report: dict[str, Any]
         try:
             run_program(program, {}, host, limits=Limits(**limits))
-        except LimitExceeded as exc:
+        except RunLimitExceeded as exc:
             report = {"outcome": "LimitExceeded", "message": exc.message}
         except SpyRuntimeError as exc:
             report = {"outcome": f"SpyRuntimeError {exc.spy_type}", "message": exc.message}

@@ -36,14 +36,34 @@ atoms = st.one_of(ints, strs, names, st.sampled_from(["True", "False", "None", "
 
 BINOPS = ["+", "-", "*", "//", "%", "&", "|", "^", "<<"]
 CMPOPS = ["<", "<=", "==", "!=", ">", ">=", "in", "not in", "is", "is not"]
-CALLS = ["len", "abs", "bool", "str", "repr", "sorted", "list", "tuple", "min", "max", "sum", "any", "all"]
+CALLS = [
+    "len",
+    "abs",
+    "bool",
+    "str",
+    "repr",
+    "sorted",
+    "list",
+    "tuple",
+    "min",
+    "max",
+    "sum",
+    "any",
+    "all",
+]
 
 
 def _extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.one_of(
-        st.tuples(children, st.sampled_from(BINOPS), children).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
-        st.tuples(children, st.sampled_from(CMPOPS), children).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
-        st.tuples(children, st.sampled_from(["and", "or"]), children).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(children, st.sampled_from(BINOPS), children).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
+        st.tuples(children, st.sampled_from(CMPOPS), children).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
+        st.tuples(children, st.sampled_from(["and", "or"]), children).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
         children.map(lambda c: f"(not {c})"),
         children.map(lambda c: f"(-{c})"),
         st.tuples(children, children, children).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
@@ -85,7 +105,11 @@ def _spy(source: str) -> tuple[str, object]:
         return ("error", "SyntaxError")
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example])
+@settings(
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
+)
 @given(expressions)
 def test_expressions_match_cpython(expr: str) -> None:
     source = f"{PRELUDE}result = {expr}\n"

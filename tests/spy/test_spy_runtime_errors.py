@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jarvis.errors import JournalError, LimitExceeded, SpyFrame, SpyRuntimeError, Stopped
+from jarvis.errors import JournalError, RunLimitExceeded, SpyFrame, SpyRuntimeError, Stopped
 from jarvis.spy import compile_program, run_program
 
 from ._host import RecordingHost
@@ -90,7 +90,7 @@ def test_error_types_and_positions(
     ],
 )
 def test_deep_recursion_is_a_limit_not_a_python_recursion_error(body: str) -> None:
-    with pytest.raises(LimitExceeded) as info:
+    with pytest.raises(RunLimitExceeded) as info:
         run_program(compile_program(f"def f(n):\n{body}\nf(0)\n"), {}, RecordingHost())
     err = info.value
     assert err.spy_type == "LimitExceeded"
@@ -144,13 +144,13 @@ def test_stopped_in_deep_recursion_propagates_unchanged() -> None:
 
 
 def test_limit_exceeded_from_emit_propagates_unchanged() -> None:
-    limit = LimitExceeded("LimitExceeded", "too many log records")
+    limit = RunLimitExceeded("LimitExceeded", "too many log records")
 
     class Host(RecordingHost):
         def emit(self, site: object, value: object) -> None:
             raise limit
 
-    with pytest.raises(LimitExceeded) as info:
+    with pytest.raises(RunLimitExceeded) as info:
         run_program(compile_program("x = 1\n"), {}, Host())
     assert info.value is limit
 

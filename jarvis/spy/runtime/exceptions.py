@@ -3,8 +3,9 @@
 SPy's exception types are CPython's own classes (a ``ValueError`` raised by ``int('x')``
 must be caught by ``except ValueError``), plus ``BookError`` and ``LimitExceeded``,
 which are SPy classes: a program may raise and catch those like any other. The
-*runtime's* ``LimitExceeded`` (``jarvis.errors.LimitExceeded``) is a different class
-that no program can name or catch.
+run's own limits end it with ``jarvis.errors.RunLimitExceeded``, a host class that no
+program can name or catch (and the host's ``jarvis.errors.BookUnavailable``, a Book that
+cannot be resolved at all, never reaches a program).
 
 Every ``except`` clause compiles to ``except __spy_catch(<types>)``. CPython evaluates
 that expression while the exception is already the one being handled, so the filter
@@ -23,17 +24,23 @@ from collections.abc import Callable
 from types import CodeType, TracebackType
 
 from jarvis.errors import JarvisError, ProgramError
+from jarvis.spy._names import SPY_DIR
 
 
 class BookError(Exception):
     """A Book procedure failed (raised by the host through ``ProgramError``)."""
 
 
-class SpyLimitExceeded(Exception):
-    """The SPy-visible ``LimitExceeded`` (e.g. a Book's quota); catchable, unlike the runtime's."""
+class LimitExceeded(Exception):
+    """A limit a *host* reports to the program (e.g. a Book's quota): catchable.
+
+    Not the run's own limits (steps, time, memory...): those end the run with
+    ``jarvis.errors.RunLimitExceeded``, which no program can name or catch, though its
+    SPy traceback shows the same type name (``spy_type`` ``"LimitExceeded"``).
+    """
 
 
-for _cls, _name in ((BookError, "BookError"), (SpyLimitExceeded, "LimitExceeded")):
+for _cls, _name in ((BookError, "BookError"), (LimitExceeded, "LimitExceeded")):
     _cls.__name__ = _cls.__qualname__ = _name
     _cls.__module__ = "builtins"  # repr(BookError) == "<class 'BookError'>"
 
@@ -41,18 +48,17 @@ for _cls, _name in ((BookError, "BookError"), (SpyLimitExceeded, "LimitExceeded"
 #: Every standard exception SPy itself, CPython or a host may raise in a program is
 #: nameable, so ``except UnboundLocalError`` works. Naming is not catching: the filter
 #: below never lets a program catch ``MemoryError``, and ``BaseException`` catches what
-#: ``Exception`` does (a program cannot raise anything else: see ``builtins.raise_``).
+#: ``Exception`` does (a program cannot raise anything else: see ``environment.raise_``).
 _SPY_EXCEPTIONS: tuple[type[BaseException], ...] = (
     BaseException, Exception, ValueError, TypeError, KeyError, IndexError,
     ZeroDivisionError, RuntimeError, AssertionError, ArithmeticError, LookupError,
     NameError, UnboundLocalError, AttributeError, StopIteration, NotImplementedError,
     OverflowError, RecursionError, MemoryError, UnicodeError, UnicodeDecodeError,
     UnicodeEncodeError, OSError, TimeoutError, ConnectionError, BookError,
-    SpyLimitExceeded,
+    LimitExceeded,
 )  # fmt: skip
 EXCEPTION_TYPES: dict[str, type[BaseException]] = {cls.__name__: cls for cls in _SPY_EXCEPTIONS}
 
-_SPY_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 # CPython's own library (json's Python parts, the codecs): SPy calls into it, and an
 # error raised there on the program's behalf is the program's (host code that calls the
 # library has frames of its own on the way).
@@ -90,7 +96,7 @@ def passes_through_host(tb: TracebackType | None, code_objects: frozenset[CodeTy
         name = code.co_filename
         if (
             code not in code_objects
-            and not name.startswith(_SPY_DIR)
+            and not name.startswith(SPY_DIR)
             and not (name.startswith(_STDLIB_DIR) and not name.startswith(_SITE_PACKAGES))
         ):
             return True

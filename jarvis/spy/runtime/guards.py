@@ -19,11 +19,14 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from types import GeneratorType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from jarvis.errors import LimitExceeded
-from jarvis.spy.containers import DictItems, DictKeys, SpyFrozenSet, SpyRange, SpySet
-from jarvis.spy.values import (
+from jarvis.errors import RunLimitExceeded
+from jarvis.spy.limits import Limits
+from jarvis.spy.runtime.meter import Meter
+from jarvis.spy.values.containers import DictItems, DictKeys, SpyFrozenSet, SpyRange, SpySet
+from jarvis.spy.values.names import spy_type_name
+from jarvis.spy.values.text import (
     SIMPLE_TYPES,
     SMALL_TYPES,
     ValueTooLarge,
@@ -31,11 +34,7 @@ from jarvis.spy.values import (
     spy_percent,
     spy_repr,
     spy_str,
-    spy_type_name,
 )
-
-if TYPE_CHECKING:
-    from jarvis.spy.limits import Limits, Meter
 
 _T = TypeVar("_T")
 
@@ -108,7 +107,7 @@ class Guards:
 
     # -- failing --------------------------------------------------------------------
 
-    def too_big(self, what: str, size: int | None = None) -> LimitExceeded:
+    def too_big(self, what: str, size: int | None = None) -> RunLimitExceeded:
         detail = f" (~{size:,} bytes)" if size is not None else ""
         return self.meter.limit(
             f"memory limit exceeded: {what}{detail} would be larger than "
@@ -121,7 +120,7 @@ class Guards:
         if size > 4096:  # memory probes for code without ticks; small ones wait for a tick
             self.meter.allocating(size)
 
-    def int_too_big(self, bits: int) -> LimitExceeded:
+    def int_too_big(self, bits: int) -> RunLimitExceeded:
         return self.meter.limit(
             f"int too large: the result would have ~{bits:,} bits, more than "
             f"{self.int_bits:,} (max_int_bits)"

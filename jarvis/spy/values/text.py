@@ -16,7 +16,15 @@ import re
 from types import BuiltinFunctionType, FunctionType, MethodType, ModuleType
 from typing import Any
 
-from jarvis.spy.containers import DictItems, DictKeys, SpyFrozenSet, SpyRange, SpySet
+from jarvis.spy.values.containers import (
+    DictItems,
+    DictKeys,
+    SpyFrozenSet,
+    SpyRange,
+    SpySet,
+    use_repr,
+)
+from jarvis.spy.values.names import is_spy_builtin, spy_type_name
 
 NoneType = type(None)
 
@@ -26,15 +34,6 @@ SIMPLE_TYPES: frozenset[type] = frozenset({str, int, float, bool, NoneType, byte
 #: Types whose formatted text is short whatever the value (ints are capped by CPython's
 #: 4300-digit limit): f-strings format them without any size check.
 SMALL_TYPES: frozenset[type] = frozenset({int, float, bool, NoneType})
-
-#: Containers deeper than this are cut off with ``"..."`` when rendered for a log record,
-#: so rendering can never blow the host's stack (orjson itself refuses depth > 255).
-MAX_RENDER_DEPTH = 100
-
-# JSON consumers (orjson, JavaScript, InfluxDB) only take 64-bit integers; bigger ones
-# are rendered as decimal strings.
-_INT64_MIN = -(2**63)
-_INT64_MAX = 2**63 - 1
 
 _DICT_VIEW_TYPES: tuple[type, ...] = (
     type({}.keys()), type({}.values()), type({}.items()), DictKeys, DictItems,
@@ -50,50 +49,6 @@ class ValueTooLarge(Exception):
         self.what = what
         self.size = size
         super().__init__(f"{what} of more than {size:,} characters")
-
-
-def mark_builtin(fn: Any, name: str) -> Any:
-    """Make a Python-level SPy builtin look and render like a built-in function ``name``.
-
-    A bound method (a per-run builtin) is marked through its function, once for all runs.
-    """
-    target: Any = fn.__func__ if type(fn) is MethodType else fn
-    target.__name__ = name
-    target.__qualname__ = name
-    # CPython names a function in some messages by module and qualname
-    # ("jarvis.spy.builtins.sorted() got multiple values for keyword argument 'key'");
-    # for the builtins module it shows the bare name, as for its own builtins.
-    target.__module__ = "builtins"
-    target._spy_builtin = True
-    return fn
-
-
-def mark_type(fn: Any, typ: type, name: str | None = None) -> Any:
-    """Make a SPy builtin that stands for a type (``list``, ``str``...) render as one."""
-    mark_builtin(fn, name or typ.__name__)
-    target: Any = fn.__func__ if type(fn) is MethodType else fn
-    target._spy_type = typ
-    return fn
-
-
-def is_spy_builtin(value: object) -> bool:
-    """True for builtins SPy implements in Python (``print``, ``str``, ``artifact``...)."""
-    t = type(value)
-    if t is MethodType:
-        value = value.__func__  # type: ignore[attr-defined]
-        t = type(value)
-    return t is FunctionType and getattr(value, "_spy_builtin", False) is True
-
-
-def spy_type_name(value: object) -> str:
-    """The type name SPy shows for ``value`` (in errors and next to rendered values)."""
-    if is_spy_builtin(value):
-        if getattr(value, "_spy_type", None) is not None:
-            return "type"
-        return "builtin_function_or_method"
-    if type(value) is MethodType:
-        return "builtin_function_or_method"
-    return type(value).__name__
 
 
 class _Budget:
@@ -325,87 +280,108 @@ def _repr(value: object, active: set[int], b: _Budget | None) -> str:
     # itself prints as ``[...]`` exactly as CPython's Py_ReprEnter does.
     t = type(value)
     if t in SIMPLE_TYPES:
-        if (
-            b is not None
-            and (t is str or t is bytes)
-            and (len(value) > b.left or repr_size(value) > b.left)  # type: ignore[arg-type]
-        ):
-            raise ValueTooLarge("a str()/repr() result", b.limit)
-        text = repr(value)
-        return b.spend(text) if b is not None else text
+        return _repr_simple(value, b)
     if value is Ellipsis:
         return b.spend("Ellipsis") if b is not None else "Ellipsis"
     if t is list or t is tuple or t is dict:
-        key = id(value)
-        if b is not None:
-            hit = b.memo.get(key)
-            if hit is not None and hit[0] is value:
-                return b.spend(hit[1])
-        if key in active:
-            if b is not None:
-                b.cycles += 1
-            return "[...]" if t is list else "(...)" if t is tuple else "{...}"
-        active.add(key)
-        cycles = b.cycles if b is not None else 0
-        try:
-            if t is list:
-                text = "[" + ", ".join([_repr(v, active, b) for v in value]) + "]"  # type: ignore[attr-defined]
-            elif t is tuple:
-                items = [_repr(v, active, b) for v in value]  # type: ignore[attr-defined]
-                text = "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
-            else:
-                text = (
-                    "{"
-                    + ", ".join(
-                        [_repr(k, active, b) + ": " + _repr(v, active, b) for k, v in value.items()]  # type: ignore[attr-defined]
-                    )
-                    + "}"
-                )
-        finally:
-            active.discard(key)
-        if b is not None and b.cycles == cycles and len(value) > 1:  # type: ignore[arg-type]
-            b.memo[key] = (value, text)
-        return text
+        return _repr_container(value, active, b)  # type: ignore[arg-type]
     if t is SpySet or t is SpyFrozenSet:
-        key = id(value)
-        if key in active:
-            return f"{t.__name__}(...)"
-        active.add(key)
-        try:
-            if not value:
-                return f"{t.__name__}()"
-            inner = "{" + ", ".join([_repr(v, active, b) for v in value]) + "}"  # type: ignore[attr-defined]
-            return inner if t is SpySet else f"frozenset({inner})"
-        finally:
-            active.discard(key)
+        return _repr_set(value, active, b)  # type: ignore[arg-type]
     if t in _DICT_VIEW_TYPES:
         return f"{t.__name__}({_repr(list(value), active, b)})"  # type: ignore[call-overload]
     if isinstance(value, BaseException):
         return _exc_repr(value, active, b)
+    return _repr_other(value)
+
+
+def _repr_simple(value: Any, b: _Budget | None) -> str:
+    if (
+        b is not None
+        and type(value) in (str, bytes)
+        and (len(value) > b.left or repr_size(value) > b.left)
+    ):
+        raise ValueTooLarge("a str()/repr() result", b.limit)
+    text = repr(value)
+    return b.spend(text) if b is not None else text
+
+
+def _repr_container(
+    value: list[Any] | tuple[Any, ...] | dict[Any, Any], active: set[int], b: _Budget | None
+) -> str:
+    t = type(value)
+    key = id(value)
+    if b is not None:
+        hit = b.memo.get(key)
+        if hit is not None and hit[0] is value:
+            return b.spend(hit[1])
+    if key in active:
+        if b is not None:
+            b.cycles += 1
+        return "[...]" if t is list else "(...)" if t is tuple else "{...}"
+    active.add(key)
+    cycles = b.cycles if b is not None else 0
+    try:
+        text = _repr_items(value, active, b)
+    finally:
+        active.discard(key)
+    if b is not None and b.cycles == cycles and len(value) > 1:
+        b.memo[key] = (value, text)
+    return text
+
+
+def _repr_items(
+    value: list[Any] | tuple[Any, ...] | dict[Any, Any], active: set[int], b: _Budget | None
+) -> str:
+    if type(value) is dict:
+        pairs = [_repr(k, active, b) + ": " + _repr(v, active, b) for k, v in value.items()]
+        return "{" + ", ".join(pairs) + "}"
+    items = [_repr(v, active, b) for v in value]
+    if type(value) is list:
+        return "[" + ", ".join(items) + "]"
+    return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
+
+
+def _repr_set(value: SpySet | SpyFrozenSet, active: set[int], b: _Budget | None) -> str:
+    t = type(value)
+    key = id(value)
+    if key in active:
+        return f"{t.__name__}(...)"
+    active.add(key)
+    try:
+        if not value:
+            return f"{t.__name__}()"
+        inner = "{" + ", ".join([_repr(v, active, b) for v in value]) + "}"
+        return inner if t is SpySet else f"frozenset({inner})"
+    finally:
+        active.discard(key)
+
+
+def _repr_other(value: Any) -> str:
+    """Functions, methods, types, ranges, namespaces: never with a memory address."""
+    t = type(value)
     if (t is FunctionType or t is MethodType) and is_spy_builtin(value):
         if getattr(value, "_spy_type", None) is not None:
-            return f"<class '{value.__name__}'>"  # type: ignore[attr-defined]
-        return f"<built-in function {value.__name__}>"  # type: ignore[attr-defined]
+            return f"<class '{value.__name__}'>"
+        return f"<built-in function {value.__name__}>"
     if t is FunctionType:
-        if is_spy_builtin(value):
-            if getattr(value, "_spy_type", None) is not None:
-                return f"<class '{value.__name__}'>"  # type: ignore[attr-defined]
-            return f"<built-in function {value.__name__}>"  # type: ignore[attr-defined]
-        return f"<function {value.__qualname__}>"  # type: ignore[attr-defined]
+        return f"<function {value.__qualname__}>"
     if t is MethodType:
-        func = value.__func__  # type: ignore[attr-defined]
-        owner = value.__self__  # type: ignore[attr-defined]
-        return f"<built-in method {func.__name__} of {spy_type_name(owner)} object>"
+        return (
+            f"<built-in method {value.__func__.__name__} of {spy_type_name(value.__self__)} object>"
+        )
     if t is BuiltinFunctionType:
-        owner = value.__self__  # type: ignore[attr-defined]
+        owner = value.__self__
         if owner is None or isinstance(owner, ModuleType):
-            return f"<built-in function {value.__name__}>"  # type: ignore[attr-defined]
-        return f"<built-in method {value.__name__} of {spy_type_name(owner)} object>"  # type: ignore[attr-defined]
+            return f"<built-in function {value.__name__}>"
+        return f"<built-in method {value.__name__} of {spy_type_name(owner)} object>"
     if t is type:
-        return f"<class '{value.__name__}'>"  # type: ignore[attr-defined]
+        return f"<class '{value.__name__}'>"
     if t is range or t is SpyRange:
         return repr(value)
     name = getattr(t, "_spy_repr_name", None)
     if name is not None:  # namespaces: <module 'math'>, Books: <book 'kv'>
         return name(value)  # type: ignore[no-any-return]
     return f"<{t.__name__} object>"
+
+
+use_repr(spy_repr)

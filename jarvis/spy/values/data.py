@@ -1,9 +1,11 @@
-"""The one converter for every value that crosses from a program to the host.
+"""The one converter for every value that crosses between a program and the host.
 
-Effect and Book arguments, log values, the result: everything a program hands to the host
-goes through ``render`` (lossless-enough JSON data for the log and the result) or ``plain``
-(exact data for effect requests, their digests and the journal). Both walk the value once
-with three budgets:
+Inward, host data a program receives (its inputs, effect and Book results) goes through
+``copy_in``: a deep copy into exact SPy types. Outward, effect and Book arguments, log
+values, the result: everything a program hands to the host goes through ``render``
+(lossless-enough JSON data for the log and the result) or ``plain`` (exact data for
+effect requests, their digests and the journal). All three share ``MAX_DEPTH``; the two
+outward walks take the value once with three budgets:
 
 - **size**: an estimate of the JSON bytes the value becomes, counted per occurrence, so a
   value with shared substructure (``a = [a, a]`` forty times: 2^40 paths) is measured
@@ -28,14 +30,16 @@ from __future__ import annotations
 import math
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from jarvis.spy.values import _ARRAY_TYPES, ValueTooLarge, spy_repr, spy_type_name
+from jarvis.spy.values.names import spy_type_name
+from jarvis.spy.values.text import _ARRAY_TYPES, ValueTooLarge, spy_repr
 
 MAX_DEPTH = 100
 """Deepest nesting that crosses: ``render`` cuts deeper values off as ``"..."``, ``plain``
-refuses them. Far below CPython's recursion limit, with headroom for the host."""
+and ``copy_in`` refuse them. Far below CPython's recursion limit, with headroom for the
+host; above what the public contract lets inputs nest (``MAX_JSON_DEPTH``, 64)."""
 
 CHECK_EVERY = 4096
 """Nodes converted between two calls of the meter's ``check_now`` (stops, wall clock)."""
@@ -140,15 +144,7 @@ def _leaf(v: Any, w: _Walk) -> tuple[bool, object]:
 def _render(value: object, depth: int, active: set[int], w: _Walk) -> object:
     t = type(value)
     if t is int:
-        if _INT64_MIN <= value <= _INT64_MAX:  # type: ignore[operator]
-            w.add(value.bit_length() * 10 // 33 + 2)  # type: ignore[attr-defined]  # digits, sign
-            return value
-        try:
-            text = str(value)
-        except ValueError:  # more digits than sys.get_int_max_str_digits()
-            text = f"<int with {value.bit_length()} bits>"  # type: ignore[attr-defined]
-        w.add(len(text) + 2)
-        return text
+        return _render_int(value, w)  # type: ignore[arg-type]
     if t is float:
         w.add(24)
         return value if math.isfinite(value) else str(value)  # type: ignore[arg-type]
@@ -157,63 +153,91 @@ def _render(value: object, depth: int, active: set[int], w: _Walk) -> object:
         w.add(0)
         return data
     if t is dict or t in _ARRAY_TYPES:
-        if depth >= MAX_DEPTH:
-            w.add(5)
-            return "..."
-        key = id(value)
-        hit = w.memo.get(key)
-        if hit is not None:
-            w.visit()
-            w.add(hit[1])
-            return hit[0]
-        if key in active:
-            w.cycles += 1
-            w.add(5)
-            return "[...]" if t is list else "(...)" if t is tuple else "{...}"
-        active.add(key)
-        start = w.size
-        cycles = w.cycles
-        try:
-            w.visit()
-            w.size += 2
-            if t is dict:
-                items = value.items()  # type: ignore[attr-defined]
-                if all(type(k) is str for k in value):  # type: ignore[attr-defined]
-                    out: dict[str, object] = {}
-                    for k, v in items:
-                        if k.isascii():
-                            w.size += len(k) + 4 if k.isprintable() else 6 * len(k) + 4
-                        else:
-                            k = utf8_safe(k)
-                            w.size += 6 * len(k) + 4
-                        ok, d = _leaf(v, w)
-                        out[k] = d if ok else _render(v, depth + 1, active, w)
-                    data = out
-                else:
-                    data = [
-                        [_render(k, depth + 1, active, w), _render(v, depth + 1, active, w)]
-                        for k, v in items
-                    ]
-                    w.size += 4 * len(data)
-            else:
-                arr: list[object] = []
-                for v in value:  # type: ignore[attr-defined]
-                    ok, d = _leaf(v, w)
-                    arr.append(d if ok else _render(v, depth + 1, active, w))
-                w.size += len(arr)
-                data = arr
-            w.add(0)  # the budget, checked once per container for its scalars
-        finally:
-            active.discard(key)
-        if w.cycles == cycles:  # nothing below referred back to an ancestor: reusable
-            w.memo[key] = (data, w.size - start)
-        return data
+        return _render_container(value, depth, active, w)
     try:
         text = utf8_safe(spy_repr(value, 4096))
     except ValueTooLarge:  # an exception holding a huge value, say
         text = f"<{spy_type_name(value)} object: its repr is longer than 4096 characters>"
     w.add(_str_size(text))
     return text
+
+
+def _render_int(value: int, w: _Walk) -> object:
+    if _INT64_MIN <= value <= _INT64_MAX:
+        w.add(value.bit_length() * 10 // 33 + 2)  # digits, sign
+        return value
+    try:
+        text = str(value)
+    except ValueError:  # more digits than sys.get_int_max_str_digits()
+        text = f"<int with {value.bit_length()} bits>"
+    w.add(len(text) + 2)
+    return text
+
+
+def _render_container(value: Any, depth: int, active: set[int], w: _Walk) -> object:
+    """A dict, sequence, set or view: cut off past ``MAX_DEPTH``, memoised by identity,
+    a reference to an ancestor shown as CPython's repr does (``[...]``)."""
+    t = type(value)
+    if depth >= MAX_DEPTH:
+        w.add(5)
+        return "..."
+    key = id(value)
+    hit = w.memo.get(key)
+    if hit is not None:
+        w.visit()
+        w.add(hit[1])
+        return hit[0]
+    if key in active:
+        w.cycles += 1
+        w.add(5)
+        return "[...]" if t is list else "(...)" if t is tuple else "{...}"
+    active.add(key)
+    start = w.size
+    cycles = w.cycles
+    try:
+        w.visit()
+        w.size += 2
+        data = (
+            _render_dict(value, depth, active, w)
+            if t is dict
+            else _render_items(value, depth, active, w)
+        )
+        w.add(0)  # the budget, checked once per container for its scalars
+    finally:
+        active.discard(key)
+    if w.cycles == cycles:  # nothing below referred back to an ancestor: reusable
+        w.memo[key] = (data, w.size - start)
+    return data
+
+
+def _render_dict(value: dict[Any, Any], depth: int, active: set[int], w: _Walk) -> object:
+    """A dict with str keys as a JSON object; any other as a list of ``[key, value]``."""
+    if not all(type(k) is str for k in value):
+        pairs = [
+            [_render(k, depth + 1, active, w), _render(v, depth + 1, active, w)]
+            for k, v in value.items()
+        ]
+        w.size += 4 * len(pairs)
+        return pairs
+    out: dict[str, object] = {}
+    for k, v in value.items():
+        if k.isascii():
+            w.size += len(k) + 4 if k.isprintable() else 6 * len(k) + 4
+        else:
+            k = utf8_safe(k)
+            w.size += 6 * len(k) + 4
+        ok, d = _leaf(v, w)
+        out[k] = d if ok else _render(v, depth + 1, active, w)
+    return out
+
+
+def _render_items(value: Any, depth: int, active: set[int], w: _Walk) -> object:
+    arr: list[object] = []
+    for v in value:
+        ok, d = _leaf(v, w)
+        arr.append(d if ok else _render(v, depth + 1, active, w))
+    w.size += len(arr)
+    return arr
 
 
 def render_value(value: object) -> tuple[object, str]:
@@ -308,40 +332,92 @@ def _plain(value: object, depth: int, active: set[int], w: _Walk) -> object:
         w.add(len(value) * 4 // 3 + 8)  # type: ignore[arg-type]
         return value
     if t is list or t is tuple or t is dict:
-        if depth >= MAX_DEPTH:
-            raise ValueError(f"{w.what} are nested more than {MAX_DEPTH} levels deep")
-        key = id(value)
-        if key in active:
-            raise ValueError(f"{w.what} contain a reference to themselves")
-        hit = w.memo.get(key)
-        if hit is not None:
-            w.visit()
-            w.add(hit[1])
-            return hit[0]
-        active.add(key)
-        start = w.size
-        try:
-            w.visit()
-            w.add(2)
-            data: object
-            if t is dict:
-                out: dict[str, object] = {}
-                for k, v in value.items():  # type: ignore[attr-defined]
-                    if type(k) is not str:
-                        raise TypeError(f"{w.what}: dict keys must be str, not {spy_type_name(k)}")
-                    _check_utf8(k, w)
-                    w.add(_str_size(k) + 2)
-                    out[k] = _plain(v, depth + 1, active, w)
-                data = out
-            else:
-                items = [_plain(v, depth + 1, active, w) for v in value]  # type: ignore[attr-defined]
-                w.add(len(items))
-                data = items
-        finally:
-            active.discard(key)
-        w.memo[key] = (data, w.size - start)
-        return data
+        return _plain_container(value, depth, active, w)
     raise TypeError(
         f"{w.what} must be plain data (None, bool, int, float, str, bytes, list, tuple, dict), "
         f"not {spy_type_name(value)}"
+    )
+
+
+def _plain_container(value: Any, depth: int, active: set[int], w: _Walk) -> object:
+    """A list, tuple (becomes a list) or dict (str keys only), memoised by identity."""
+    t = type(value)
+    if depth >= MAX_DEPTH:
+        raise ValueError(f"{w.what} are nested more than {MAX_DEPTH} levels deep")
+    key = id(value)
+    if key in active:
+        raise ValueError(f"{w.what} contain a reference to themselves")
+    hit = w.memo.get(key)
+    if hit is not None:
+        w.visit()
+        w.add(hit[1])
+        return hit[0]
+    active.add(key)
+    start = w.size
+    try:
+        w.visit()
+        w.add(2)
+        data: object
+        if t is dict:
+            out: dict[str, object] = {}
+            for k, v in value.items():
+                if type(k) is not str:
+                    raise TypeError(f"{w.what}: dict keys must be str, not {spy_type_name(k)}")
+                _check_utf8(k, w)
+                w.add(_str_size(k) + 2)
+                out[k] = _plain(v, depth + 1, active, w)
+            data = out
+        else:
+            items = [_plain(v, depth + 1, active, w) for v in value]
+            w.add(len(items))
+            data = items
+    finally:
+        active.discard(key)
+    w.memo[key] = (data, w.size - start)
+    return data
+
+
+# -- copy_in: inputs and effect results -------------------------------------------------
+
+_EXACT_SCALARS = (bool, int, float, str, bytes)
+
+
+def copy_in(value: object, what: str, _depth: int = 0) -> object:
+    """Deep-copy host data into plain SPy values (exact ``dict``/``list``/``str``... types).
+
+    The program must never hold a host object: a ``str`` subclass or a mapping type
+    would bring its own methods past the attribute gate, which checks exact types.
+    ``TypeError`` for anything else, or nesting past ``MAX_DEPTH``; ``what`` names the
+    data in messages ("inputs").
+    """
+    if value is None or type(value) in _EXACT_SCALARS:
+        return value
+    if _depth >= MAX_DEPTH:
+        raise TypeError(f"{what} are nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, Mapping):
+        return {
+            copy_in(k, what, _depth + 1): copy_in(v, what, _depth + 1) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [copy_in(v, what, _depth + 1) for v in value]
+    if isinstance(value, tuple):
+        return tuple(copy_in(v, what, _depth + 1) for v in value)
+    return _exact_scalar(value, what)
+
+
+def _exact_scalar(value: object, what: str) -> object:
+    """A subclass of a scalar type, as the exact type (without calling its overrides)."""
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
+    if isinstance(value, bytes):
+        return bytes(memoryview(value))
+    raise TypeError(
+        f"{what} may only hold None, bool, int, float, str, bytes, list, tuple and dict; "
+        f"got {type(value).__name__}"
     )

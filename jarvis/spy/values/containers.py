@@ -21,30 +21,34 @@ loops and comprehensions (which tick on their own) get CPython's fast iterator.
 
 from __future__ import annotations
 
+import dis
 import itertools
-import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from types import FunctionType
 from typing import Any
 
-from jarvis.spy.arguments import exactly_one, no_arguments
+from jarvis.spy._names import SPY_DIR
+from jarvis.spy.values.arguments import exactly_one, no_arguments
+from jarvis.spy.values.names import spy_type_name
 
-_GET_ITER = 68  # dis.opmap["GET_ITER"] on CPython 3.11
-_SPY_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+#: The opcode of ``GET_ITER`` (68 on 3.11 and 3.12, 19 on 3.13): a ``for`` loop or a
+#: comprehension asking for an iterator.
+_GET_ITER = dis.opmap["GET_ITER"]
 RANGE_CHUNK = 4096
 
 
-def _repr(value: object) -> str:
-    from jarvis.spy.values import spy_repr
+#: SPy's repr of a value, for the containers' own ``__repr__`` and CPython-shaped messages.
+#: ``values/text.py`` renders these containers (it sits above them) and installs its
+#: ``spy_repr`` here when it is imported (``use_repr``), which ``values/__init__.py``
+#: guarantees before any container exists. Until then: CPython's.
+_repr: Callable[[object], str] = repr
 
-    return spy_repr(value)
 
-
-def _name(value: object) -> str:
-    from jarvis.spy.values import spy_type_name
-
-    return spy_type_name(value)
+def use_repr(spy_repr: Callable[[object], str]) -> None:
+    """Make ``spy_repr`` the repr the containers show (called once, by ``values.text``)."""
+    global _repr
+    _repr = spy_repr
 
 
 def _no_keys(self: object) -> Any:
@@ -204,7 +208,7 @@ class _SetBase(dict):  # type: ignore[type-arg]
 def _unordered(left: object, right: object, op: str) -> Any:
     if isinstance(right, dict):
         raise TypeError(
-            f"'{op}' not supported between instances of '{_name(left)}' and '{_name(right)}'"
+            f"'{op}' not supported between instances of '{spy_type_name(left)}' and '{spy_type_name(right)}'"
         )
     return NotImplemented
 
@@ -215,7 +219,7 @@ def _binop_other(left: object, right: object, op: str) -> Any:
     if isinstance(right, dict):
         # A dict subclass's reflected operator would run dict.__or__ and merge them.
         raise TypeError(
-            f"unsupported operand type(s) for {op}: '{_name(left)}' and '{_name(right)}'"
+            f"unsupported operand type(s) for {op}: '{spy_type_name(left)}' and '{spy_type_name(right)}'"
         )
     return NotImplemented
 
@@ -223,7 +227,7 @@ def _binop_other(left: object, right: object, op: str) -> Any:
 def _reflected(right: _SetBase, left: object, op: str) -> Any:
     if isinstance(left, dict):
         raise TypeError(
-            f"unsupported operand type(s) for {op}: '{_name(left)}' and '{_name(right)}'"
+            f"unsupported operand type(s) for {op}: '{spy_type_name(left)}' and '{spy_type_name(right)}'"
         )
     return NotImplemented
 
@@ -426,7 +430,7 @@ def _iter_set(value: object) -> SpySet:
     try:
         return SpySet(value)  # type: ignore[arg-type]
     except TypeError:
-        raise TypeError(f"'{_name(value)}' object is not iterable") from None
+        raise TypeError(f"'{spy_type_name(value)}' object is not iterable") from None
 
 
 class DictKeys(_View):
@@ -485,7 +489,7 @@ class SpyRange:
         caller = sys._getframe(1)
         if caller.f_code.co_code[
             caller.f_lasti
-        ] == _GET_ITER and not caller.f_code.co_filename.startswith(_SPY_DIR):
+        ] == _GET_ITER and not caller.f_code.co_filename.startswith(SPY_DIR):
             return iter(r)  # a SPy for loop or comprehension: it ticks by itself
         return itertools.chain.from_iterable(self._chunks(r))
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from jarvis.spy.values.names import spy_type_name
+
 #: A parameter the call did not pass (``None`` is a value).
 MISSING: Any = type("missing", (), {"__repr__": lambda self: "<missing>"})()
 
@@ -108,17 +110,64 @@ def clinic(
                 raise TypeError(
                     f"argument for {fname}() given by name ('{params[i]}') and position ({i + 1})"
                 )
-        raise TypeError(f"'{next(iter(left))}' is an invalid keyword argument for {fname}()")
+        raise TypeError(invalid_keyword(fname, next(iter(left))))
     return values
 
 
-def must_be_str(fname: str, param: str, value: object) -> None:
-    """``fname() argument 'param' must be str, not int`` (a ``str`` parameter's check)."""
+def _invalid_keyword_template() -> str:
+    """Argument Clinic's message for an unknown keyword, as the running CPython words it
+    ("'k' is an invalid keyword argument for f()" up to 3.12, "f() got an unexpected
+    keyword argument 'k'" from 3.13): asked of ``sum``, one of its functions."""
+    try:
+        sum((), spy_probe=0)  # type: ignore[call-overload]
+    except TypeError as exc:
+        return str(exc).replace("sum()", "{fname}()").replace("'spy_probe'", "'{key}'")
+    raise AssertionError("sum() accepted an unknown keyword argument")  # pragma: no cover
+
+
+_INVALID_KEYWORD = _invalid_keyword_template()
+
+
+def invalid_keyword(fname: str, key: str) -> str:
+    """CPython's message for keyword argument ``key`` that ``fname()`` does not take."""
+    return _INVALID_KEYWORD.format(fname=fname, key=key)
+
+
+def must_be_str(fname: str, param: str, value: object, none: str = "None") -> None:
+    """``fname() argument 'param' must be str, not int`` (a ``str`` parameter's check).
+
+    ``none`` is how the message names ``None`` (CPython says "NoneType" on some paths).
+    """
     if type(value) is not str:
-        raise TypeError(f"{fname}() argument '{param}' must be str, not {_type_name(value)}")
+        name = none if value is None else _type_name(value)
+        raise TypeError(f"{fname}() argument '{param}' must be str, not {name}")
 
 
 def _type_name(value: object) -> str:
-    from jarvis.spy.values import spy_type_name  # values imports the containers, which use us
-
     return "None" if value is None else spy_type_name(value)
+
+
+def _cpython_error(fn: Any, *args: object) -> str:
+    try:
+        fn(*args)
+    except TypeError as exc:
+        return str(exc)
+    raise AssertionError(f"{fn.__name__}{args!r} raised no TypeError")  # pragma: no cover
+
+
+# ``int(...)`` and ``str(...)`` called with positional arguments only: CPython 3.13 checks
+# those on a fast path of its own, worded apart from Argument Clinic's ("int expected at
+# most 2 arguments, got 3"; "must be str, not NoneType"). Asked of the running CPython.
+_TOO_MANY: dict[str, tuple[str, int]] = {
+    typ.__name__: (_cpython_error(typ, *[None] * (most + 1)), most + 1)
+    for typ, most in ((int, 2), (str, 3))
+}
+STR_POSITIONAL_NONE = _cpython_error(str, b"", None).rpartition("not ")[2]
+"""How ``str(b, None)`` names ``None``: "None" up to 3.12, "NoneType" from 3.13."""
+
+
+def too_many_positional(fname: str, given: int) -> str:
+    """CPython's message for ``int()``/``str()`` with too many positional arguments only."""
+    text, probe = _TOO_MANY[fname]
+    head, _, tail = text.rpartition(str(probe))
+    return f"{head}{given}{tail}"

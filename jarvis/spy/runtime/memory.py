@@ -2,7 +2,7 @@
 
 Single operations are refused before they allocate (``guards.py``). What they cannot
 see is growth over many steps (``while True: lst.append([0] * 10000)``). The meter
-(``limits.py``) watches the process's resident size cheaply; once it has grown by more
+(``meter.py``) watches the process's resident size cheaply; once it has grown by more
 than the limit since the run started, this module measures what the program actually
 holds, so that memory CPython keeps after frees (pymalloc arenas, free lists, malloc's
 heap) is never blamed on a program that holds little.
@@ -40,12 +40,13 @@ Cheap by construction:
 from __future__ import annotations
 
 import contextlib
+import dis
 import gc
 import itertools
 import os
 import sys
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import accumulate, compress, repeat
 from operator import is_, not_
 from types import (
@@ -58,8 +59,11 @@ from types import (
     ModuleType,
     TracebackType,
 )
+from typing import Any
 
-from jarvis.spy.containers import DictItems, DictKeys, SpyFrozenSet, SpySet
+from jarvis.spy._names import SPY_DIR
+from jarvis.spy.values.containers import DictItems, DictKeys, SpyFrozenSet, SpySet
+from jarvis.spy.values.names import BoundWrapper
 
 _ITERATOR_SAMPLES: tuple[object, ...] = (
     iter([]), iter(()), iter({}), iter({}.values()), iter({}.items()), iter(""),
@@ -91,9 +95,12 @@ _CO_OPTIMIZED = 0x0001
 #: SPy's modules whose functions run for the program (builtins, guards, containers):
 #: their live frames' locals are the program's values in the making.
 _HELPER_FILES: frozenset[str] = frozenset(
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
-    for name in ("builtins.py", "guards.py", "containers.py", "namespaces.py", "values.py")
-)
+    os.path.join(SPY_DIR, *name.split("/"))
+    for name in (
+        "runtime/environment.py", "runtime/gate.py", "runtime/guards.py",
+        "runtime/namespaces.py", "values/containers.py", "values/text.py",
+    )
+)  # fmt: skip
 
 
 def _flags(batch: list[object], unshared: int) -> list[bool]:
@@ -131,14 +138,19 @@ _SIZEOF: dict[type, tuple[object, int]] = {
 class _Walk:
     """One measurement: batches to visit, the ids of shared objects seen, a total."""
 
-    __slots__ = ("budget", "code_objects", "seen", "sources", "todo", "total", "wrapper")
+    __slots__ = ("budget", "code_objects", "judges", "seen", "sources", "todo", "total")
 
     def __init__(self, budget: int, code_objects: frozenset[CodeType]) -> None:
-        from jarvis.spy.builtins import _BoundWrapper  # builtins is above memory
-
         self.budget = budget
         self.code_objects = code_objects
-        self.wrapper: type = _BoundWrapper  # a guarded method (``s.join``): its ``_owner``
+        self.judges: dict[type, Callable[[Any], bool]] = {
+            FunctionType: self.function,
+            CellType: self.cell,
+            GeneratorType: self.generator,
+            FrameType: self.frame,
+            BuiltinMethodType: self.builtin_method,
+            BoundWrapper: self.bound_wrapper,  # a guarded method (``s.join``): its ``_owner``
+        }
         self.seen: set[int] = set()
         # (batch, True if every object must go through ``seen``)
         self.todo: list[tuple[list[object], bool]] = []
@@ -242,45 +254,55 @@ class _Walk:
         """Everything but the plain containers: judged one by one, by type."""
         group: list[object] = []
         todo = self.todo
-        code_objects = self.code_objects
+        judges = self.judges
         for obj in holders:
             t = type(obj)
-            if t in _BY_REFERENTS:
-                pass
-            elif t is FunctionType:
-                if obj.__code__ in code_objects:  # type: ignore[attr-defined]
-                    todo.append((_function_parts(obj), False))  # type: ignore[arg-type]
-                continue  # SPy's own functions: their size only
-            elif t is CellType:
-                # A cell's value is also what a live frame's f_locals shows for it: the
-                # two paths are one reference, so both go through ``seen``.
-                with contextlib.suppress(ValueError):  # an empty cell
-                    todo.append(([obj.cell_contents], True))  # type: ignore[attr-defined]
-                continue
-            elif t is GeneratorType:
-                if obj.gi_running:  # type: ignore[attr-defined]
-                    continue  # its frame is live: walked with the stack, not twice
-                # suspended: its frame's locals and value stack
-            elif t is FrameType:
-                if obj.f_code not in code_objects:  # type: ignore[attr-defined]
-                    continue  # run_program's frame, a guard's: their size only
-                # a finished frame: its locals and stack; a live one: f_back only
-            elif t is BuiltinMethodType:
-                owner = obj.__self__  # type: ignore[attr-defined]
-                if owner is not None and type(owner) is not ModuleType:
-                    todo.append(([owner], False))
-                continue
-            elif t is self.wrapper:
-                todo.append(([obj._owner], False))  # type: ignore[attr-defined]
-                continue
-            elif not isinstance(obj, BaseException):  # args, traceback, cause, context
-                continue  # anything else (types, Books, SPy internals): its own size
-            group.append(obj)
+            if t not in _BY_REFERENTS:
+                judge = judges.get(t)
+                if not (isinstance(obj, BaseException) if judge is None else judge(obj)):
+                    continue  # handled, or (types, Books, SPy internals) its own size only
+            group.append(obj)  # exceptions: args, traceback, cause, context
             if len(group) >= _GROUP_OBJECTS:
                 todo.append((gc.get_referents(*group), False))
                 group = []
         if group:
             todo.append((gc.get_referents(*group), False))
+
+    # Judges: True if the walk reads the object's referents, False if it is done with it
+    # (having queued what the object holds, if anything).
+
+    def function(self, obj: FunctionType) -> bool:
+        if obj.__code__ in self.code_objects:
+            self.todo.append((_function_parts(obj), False))
+        return False  # SPy's own functions: their size only
+
+    def cell(self, obj: CellType) -> bool:
+        # A cell's value is also what a live frame's f_locals shows for it: the two paths
+        # are one reference, so both go through ``seen``.
+        with contextlib.suppress(ValueError):  # an empty cell
+            self.todo.append(([obj.cell_contents], True))
+        return False
+
+    @staticmethod
+    def generator(obj: GeneratorType) -> bool:  # type: ignore[type-arg]
+        # Running: its frame is live, walked with the stack, not twice. Suspended: its
+        # frame's locals and value stack.
+        return not obj.gi_running
+
+    def frame(self, obj: FrameType) -> bool:
+        # A finished frame: its locals and stack; a live one: f_back only. Not the
+        # program's (run_program's frame, a guard's): its size only.
+        return obj.f_code in self.code_objects
+
+    def builtin_method(self, obj: BuiltinMethodType) -> bool:
+        owner = obj.__self__
+        if owner is not None and type(owner) is not ModuleType:
+            self.todo.append(([owner], False))
+        return False
+
+    def bound_wrapper(self, obj: BoundWrapper) -> bool:
+        self.todo.append(([obj._owner], False))
+        return False
 
 
 def _slices(seq: list[object] | tuple[object, ...]) -> Iterator[list[object]]:
@@ -342,9 +364,11 @@ def held_bytes(
 def _locals(frame: FrameType, values: list[object], cells: list[object]) -> None:
     """Add a live frame's local values to ``values``, its cells' values to ``cells``.
 
-    ``f_locals`` copies the fast locals into a dict the frame keeps, which would keep
-    values alive after the program dropped them: it is cleared again (harmless for an
-    optimised frame, whose fast locals are the truth; SPy runs no other kind).
+    Up to CPython 3.12, ``f_locals`` copies the fast locals into a dict the frame keeps,
+    which would keep values alive after the program dropped them: it is cleared again
+    (harmless for an optimised frame, whose fast locals are the truth; SPy runs no other
+    kind). From 3.13 (PEP 667) it is a write-through proxy that keeps nothing: clearing
+    it would delete the locals, so it is left alone.
     """
     snapshot = frame.f_locals
     code = frame.f_code
@@ -354,33 +378,60 @@ def _locals(frame: FrameType, values: list[object], cells: list[object]) -> None
             (cells if name in shared else values).append(value)
     else:
         values += snapshot.values()
-    if code.co_flags & _CO_OPTIMIZED:
+    if code.co_flags & _CO_OPTIMIZED and type(snapshot) is dict:
         snapshot.clear()
 
 
-def building(
-    frame: FrameType | None, base: FrameType | None, builders: frozenset[CodeType]
-) -> bool:
-    """Is a frame running one of ``builders`` (``builder_codes``) live below ``frame``?"""
+Builders = Mapping[CodeType, tuple[tuple[int, int], ...] | None]
+"""Code that builds a value where no walk sees it -> the byte ranges of its instructions
+that do (``None``: all of them)."""
+
+_BUILD_OPS = frozenset({"BUILD_LIST", "BUILD_MAP", "BUILD_SET"})
+
+
+def building(frame: FrameType | None, base: FrameType | None, builders: Builders) -> bool:
+    """Is a frame live below ``frame`` inside one of ``builders``' ranges?"""
     f = frame
     while f is not None and f is not base:
-        if f.f_code in builders:
-            return True
+        code = f.f_code
+        if code in builders:
+            ranges = builders[code]
+            if ranges is None or any(start <= f.f_lasti < end for start, end in ranges):
+                return True
         f = f.f_back
     return False
 
 
-def builder_codes(code_objects: frozenset[CodeType]) -> frozenset[CodeType]:
-    """Code that builds a value where no walk sees it: the program's comprehensions (on
-    the value stack) and ``Guards.materialize`` (``list(islice(it, n))`` in C)."""
-    from jarvis.spy.guards import Guards  # guards is above memory
+def builder_codes(
+    code_objects: Iterable[CodeType],
+) -> dict[CodeType, tuple[tuple[int, int], ...] | None]:
+    """The program's comprehensions, which build their result on CPython's value stack.
 
-    own = frozenset(c for c in code_objects if c.co_name in BUILDERS)
-    return own | {Guards.materialize.__code__}
+    Up to CPython 3.11 a comprehension is a code object of its own (``<listcomp>``...):
+    all of it builds. From 3.12 (PEP 709) list, dict and set comprehensions are inlined
+    in the enclosing code: ``LOAD_FAST_AND_CLEAR`` (saving the loop variables), ``SWAP``,
+    ``BUILD_LIST``, ``SWAP``, ``FOR_ITER``; the value is on the stack from the build to
+    the loop's end (``FOR_ITER``'s target). Read by instruction name, not opcode number.
+    """
+    out: dict[CodeType, tuple[tuple[int, int], ...] | None] = {}
+    for code in code_objects:
+        if code.co_name in BUILDERS:
+            out[code] = None
+            continue
+        ranges = _inlined_builds(list(dis.get_instructions(code)))
+        if ranges:
+            out[code] = ranges
+    return out
 
 
-def program_roots(env: Mapping[str, object]) -> list[object]:
-    """The program's own globals (not SPy's ``__spy_*`` helpers, builtins or Books)."""
-    from jarvis.spy.books import BookNamespace
-
-    return [v for k, v in env.items() if not k.startswith("__") and type(v) is not BookNamespace]
+def _inlined_builds(ins: list[dis.Instruction]) -> tuple[tuple[int, int], ...]:
+    names = [i.opname for i in ins]
+    return tuple(
+        (ins[k - 2].offset, int(ins[k].argval) + 2)
+        for k in range(4, len(ins))
+        if names[k] == "FOR_ITER"
+        and names[k - 1] == "SWAP"
+        and names[k - 2] in _BUILD_OPS
+        and names[k - 3] == "SWAP"
+        and names[k - 4] == "LOAD_FAST_AND_CLEAR"
+    )

@@ -26,14 +26,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Collection, Mapping
 from types import CodeType, FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jarvis.errors import ProgramError
-from jarvis.spy.crossing import plain
-from jarvis.spy.exceptions import program_error
-
-if TYPE_CHECKING:
-    from jarvis.spy.compiler import Program, Site
+from jarvis.spy.program import Program, Site
+from jarvis.spy.runtime.exceptions import program_error
+from jarvis.spy.runtime.positions import code_position
+from jarvis.spy.values.data import plain
 
 #: Nesting depth of Book arguments and results (deeper data is a TypeError).
 
@@ -125,7 +124,7 @@ def make_book_caller(
     def call(proc: BookProcedure, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         check_now()  # a stop or a limit is honoured before the effect, not after
         site = proc._site or dynamic_site(program, sys._getframe(2))
-        # The one guarded converter (crossing.py): sizes, depth and shared substructure are
+        # The one guarded converter (values/data.py): sizes, depth and shared substructure are
         # budgeted; what cannot cross is a TypeError/ValueError at the call.
         data_args: list[Any] = plain(
             list(args), "Book arguments", MAX_BOOK_ARGUMENT_BYTES, check_now
@@ -161,8 +160,6 @@ def make_book_caller(
 
 def dynamic_site(program: Program, frame: FrameType) -> Site:
     """The "book" site of a call made through an alias (``db = kv; db.get(1)``)."""
-    from jarvis.spy.compiler import Site
-
     # Find the program frame that made the call (skip SPy's own helper frames).
     f: FrameType | None = frame
     while f is not None and f.f_code not in program.code_objects:
@@ -178,23 +175,21 @@ def dynamic_site(program: Program, frame: FrameType) -> Site:
 
 
 def _site_at(program: Program, code: CodeType, lasti: int) -> Site:
-    from jarvis.spy.compiler import Site
-
     text = program.text
-    for i, (line, end_line, col, end_col) in enumerate(code.co_positions()):
-        if i == lasti // 2 and line is not None:
-            end_line = end_line or line
-            c = text.char_col(line, col or 0)
-            ec = text.char_col(end_line, end_col or 0)
-            if line == end_line:
-                source = text.line(line)[c:ec]
-            else:
-                source = "\n".join(
-                    [
-                        text.line(line)[c:],
-                        *(text.line(n) for n in range(line + 1, end_line)),
-                        text.line(end_line)[:ec],
-                    ]
-                )
-            return Site(-1, "book", line, c, end_line, ec, source)
+    line, end_line, col, end_col = code_position(code, lasti)
+    if line is not None:
+        end_line = end_line or line
+        c = text.char_col(line, col or 0)
+        ec = text.char_col(end_line, end_col or 0)
+        if line == end_line:
+            source = text.line(line)[c:ec]
+        else:
+            source = "\n".join(
+                [
+                    text.line(line)[c:],
+                    *(text.line(n) for n in range(line + 1, end_line)),
+                    text.line(end_line)[:ec],
+                ]
+            )
+        return Site(-1, "book", line, c, end_line, ec, source)
     return Site(-1, "book", code.co_firstlineno, 0, code.co_firstlineno, 0, "")

@@ -4,7 +4,7 @@ The host is the only way out of a program: it receives log records (``emit``), p
 journaled effects (``effect``) and gets a chance to stop the program (``check``). The
 runtime binds ``host.emit`` straight into the program's globals, with no wrapper,
 because it runs once per statement; ``host.check`` is called by the meter once per
-chunk of ticks (a few milliseconds at most, see ``limits.py``).
+chunk of ticks (a few milliseconds at most, see ``meter.py``).
 """
 
 from __future__ import annotations
@@ -15,12 +15,18 @@ from collections.abc import Callable, Collection, Mapping
 from types import FunctionType
 from typing import Protocol
 
-from jarvis.errors import JarvisError, LimitExceeded, SpyFrame, SpyRuntimeError
+from jarvis.errors import JarvisError, RunLimitExceeded, SpyFrame, SpyRuntimeError
 from jarvis.spy import _names
-from jarvis.spy.builtins import Environment
-from jarvis.spy.compiler import Program, Site
-from jarvis.spy.exceptions import passes_through_host
-from jarvis.spy.limits import Limits, Meter
+from jarvis.spy.limits import Limits
+from jarvis.spy.program import Program, Site
+from jarvis.spy.runtime.books import BookNamespace
+from jarvis.spy.runtime.environment import Environment
+from jarvis.spy.runtime.exceptions import passes_through_host
+from jarvis.spy.runtime.guards import Guards
+from jarvis.spy.runtime.meter import Meter
+from jarvis.spy.runtime.positions import spy_frame
+from jarvis.spy.values.data import copy_in
+from jarvis.spy.values.text import spy_str
 
 # CPython's messages embed reprs ("<function f at 0x7f...> is not in list"); the address
 # differs on every run, and an execution's outcome must not.
@@ -72,14 +78,16 @@ def run_program(
     if len(program.source) * 4 > limits.max_program_bytes:
         size = len(program.source.encode("utf-8", "surrogatepass"))
         if size > limits.max_program_bytes:
-            raise LimitExceeded(
+            raise RunLimitExceeded(
                 "LimitExceeded",
                 f"the program is {size:,} bytes, more than {limits.max_program_bytes:,} (max_program_bytes)",
                 [],
                 program.filename,
             )
     base_frame = sys._getframe()
-    meter = Meter(limits, host.check, program.code_objects, program.text, base_frame)
+    # Guards.materialize builds ``list(islice(it, n))`` in C: no walk sees that list either.
+    builders = {**program.builders, Guards.materialize.__code__: None}
+    meter = Meter(limits, host.check, program.code_objects, program.text, base_frame, builders)
     if on_meter is not None:  # a host that converts values itself ticks the same meter
         on_meter(meter)
     env_builder = Environment(program, host.emit, host.effect, meter, limits, books, copy_result)
@@ -88,16 +96,16 @@ def run_program(
         # Functions take their __module__ from it: CPython's messages then read
         # "__main__.f() got multiple values...", as for a script. Unreadable by programs.
         "__name__": "__main__",
-        "inputs": copy_data(inputs),
+        "inputs": copy_in(inputs, "inputs"),
         _names.EMIT: host.emit,
         _names.TICK: meter.loop_chain,
         _names.CALL: meter.call_chain,
         _names.NEXT: next,
-        _names.PRINT: env_builder.make_print(),
+        _names.PRINT: env_builder.effects.make_print(),
     }
     env.update(program.constants)
     env.update(env_builder.globals())
-    meter.env = env
+    meter.roots = lambda: program_roots(env)
     main = FunctionType(program.code, env, "<module>")
     try:
         main()
@@ -129,49 +137,20 @@ def run_program(
 
 
 def _message(exc: BaseException) -> str:
-    from jarvis.spy.values import spy_str
-
     try:
         return spy_str(exc, 100_000)
     except Exception:  # a message that cannot be shown is not worth a second failure
         return f"<{type(exc).__name__} with an unprintable message>"
 
 
-def copy_data(value: object, _depth: int = 0) -> object:
-    """Deep-copy host data into plain SPy values (exact ``dict``/``list``/``str``... types).
-
-    The program must never hold a host object: a ``str`` subclass or a mapping type
-    would bring its own methods past the attribute gate, which checks exact types.
-    """
-    if _depth > 200:
-        raise TypeError("inputs are nested more than 200 levels deep")
-    if value is None or type(value) in (bool, int, float, str, bytes):
-        return value
-    if isinstance(value, str):
-        return str.__str__(value)  # exact str, without calling an overridden __str__
-    if isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, int):
-        return int.__int__(value)
-    if isinstance(value, float):
-        return float.__float__(value)
-    if isinstance(value, bytes):
-        return bytes(memoryview(value))
-    if isinstance(value, Mapping):
-        return {copy_data(k, _depth + 1): copy_data(v, _depth + 1) for k, v in value.items()}
-    if isinstance(value, list):
-        return [copy_data(v, _depth + 1) for v in value]
-    if isinstance(value, tuple):
-        return tuple(copy_data(v, _depth + 1) for v in value)
-    raise TypeError(
-        f"inputs may only hold None, bool, int, float, str, bytes, list, tuple and dict; "
-        f"got {type(value).__name__}"
-    )
+def program_roots(env: Mapping[str, object]) -> list[object]:
+    """The program's own globals (not SPy's ``__spy_*`` helpers, builtins or Books)."""
+    return [v for k, v in env.items() if not k.startswith("__") and type(v) is not BookNamespace]
 
 
 def copy_result(value: object) -> object:
     """An effect's result, copied into plain SPy data (a host bug if it is not data)."""
-    return copy_data(value)
+    return copy_in(value, "effect results")
 
 
 def spy_frames(tb: object, program: Program) -> list[SpyFrame]:
@@ -181,18 +160,7 @@ def spy_frames(tb: object, program: Program) -> list[SpyFrame]:
         frame = tb.tb_frame  # type: ignore[attr-defined]
         code = frame.f_code
         if code in program.code_objects:
-            line = tb.tb_lineno or 0  # type: ignore[attr-defined]
-            col = 0
-            lasti = tb.tb_lasti  # type: ignore[attr-defined]
-            if lasti >= 0:
-                # Same lookup as traceback._get_code_position: one position per code unit.
-                for i, pos in enumerate(code.co_positions()):
-                    if i == lasti // 2:
-                        if pos[0] is not None:
-                            line = pos[0]
-                        if pos[2] is not None:
-                            col = program.text.char_col(line, pos[2])
-                        break
-            frames.append(SpyFrame(code.co_name, line, col, program.text.line(line)))
+            lineno = tb.tb_lineno or 0  # type: ignore[attr-defined]
+            frames.append(spy_frame(code, tb.tb_lasti, lineno, program.text))  # type: ignore[attr-defined]
         tb = tb.tb_next  # type: ignore[attr-defined]
     return frames

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from jarvis.spy.arguments import MISSING, clinic, exactly_one, no_keywords, positional
-from jarvis.spy.values import mark_builtin, spy_type_name
-
-if TYPE_CHECKING:
-    from jarvis.spy.guards import Guards
+from jarvis.spy.runtime.guards import Guards
+from jarvis.spy.values.arguments import MISSING, clinic, exactly_one, no_keywords, positional
+from jarvis.spy.values.names import mark_builtin, spy_type_name
 
 # math functions that only ever return floats/bools or small ints: handed out as they are.
 _MATH_SAFE = (
@@ -67,76 +65,85 @@ def make_math(guards: Guards) -> MathNamespace:
             setattr(ns, name, getattr(math, name))
     for name in _MATH_CONSTANTS:
         setattr(ns, name, getattr(math, name))
-    limit = guards.int_bits
+    guarded = _GuardedMath(guards)
+    for name in _MATH_GUARDED:
+        setattr(ns, name, mark_builtin(getattr(guarded, name), name))
+    return ns
 
-    def check_bits(bits: float) -> None:
-        if bits > limit:
-            raise guards.int_too_big(int(bits))
 
-    def _int(value: object) -> int:
-        if isinstance(value, int):  # int or bool: SPy has no other int subclasses
-            return int(value)
-        raise TypeError(f"'{spy_type_name(value)}' object cannot be interpreted as an integer")
+def _int(value: object) -> int:
+    if isinstance(value, int):  # int or bool: SPy has no other int subclasses
+        return int(value)
+    raise TypeError(f"'{spy_type_name(value)}' object cannot be interpreted as an integer")
 
-    # Arguments are checked as CPython's math functions check them (same messages).
-    def factorial(*args: object, **kwargs: object) -> int:
+
+class _GuardedMath:
+    """The math functions that can make huge ints or take long: checked, charged first.
+
+    Arguments are checked as CPython's math functions check them (same messages).
+    """
+
+    def __init__(self, guards: Guards) -> None:
+        self.guards = guards
+
+    def check_bits(self, bits: float) -> None:
+        if bits > self.guards.int_bits:
+            raise self.guards.int_too_big(int(bits))
+
+    def pairwise_cost(self, ints: list[int]) -> None:
+        # gcd (and so lcm) is quadratic: two 1M-bit ints take ~3 s in one C call.
+        bits = [i.bit_length() for i in ints]
+        widest = max(bits, default=0)
+        self.guards.quadratic_cost(widest * (sum(bits) - widest))
+
+    def factorial(self, *args: object, **kwargs: object) -> int:
         k = _int(exactly_one("math.factorial", args, kwargs))
         if k > 1:
-            check_bits(_log2_factorial(k))
+            self.check_bits(_log2_factorial(k))
         return math.factorial(k)
 
-    def comb(*args: object, **kwargs: object) -> int:
+    def comb(self, *args: object, **kwargs: object) -> int:
         no_keywords("math.comb", kwargs)
         positional("comb", args, 2, 2)
         a, b = _int(args[0]), _int(args[1])
         if 0 <= b <= a:
-            check_bits(_log2_factorial(a) - _log2_factorial(b) - _log2_factorial(a - b))
+            self.check_bits(_log2_factorial(a) - _log2_factorial(b) - _log2_factorial(a - b))
         return math.comb(a, b)
 
-    def perm(*args: object, **kwargs: object) -> int:
+    def perm(self, *args: object, **kwargs: object) -> int:
         no_keywords("math.perm", kwargs)
         positional("perm", args, 1, 2)
         a = _int(args[0])
         b = a if len(args) == 1 or args[1] is None else _int(args[1])
         if 0 <= b <= a:
-            check_bits(_log2_factorial(a) - _log2_factorial(a - b))
+            self.check_bits(_log2_factorial(a) - _log2_factorial(a - b))
         return math.perm(a, b)
 
-    def pairwise_cost(ints: list[int]) -> None:
-        # gcd (and so lcm) is quadratic: two 1M-bit ints take ~3 s in one C call.
-        bits = [i.bit_length() for i in ints]
-        widest = max(bits, default=0)
-        guards.quadratic_cost(widest * (sum(bits) - widest))
-
-    def lcm(*integers: object) -> int:
+    def lcm(self, *integers: object) -> int:
         ints = [_int(i) for i in integers]
-        check_bits(sum(i.bit_length() for i in ints))
-        pairwise_cost(ints)
+        self.check_bits(sum(i.bit_length() for i in ints))
+        self.pairwise_cost(ints)
         return math.lcm(*ints)
 
-    def gcd(*integers: object) -> int:
+    def gcd(self, *integers: object) -> int:
         ints = [_int(i) for i in integers]
-        pairwise_cost(ints)
+        self.pairwise_cost(ints)
         return math.gcd(*ints)
 
-    def isqrt(*args: object, **kwargs: object) -> int:
+    def isqrt(self, *args: object, **kwargs: object) -> int:
         k = _int(exactly_one("math.isqrt", args, kwargs))
-        guards.quadratic_cost(k.bit_length() ** 2 // 2)  # Newton's divisions
+        self.guards.quadratic_cost(k.bit_length() ** 2 // 2)  # Newton's divisions
         return math.isqrt(k)
 
-    def prod(*args: Any, **kwargs: Any) -> Any:
+    def prod(self, *args: Any, **kwargs: Any) -> Any:
         iterable, start = clinic(
             "prod", args, kwargs, ("iterable", "start"), required=1, posonly=1, kwonly=1
         )
         acc = 1 if start is MISSING else start
-        mul = guards.mul
+        mul = self.guards.mul
         for value in iterable:
             acc = acc * value if type(acc) is float or type(value) is float else mul(acc, value)
         return acc
-
-    for fn in (factorial, comb, perm, lcm, gcd, isqrt, prod):
-        setattr(ns, fn.__name__, mark_builtin(fn, fn.__name__))
-    return ns
 
 
 def make_json(guards: Guards) -> JsonNamespace:
@@ -204,43 +211,54 @@ def _json_size(obj: object, indent: int, seps: int, ensure_ascii: bool) -> int:
     measured in 60 steps, not 2**60); a structure met again inside itself is the
     ``ValueError`` json.dumps would raise.
     """
-    memo: dict[tuple[int, int], int] = {}
-    active: set[int] = set()
+    return _JsonSize(indent, seps, ensure_ascii).size(obj, 0)
 
-    def size(value: object, depth: int) -> int:
+
+class _JsonSize:
+    """One ``_json_size`` measurement: the memo of shared structures, the active ones."""
+
+    def __init__(self, indent: int, seps: int, ensure_ascii: bool) -> None:
+        self.indent = indent
+        self.seps = seps
+        self.ensure_ascii = ensure_ascii
+        self.memo: dict[tuple[int, int], int] = {}
+        self.active: set[int] = set()
+
+    def size(self, value: object, depth: int) -> int:
         t = type(value)
         if t is str:
             s: str = value  # type: ignore[assignment]
             if s.isascii() and s.isprintable():
                 return len(s) + 2 + s.count('"') + s.count("\\")
-            return len(s) * (12 if ensure_ascii else 6) + 2
+            return len(s) * (12 if self.ensure_ascii else 6) + 2
         if isinstance(value, int) and t is int:
             return value.bit_length() * 31 // 100 + 3
         if t is bool or t is float or value is None:
             return 24
         if t is list or t is tuple or t is dict:
             key = (id(value), depth)
-            known = memo.get(key)
-            if known is not None:
-                return known
-            if id(value) in active:
-                raise ValueError("Circular reference detected")
-            active.add(id(value))
-            n = len(value)  # type: ignore[arg-type]
-            total = 2 + n * (seps + 1 + indent * (depth + 1)) + indent * depth
-            if t is dict:
-                for k, v in value.items():  # type: ignore[attr-defined]
-                    if type(k) not in _JSON_SCALARS:
-                        raise TypeError(
-                            f"keys must be str, int, float, bool or None, not {spy_type_name(k)}"
-                        )
-                    total += size(k if type(k) is str else str(k), depth + 1) + size(v, depth + 1)
-            else:
-                for v in value:  # type: ignore[attr-defined]
-                    total += size(v, depth + 1)
-            active.discard(id(value))
-            memo[key] = total
-            return total
+            known = self.memo.get(key)
+            if known is None:
+                known = self.memo[key] = self.container(value, depth)  # type: ignore[arg-type]
+            return known
         raise TypeError(f"Object of type {spy_type_name(value)} is not JSON serializable")
 
-    return size(obj, 0)
+    def container(self, value: list[Any] | tuple[Any, ...] | dict[Any, Any], depth: int) -> int:
+        if id(value) in self.active:
+            raise ValueError("Circular reference detected")
+        self.active.add(id(value))
+        indent = self.indent
+        total = 2 + len(value) * (self.seps + 1 + indent * (depth + 1)) + indent * depth
+        if type(value) is dict:
+            for k, v in value.items():
+                if type(k) not in _JSON_SCALARS:
+                    raise TypeError(
+                        f"keys must be str, int, float, bool or None, not {spy_type_name(k)}"
+                    )
+                total += self.size(k if type(k) is str else str(k), depth + 1)
+                total += self.size(v, depth + 1)
+        else:
+            for v in value:
+                total += self.size(v, depth + 1)
+        self.active.discard(id(value))
+        return total
