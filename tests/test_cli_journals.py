@@ -44,7 +44,16 @@ def test_show_json_is_one_record_per_line_with_its_index(tmp_path: Path) -> None
     rows = [orjson.loads(line) for line in proc.stdout.splitlines()]
     assert [r["index"] for r in rows] == list(range(10))
     assert [r["t"] for r in rows] == [
-        "fence", "start", "effect", "effect", "crash", "fence", "effect", "effect", "effect", "end"
+        "fence",
+        "start",
+        "effect",
+        "effect",
+        "crash",
+        "fence",
+        "effect",
+        "effect",
+        "effect",
+        "end",
     ]
     assert [r["stale"] for r in rows].count(True) == 1 and rows[6]["result"] == 999
 
@@ -52,7 +61,7 @@ def test_show_json_is_one_record_per_line_with_its_index(tmp_path: Path) -> None
 def test_show_never_repairs_a_torn_tail(tmp_path: Path) -> None:
     directory = _checkpoint(tmp_path)
     with open(directory / "journal.log", "ab") as fh:
-        fh.write(b"0123abcd {\"t\":")
+        fh.write(b'0123abcd {"t":')
     size = (directory / "journal.log").stat().st_size
     proc = _run(["journals", "show", directory.name], tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -83,13 +92,17 @@ def test_replay_of_a_changed_program_reports_the_divergence(tmp_path: Path) -> N
     directory = _checkpoint(tmp_path)
     changed = tmp_path / "changed.spy"
     changed.write_text((CASE / "program.spy").read_text().replace("i, 10", "i, 11"))
-    proc = _run(["journals", "replay", str(directory), "--program", str(changed)], tmp_path, **BOOKS)
+    proc = _run(
+        ["journals", "replay", str(directory), "--program", str(changed)], tmp_path, **BOOKS
+    )
     assert proc.returncode == 1
     assert proc.stderr.startswith("error: divergence at record #1 (effect #-1): ")
     assert "but the journal recorded 'program " in proc.stderr
     assert "hint: `jarvis journals show --path" in proc.stderr
     proc = _run(
-        ["journals", "replay", str(directory), "--program", str(changed), "--json"], tmp_path, **BOOKS
+        ["journals", "replay", str(directory), "--program", str(changed), "--json"],
+        tmp_path,
+        **BOOKS,
     )
     assert proc.returncode == 1
     report = orjson.loads(proc.stdout)

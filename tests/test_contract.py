@@ -367,4 +367,3 @@ def test_limit_schema_says_numbers_only() -> None:
         types = {branch.get("type") for branch in prop["anyOf"]}
         assert types == ({"number", "null"} if name == "max_wall_s" else {"integer", "null"}), name
     assert limits["max_wall_s"]["anyOf"][0]["maximum"] == MAX_WALL_S_REQUEST
-

@@ -98,7 +98,9 @@ def _write_journal(tmp: Path, eid: str, records: list[dict[str, Any]]) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     # Raw lines, as any release wrote them (some of these records predate fields).
     bodies = [orjson.dumps(r) for r in records]
-    (directory / JOURNAL_FILE).write_bytes(b"".join(b"%08x %s\n" % (zlib.crc32(b), b) for b in bodies))
+    (directory / JOURNAL_FILE).write_bytes(
+        b"".join(b"%08x %s\n" % (zlib.crc32(b), b) for b in bodies)
+    )
 
 
 def _assert_strictly_increasing(sink: ListSink) -> None:

@@ -6,15 +6,34 @@ import jarvis.spy
 
 
 def test_client_exports() -> None:
-    assert sorted(jarvis.client.__all__) == ["JarvisClient", "LifecycleEvent", "LogRecord", "StopMode", "Update"]
+    assert sorted(jarvis.client.__all__) == [
+        "JarvisClient",
+        "LifecycleEvent",
+        "LogRecord",
+        "StopMode",
+        "Update",
+    ]
 
 
 def test_contract_exports() -> None:
     assert sorted(jarvis.contract.__all__) == sorted(
         [
-            "CONTRACT_VERSION", "STOP_MODES", "TERMINAL_EVENTS", "ArtifactRef", "ErrorInfo", "ExecutionOptions",
-            "LifecycleEvent", "LimitOverrides", "LogRecord", "ProgramSpec", "StartCommand", "StopCommand", "StopMode", "TraceFrame",
-            "dump", "parse_control",
+            "CONTRACT_VERSION",
+            "STOP_MODES",
+            "TERMINAL_EVENTS",
+            "ArtifactRef",
+            "ErrorInfo",
+            "ExecutionOptions",
+            "LifecycleEvent",
+            "LimitOverrides",
+            "LogRecord",
+            "ProgramSpec",
+            "StartCommand",
+            "StopCommand",
+            "StopMode",
+            "TraceFrame",
+            "dump",
+            "parse_control",
         ]
     )
 

@@ -69,8 +69,12 @@ def run(tmp: Path, registry: BookRegistry, fault: Any = None) -> tuple[Any, List
     )
     sink = ListSink()
     config = RunConfig(
-        journal_root=tmp / "journals", worker_id="t", artifacts=LocalArtifactStore(tmp / "artifacts"),
-        books=registry, procedures=registry.procedures(["counter"]), fault=fault,
+        journal_root=tmp / "journals",
+        worker_id="t",
+        artifacts=LocalArtifactStore(tmp / "artifacts"),
+        books=registry,
+        procedures=registry.procedures(["counter"]),
+        fault=fault,
     )
     return run_execution(command, PROGRAM, config, sink), sink
 
@@ -81,7 +85,9 @@ def strip(records: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 @pytest.mark.parametrize("phase", PHASES)
 @pytest.mark.parametrize("boundary", range(EFFECTS))
-def test_kill_at_every_effect_boundary_then_resume(tmp_path: Path, boundary: int, phase: str) -> None:
+def test_kill_at_every_effect_boundary_then_resume(
+    tmp_path: Path, boundary: int, phase: str
+) -> None:
     calls: list[tuple[str, str, Any]] = []
     registry = make_registry(calls)
 
@@ -110,7 +116,7 @@ def test_kill_at_every_effect_boundary_then_resume(tmp_path: Path, boundary: int
     assert result["stamp"] == effects[3].result and result["tag"] == effects[5].result
 
     # No journaled Book call ran again; a call in flight at the kill ran again with the same key.
-    resumed_calls = calls[len(calls_before):]
+    resumed_calls = calls[len(calls_before) :]
     keys_before = {key for _, key, _ in calls_before}
     journaled_keys = {f"replay:{e.seq}" for e in effects[:journaled_before]}
     for _, key, _ in resumed_calls:

@@ -89,7 +89,9 @@ def test_every_run_config_field_comes_from_settings_the_same_way(tmp_path: Path)
     settings = _settings(tmp_path)
     worker = _worker_config(settings)
     registry = BookRegistry()
-    local = RunConfig.local(settings, _command(), tmp_path / "local", registry, registry)  # jarvis run's
+    local = RunConfig.local(
+        settings, _command(), tmp_path / "local", registry, registry
+    )  # jarvis run's
     try:
         fields = {f.name for f in dataclasses.fields(RunConfig)}
         compared = fields - BY_PLACE

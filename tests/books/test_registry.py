@@ -100,7 +100,9 @@ def test_broken_entry_points_are_reported_to_those_who_ask(
         reg.resolve(["gone"])
     with pytest.raises(BookUnavailable, match=r"is a object, not a jarvis\.bdk\.Book"):
         reg.resolve(["odd"])
-    with pytest.raises(BookUnavailable, match="points to a Book named 'fake'; make the two names equal"):
+    with pytest.raises(
+        BookUnavailable, match="points to a Book named 'fake'; make the two names equal"
+    ):
         reg.resolve(["store"])
 
 
@@ -202,7 +204,8 @@ def test_misconfiguration_fails_resolve_with_the_variables_to_check(
     reg = BookRegistry()
     reg.register(cfg_book)
     with pytest.raises(
-        BookUnavailable, match=r"Book 'cfgtest' is misconfigured \(check the JARVIS_BOOK_CFGTEST_\* "
+        BookUnavailable,
+        match=r"Book 'cfgtest' is misconfigured \(check the JARVIS_BOOK_CFGTEST_\* ",
     ):
         reg.resolve(["cfgtest"])
 

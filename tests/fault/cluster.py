@@ -528,9 +528,7 @@ def audit(
             for entry in by_key.get(key, []):
                 if rec.result != next_value(entry["i"], entry["x"]):
                     a.result_mismatch += 1
-                    a.problem(
-                        f"{key}: journal has {rec.result!r}, the call returned another value"
-                    )
+                    a.problem(f"{key}: journal has {rec.result!r}, the call returned another value")
         for key in {c["key"] for c in calls if c["eid"] == eid}:
             if key not in journaled:
                 a.unjournaled_calls += 1

@@ -106,9 +106,7 @@ def test_a_program_at_the_os_memory_cap_fails_only_its_execution(cluster: Cluste
     assert len(crashes) == 2 and all(c.cause == "memory cap" for c in crashes)
     # The backstop, read from the OS: the sandbox's peak RSS stayed under its cap (plus what
     # it had mapped before the run).
-    assert all(c.peak_rss is not None and c.peak_rss < cap + 128 * MiB for c in crashes), (
-        crashes
-    )
+    assert all(c.peak_rss is not None and c.peak_rss < cap + 128 * MiB for c in crashes), crashes
     _check_good(cluster, good + more)
     _finish(cluster, worker, pid)
 

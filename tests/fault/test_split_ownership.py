@@ -208,7 +208,9 @@ def test_records_with_a_stale_fencing_token_are_ignored_on_read(world: Any) -> N
     thread.join(30)
     assert out_a["o"].event.event == "completed"
     raw = _raw(base.journal_root, eid)
-    fence_b = next(i for i, rec in enumerate(raw) if type(rec) is FenceMark and rec.k == lease_b.token)
+    fence_b = next(
+        i for i, rec in enumerate(raw) if type(rec) is FenceMark and rec.k == lease_b.token
+    )
     late = [rec for rec in raw[fence_b:] if rec.k == lease_a.token]
     assert len(late) >= N - PAUSE_AT + 1  # A's effects #3.. and its end record did land on disk
 
@@ -283,7 +285,9 @@ def test_a_frozen_worker_process_cannot_write_after_another_took_over(cluster: C
         journal = Journal.read(cluster.checkpoint_dir, eid)
         assert journal.end is not None and journal.end.k is not None
         winner = journal.end.k  # the owner that finished it (the other worker)
-        takeover = next(i for i, rec in enumerate(raw) if type(rec) is FenceMark and rec.k == winner)
+        takeover = next(
+            i for i, rec in enumerate(raw) if type(rec) is FenceMark and rec.k == winner
+        )
         stale = [rec for rec in raw[takeover:] if (rec.k or 0) < winner]
         print(f"\n{eid}: stale records written after the take-over: {len(stale)} (ignored on read)")
         assert [e.seq for e in journal.effects] == list(range(len(journal.effects)))
