@@ -131,3 +131,12 @@ def test_a_run_config_built_by_hand_has_the_settings_program_size_default(tmp_pa
 
     config = RunConfig(journal_root=tmp_path, worker_id="t", artifacts=LocalArtifactStore(tmp_path))
     assert config.max_program_bytes == Settings.model_fields["max_program_bytes"].default
+
+
+def test_the_language_and_the_worker_have_one_program_size_default() -> None:
+    """jarvis.spy cannot import the settings (it sits below them), so the value is written in
+    both places: this keeps them one default (bare ``compile_program``/``run_program`` and
+    the worker refuse the same programs)."""
+    from jarvis.spy.limits import Limits
+
+    assert Limits().max_program_bytes == Settings.model_fields["max_program_bytes"].default

@@ -52,9 +52,10 @@ class Limits:
     """Total text printed (UTF-8 bytes). Print records go to Kafka and to people's
     screens; 10 MiB is far more than anyone reads and bounds what one run can push."""
 
-    max_program_bytes: int = 1 * MiB
+    max_program_bytes: int = 256 * KiB
     """Size of the source (UTF-8 bytes), checked before parsing. Compiling costs ~50 µs
-    per statement, so 1 MiB (~30k statements) compiles in about a second."""
+    per statement, so 256 KiB (~8k statements) compiles in a quarter of a second. The
+    worker's default too (``JARVIS_MAX_PROGRAM_BYTES``; a test keeps the two equal)."""
 
     max_artifacts: int = 1000
     """Artifacts one run may store (``artifact()`` calls; a replay overwrites the same

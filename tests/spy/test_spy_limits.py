@@ -34,7 +34,7 @@ def test_defaults_are_documented_and_validated() -> None:
         "max_int_bits": 1_000_000,
         "max_recursion": 400,
         "max_output_bytes": 10 * 2**20,
-        "max_program_bytes": 2**20,
+        "max_program_bytes": 256 * 2**10,
         "max_artifacts": 1000,
         "max_artifact_bytes": 2**30,
         "max_stored_log_bytes": 256 * 2**20,
