@@ -6,8 +6,6 @@ a group's coordinator moves (``UNKNOWN_TOPIC_OR_PART``, ``NOT_LEADER_FOR_PARTITI
 ``COORDINATOR_LOAD_IN_PROGRESS``...): a test that does not ask again fails on a loaded
 machine for no fault of the code under test. Every test that creates topics, lists
 partitions, reads watermarks or committed offsets goes through ``kafka_retry`` here.
-
-(Hand-written: neither tenacity nor stamina is a dependency of the project.)
 """
 
 from __future__ import annotations
@@ -19,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 import orjson
+import tenacity
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from jarvis.kafka.topics import TopicReport, apply
@@ -68,17 +67,19 @@ def retriable(exc: BaseException) -> bool:
 def kafka_retry(call: Callable[[], T], what: str, timeout_s: float = 60.0) -> T:
     """``call()``, asked again (backing off 0.1 s to 2 s) while it raises a retriable Kafka
     error, for at most ``timeout_s``; any other error, or the last one, propagates."""
-    deadline = time.monotonic() + timeout_s
-    pause = 0.1
-    while True:
-        try:
-            return call()
-        except Exception as exc:
-            if not retriable(exc) or time.monotonic() + pause > deadline:
-                exc.add_note(f"while {what} (retriable Kafka errors retried for {timeout_s} s)")
-                raise
-        time.sleep(pause)
-        pause = min(2.0, pause * 2)
+    try:
+        for attempt in tenacity.Retrying(
+            retry=tenacity.retry_if_exception(retriable),
+            wait=tenacity.wait_exponential(multiplier=0.1, max=2.0),
+            stop=tenacity.stop_after_delay(timeout_s),
+            reraise=True,
+        ):
+            with attempt:
+                return call()
+    except Exception as exc:
+        exc.add_note(f"while {what} (retriable Kafka errors retried for {timeout_s} s)")
+        raise
+    raise AssertionError("unreachable: tenacity returns or raises")
 
 
 def create_topics(settings: Settings) -> list[TopicReport]:
