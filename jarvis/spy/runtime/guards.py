@@ -142,11 +142,7 @@ class Guards:
         elif tr in _SEQ_TYPES and (tl is int or tl is bool):
             self.need(len(right) * left * itemsize(right), f"int * {tr.__name__}")
         elif tl is int and tr is int:
-            bl, br = left.bit_length(), right.bit_length()
-            if bl + br > self.int_bits:
-                raise self.int_too_big(bl + br)
-            if bl * br > _FREE_BITS2:
-                self.meter.charge(bl * br // _MUL_BITS2_PER_STEP)
+            self._int_product(left, right)
         return left * right
 
     def imul(self, left: Any, right: Any) -> Any:
@@ -159,11 +155,15 @@ class Guards:
         if tl in _SEQ_TYPES and (tr is int or tr is bool):
             self.need(len(left) * right * itemsize(left), f"{tl.__name__} * int")
         elif tl is int and tr is int:
-            bl, br = left.bit_length(), right.bit_length()
-            if bl + br > self.int_bits:
-                raise self.int_too_big(bl + br)
-            if bl * br > _FREE_BITS2:
-                self.meter.charge(bl * br // _MUL_BITS2_PER_STEP)
+            self._int_product(left, right)
+
+    def _int_product(self, left: int, right: int) -> None:
+        """An int product's size bound, and its quadratic cost charged in steps."""
+        bl, br = left.bit_length(), right.bit_length()
+        if bl + br > self.int_bits:
+            raise self.int_too_big(bl + br)
+        if bl * br > _FREE_BITS2:
+            self.meter.charge(bl * br // _MUL_BITS2_PER_STEP)
 
     def add(self, left: Any, right: Any) -> Any:
         tl = type(left)
