@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 import pytest
 
+from jarvis.contract.messages import CONTRACT_VERSION
 from tests.fault.cluster import Cluster
 from tests.helpers import new_id, wait_for
 
@@ -99,7 +100,12 @@ def generate(rng: random.Random, bucket: str) -> list[Bad]:
         lambda: _dlq("deep nesting", b"[" * 5000 + b"]" * 5000),
         lambda: _dlq(
             "unknown version",
-            orjson.dumps({**_start("v"), "version": rng.choice([0, 2, 99, "1", None, -1])}),
+            orjson.dumps(
+                {
+                    **_start("v"),
+                    "version": rng.choice([0, CONTRACT_VERSION + 1, 99, "1", None, -1]),
+                }
+            ),
             "version",
             b"v",
         ),
