@@ -485,6 +485,8 @@ class RedisStore:
                     if len(found) == limit:
                         break
             start += page
+        # The index's scores are milliseconds: order what shares one by the exact time too.
+        found.sort(key=lambda st: str(st.get("updated_at", "")), reverse=True)
         return found
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from jarvis.contract.messages import ProgramSpec, StartCommand, dump
+from jarvis.contract.messages import CONTRACT_VERSION, ProgramSpec, StartCommand, dump
 from jarvis.journal.journal import JOURNAL_FILE
 from tests.fault.cluster import Cluster
 from tests.helpers import wait_for
@@ -241,7 +241,7 @@ def test_counters_and_histograms_move_by_exactly_what_the_executions_did(
 
     # Build info, and what the default registry brings.
     (info,) = [dict(k) for (n, k), v in after.items() if n == "jarvis_build_info" and v == 1]
-    assert info["contract_version"] == "1" and info["version"] and info["python"]
+    assert info["contract_version"] == str(CONTRACT_VERSION) and info["version"] and info["python"]
     assert get(after, "process_resident_memory_bytes") > 0
     assert any(n == "python_info" for n, _ in after)
     assert get(after, "jarvis_consumer_lag_updated_seconds") > get(

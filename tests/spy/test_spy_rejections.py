@@ -156,7 +156,7 @@ def test_null_bytes_rejected() -> None:
 
 def test_deep_nesting_is_a_syntax_error_not_a_crash() -> None:
     with pytest.raises(SpySyntaxError):
-        compile_program("x = " + "+".join(["1"] * 200_000))
+        compile_program("x = " + "+".join(["1"] * 200_000), max_program_bytes=1 << 20)
 
 
 def test_rejected_program_never_runs() -> None:
