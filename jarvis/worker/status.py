@@ -117,8 +117,7 @@ INT_FIELDS = frozenset(
 INTERNAL_FIELDS = frozenset({"o_rank", "o_seq", "o_at"})
 
 # KEYS[1] the index (a state's index is KEYS[1] .. ':' .. state), KEYS[1 + i] the status
-# hash of the i-th update. ARGV[1] the TTL (ms), ARGV[3] the final states (JSON), ARGV[2]
-# the updates as a JSON array, each
+# hash of the i-th update. ARGV[1] the TTL (ms), ARGV[2] the updates as a JSON array, each
 # [execution id, attempt, rank, seq, at (ms), state, fields to set (flat name/value list),
 # fields to set only when absent (the same), fields to delete]. One script call writes a
 # whole flush: a call per update cost more in this process (packing) and in Redis than the
@@ -127,8 +126,7 @@ _APPLY = """
 local ttl = ARGV[1]
 local updates = cjson.decode(ARGV[2])
 -- Outcome fields are only there after a final state: no HDEL otherwise.
-local final = {}
-for _, s in ipairs(cjson.decode(ARGV[3])) do final[s] = true end
+local final = {FINAL}
 local out = {}
 for n, u in ipairs(updates) do
   local key = KEYS[n + 1]
@@ -176,9 +174,7 @@ for n, u in ipairs(updates) do
   end
 end
 return out
-"""
-
-_FINAL_JSON = orjson.dumps(sorted(FINAL_STATES))
+""".replace("{FINAL}", "{" + ", ".join(f"{s} = true" for s in sorted(FINAL_STATES)) + "}")
 
 BATCH = 256
 """Updates written by one script call (Redis runs a script alone: keep each call short)."""
@@ -420,11 +416,7 @@ class RedisStore:
                     index_key(self.group),
                     *(status_key(self.group, u.execution_id) for u in chunk),
                 ],
-                args=[
-                    self.ttl_ms,
-                    orjson.dumps([self._item(u) for u in chunk]),
-                    _FINAL_JSON,
-                ],
+                args=[self.ttl_ms, orjson.dumps([self._item(u) for u in chunk])],
                 client=pipe,
             )
         results = pipe.execute(raise_on_error=False)
