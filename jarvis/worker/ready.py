@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -103,15 +103,18 @@ class ReadyQueue(Generic[T]):
                 return item
         return None
 
-    def remove(self, which: object) -> list[T]:
+    def remove(self, which: Callable[[T], bool]) -> list[T]:
         """Take out every queued item for which ``which(item)`` is true (a revoked partition)."""
         out: list[T] = []
         with self._cond:
             for lane, queue in self._lanes.items():
-                kept = deque(entry for entry in queue if not which(entry[1]))  # type: ignore[operator]
-                gone = [entry for entry in queue if which(entry[1])]  # type: ignore[operator]
-                out += [entry[1] for entry in gone]
-                self._bytes -= sum(entry[2] for entry in gone)
+                kept: deque[tuple[float, T, int]] = deque()
+                for entry in queue:  # one call of ``which`` per item
+                    if which(entry[1]):
+                        out.append(entry[1])
+                        self._bytes -= entry[2]
+                    else:
+                        kept.append(entry)
                 self._lanes[lane] = kept
         return out
 
