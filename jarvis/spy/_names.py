@@ -93,6 +93,10 @@ def method_types_name(method: str) -> str:
     return f"__spy_T_{method}"
 
 
+def type_name(n: int) -> str:
+    return f"__spy_k{n}"
+
+
 def left_name(n: int) -> str:
     return f"__spy_l{n}"
 

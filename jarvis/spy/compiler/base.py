@@ -64,6 +64,11 @@ class InstrumenterBase:
     def temp(self, base: str) -> str:
         return base + self.temp_suffix
 
+    def new_type_temp(self) -> str:
+        """A fresh name for the ``type(x)`` an operator's inline guard tests twice."""
+        self.counter += 1
+        return _names.type_name(self.counter)
+
     def new_pair(self) -> tuple[str, str]:
         self.counter += 1
         return _names.left_name(self.counter), _names.right_name(self.counter)

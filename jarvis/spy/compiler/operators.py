@@ -38,8 +38,7 @@ class Operators(InstrumenterBase):
         the guard is out of line anyway.
         """
         at = _At(first)
-        self.counter += 1
-        k = f"__spy_k{self.counter}"
+        k = self.new_type_temp()
         return at.boolop(
             ast.Or(),
             [
@@ -54,8 +53,7 @@ class Operators(InstrumenterBase):
         """``(k := type(first)) is float or (k is int and NBIG < l < BIG)``: ``//`` and ``%``
         of ints below 2**2048 are cheap; bigger ones are charged (``Guards.div_cost``)."""
         at = _At(first)
-        self.counter += 1
-        k = f"__spy_k{self.counter}"
+        k = self.new_type_temp()
         return at.boolop(
             ast.Or(),
             [
@@ -363,8 +361,7 @@ class Operators(InstrumenterBase):
         else:
             m = self.temp(_names.TMP_MOD)
             first = at.walrus(m, left)
-        self.counter += 1
-        k = f"__spy_k{self.counter}"
+        k = self.new_type_temp()
         # Ints first (`i % 2` is the common case), then floats, then str formatting.
         is_int: ast.expr = at.compare(
             at.walrus(k, at.call(_names.TYPE, first)), ast.Is(), at.load(_names.INT)
