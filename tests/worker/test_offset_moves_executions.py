@@ -566,3 +566,29 @@ def test_stop_watcher_polls_only_executions_whose_program_runs(
     assert ex.running_ids() == ["e-running"]
     assert sorted(ex.ids()) == ["e-queued", "e-running"]
     assert queued.host is None
+
+
+def test_a_finished_run_lets_go_of_its_host_and_lease_callbacks(
+    make: Callable[..., Executions], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The host holds the run's lease fence and Book caller, whose callbacks hold the run:
+    kept after the run, each finished execution was a reference cycle for the cyclic GC."""
+    attached: list[Any] = []
+
+    class Host:
+        stop_requested = None
+
+    def fake_run(command: Any, source: str, config: Any, sink: Any, on_host: Any = None) -> Outcome:
+        host = Host()
+        on_host(host)
+        attached.append(host)
+        return Outcome(completed(command.execution_id))
+
+    monkeypatch.setattr(executions_module, "run_execution", fake_run)
+    leases = FakeLeases(lambda eid: lease(eid))
+    ex = make(leases)
+    run = ex.new(start("e-2"), TOPIC, 0, 1)
+    ex._execute(run)
+    assert len(attached) == 1 and run.host is None  # detached once its program is over
+    assert leases.released and all(not held.on_lost for held in leases.released)
+    assert ex.running_ids() == []
