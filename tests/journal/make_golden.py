@@ -25,6 +25,7 @@ from jarvis.books import BookRegistry
 from jarvis.contract import StartCommand
 from jarvis.execution import ListSink, RunConfig, run_execution
 from jarvis.execution.host import ExecutionHost
+from jarvis.execution.offline import ReplayReport
 from jarvis.journal import Crash, Effect, Journal
 from jarvis.journal.journal import JOURNAL_FILE
 from jarvis.journal.records import FORMAT_VERSION
@@ -156,15 +157,13 @@ def write_case(root: Path, name: str, spec: dict[str, Any]) -> None:
         "procedures": registry.procedures(command.books),
     }
     (case / "case.json").write_bytes(orjson.dumps(spec_json, option=orjson.OPT_INDENT_2) + b"\n")
-    report = replay_case(case)
-    assert report.ok, (name, report.divergence)
+    report = write_expected(case)
     if "stop" not in spec:  # a replay reproduces the live run (a stopped one: up to the stop)
         assert comparable_log(report.log) == comparable_log(sink.records), name
         assert report.outcome["event"] == outcome.event.event, name
-    write_expected(case)
 
 
-def write_expected(case: Path) -> None:
+def write_expected(case: Path) -> ReplayReport:
     """The outcome and log a replay of the case's journal gives now (the journal untouched)."""
     report = replay_case(case)
     assert report.ok, (case.name, report.divergence)
@@ -176,6 +175,7 @@ def write_expected(case: Path) -> None:
             orjson.dumps(r, option=orjson.OPT_SORT_KEYS) + b"\n" for r in comparable_log(report.log)
         )
     )
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
