@@ -311,7 +311,7 @@ class Sandbox:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.programs: dict[tuple[str, str, str, int], Program] = {}
+        self.programs: dict[tuple[str, str, int], Program] = {}
         self.runs = 0
         self.base_rss = _rss()
 
@@ -380,7 +380,9 @@ class Sandbox:
 
     def _compile(self, spec: dict[str, Any], limits: Limits) -> Program:
         source = spec["source"]
-        key = (source, spec["filename"], spec["log_level"], int(spec["max_program_bytes"]))
+        # Not the file name: starts often name a file per execution, and it only shows in
+        # errors (Program.named); a syntax error is raised before anything is cached.
+        key = (source, spec["log_level"], int(spec["max_program_bytes"]))
         program = self.programs.get(key)
         if program is None:
             program = compile_program(
@@ -392,7 +394,7 @@ class Sandbox:
             if len(self.programs) >= _PROGRAM_CACHE:
                 self.programs.pop(next(iter(self.programs)))
             self.programs[key] = program
-        return program
+        return program.named(spec["filename"])
 
 
 def _execute(

@@ -7,7 +7,7 @@ it (a host gets a ``Site`` with every log record).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import CodeType
 
 from jarvis.spy.source import SourceText
@@ -69,3 +69,9 @@ class Program:
     builders: Mapping[CodeType, tuple[tuple[int, int], ...] | None] = field(
         repr=False, default_factory=dict
     )
+
+    def named(self, filename: str) -> Program:
+        """This program under another file name (what its errors show). The compiled code
+        does not depend on the name (``compiler.pipeline.CODE_FILENAME``): a sandbox's
+        cache of compiled programs serves every start of the same source."""
+        return self if filename == self.filename else replace(self, filename=filename)

@@ -26,7 +26,10 @@ from jarvis.execution import ListSink, RunConfig, run_execution
 from jarvis.execution.runner import Outcome
 from jarvis.journal import Crash, Journal
 from jarvis.sandbox import SandboxPolicy, SandboxPool
-from jarvis.spy import Limits
+from jarvis.sandbox.child import Sandbox
+from jarvis.spy import Limits, compile_program
+from jarvis.spy._names import SPY_DIR
+from jarvis.spy.compiler.pipeline import CODE_FILENAME
 from tests.helpers import wait_for
 
 from .helpers import Killer, sandboxes_of_zygote, state
@@ -65,10 +68,11 @@ def run(
     on_host: Any = None,
     **config: Any,
 ) -> tuple[Outcome, ListSink]:
+    filename = config.pop("filename", None)
     command = StartCommand.model_validate(
         {
             "execution_id": eid,
-            "program": {"source": source},
+            "program": {"source": source, **({"filename": filename} if filename else {})},
             "inputs": inputs or {},
             "books": books or [],
             "options": {"log_level": config.pop("log_level", "full")},
@@ -111,6 +115,44 @@ def test_a_sandbox_serves_runs_one_after_another_without_state_leaking(
     assert out.event.event == "failed" and out.event.error is not None
     assert out.event.error.type == "NameError"
     assert pool.stats.forked == 1
+
+
+def test_one_compiled_program_serves_starts_under_different_file_names() -> None:
+    # Starts often name a file per execution ("<id>.spy"): the sandbox's cache of compiled
+    # programs is keyed by source, so those runs do not compile again (bench-e2e: the compile
+    # was 40 % of a sandbox's CPU per trivial execution); each copy keeps its own name.
+    sandbox = Sandbox.__new__(Sandbox)
+    sandbox.programs = {}
+    spec = {"source": "result = 1 // inputs['n']", "log_level": "full", "max_program_bytes": 2**16}
+    a = sandbox._compile({**spec, "filename": "a.spy"}, Limits())
+    b = sandbox._compile({**spec, "filename": "b.spy"}, Limits())
+    again = sandbox._compile({**spec, "filename": "a.spy"}, Limits())
+    assert len(sandbox.programs) == 1
+    assert a.code is b.code is again.code
+    assert (a.filename, b.filename, again.filename) == ("a.spy", "b.spy", "a.spy")
+    assert a.code.co_filename == CODE_FILENAME
+
+
+def test_an_error_names_its_own_start_s_file_under_a_shared_compiled_program(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    source = "x = inputs['n']\nresult = 10 // x"
+    names = []
+    for i, filename in enumerate(["first.spy", "second.spy", "first.spy"]):
+        out, _ = run(tmp_path, pool, source, eid=f"f{i}", inputs={"n": 0}, filename=filename)
+        assert out.event.event == "failed" and out.event.error is not None
+        assert out.event.error.type == "ZeroDivisionError"
+        names.append([n for n in ("first.spy", "second.spy") if n in out.event.error.traceback])
+    assert names == [["first.spy"], ["second.spy"], ["first.spy"]]
+    assert pool.stats.forked == 1
+
+
+def test_a_program_s_file_name_cannot_pass_for_spy_s_own_files() -> None:
+    # Runtime checks tell the program's frames from SPy's by co_filename (memory walks,
+    # range iteration): a start naming its file after one of SPy's must not change that.
+    program = compile_program("result = 1", filename=SPY_DIR + "runtime/memory.py")
+    assert program.filename == SPY_DIR + "runtime/memory.py"
+    assert all(code.co_filename == CODE_FILENAME for code in program.code_objects)
 
 
 def test_the_program_never_runs_in_the_calling_process(tmp_path: Path, pool: SandboxPool) -> None:

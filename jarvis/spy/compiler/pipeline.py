@@ -29,6 +29,13 @@ from jarvis.spy.program import LOG_LEVELS, Program
 from jarvis.spy.runtime.memory import builder_codes
 from jarvis.spy.source import SourceText
 
+CODE_FILENAME = "<spy program>"
+"""The ``co_filename`` of every program's code objects. The program's own file name (a
+field of the start command) is ``Program.filename``, which is all that SPy's errors show:
+so one compiled program serves every file name (``Program.named``), and no program text
+can make its frames look like SPy's own files (``runtime.memory``, ``values.containers``
+tell them apart by ``co_filename``)."""
+
 
 def compile_program(
     source: str,
@@ -78,7 +85,7 @@ def _compile(source: str, filename: str, log_level: str) -> Program:
         check_program(tree, text, filename)
         instrumenter = Instrumenter(text, LOG_LEVELS[log_level], tree)
         module = _as_main(instrumenter.module(tree))
-        module_code = compile(module, filename, "exec", dont_inherit=True, optimize=0)
+        module_code = compile(module, CODE_FILENAME, "exec", dont_inherit=True, optimize=0)
         code = _main_code(module_code)
     except SyntaxError as exc:
         # Compile-time errors the checker does not catch itself. The tree carries
