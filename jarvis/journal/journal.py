@@ -100,7 +100,8 @@ def parse(data: bytes, path: Path) -> tuple[list[Record], int]:
 
 def _read_bytes(path: Path) -> bytes | None:
     try:
-        return path.read_bytes()
+        with open(path, "rb", buffering=0) as fh:  # one open, fstat, read(s) and close
+            return fh.readall()
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -186,7 +187,7 @@ class Journal(_Views):
     dirty: bool = False
     broken: bool = False  # a write failed: the file may end in a fragment; reopen to go on
     durability: Durability = DIRECT
-    _fh: Any = None
+    _fh: int | None = None  # the file descriptor appends go to
     _new_dir: bool = False  # created by this writer: its entry is durable at the next sync
     _size_at_open: int = 0
     _written: int = 0
@@ -285,18 +286,11 @@ class Journal(_Views):
                 f"journal {self.path} had a failed write; reopen it before appending again"
             )
         try:
-            if self._fh is None:
-                new = not self.directory.exists()
-                self.directory.mkdir(parents=True, exist_ok=True)
-                # Unbuffered (fault-suite fix): a buffered file kept the unwritten part of a
-                # record that failed with ENOSPC and wrote it at some later flush, or raised
-                # the old error again from close(). Now a write either lands or fails here.
-                self._fh = open(self.path, "ab", buffering=0)  # noqa: SIM115 - held open for appends until close()
-                self._new_dir = self._new_dir or new
+            fd = self._open_for_append() if self._fh is None else self._fh
             line = encode(record)
             data = memoryview(line)
             while data:  # a raw write may be short (a full disk fills up mid-record)
-                data = data[self._fh.write(data) :]
+                data = data[os.write(fd, data) :]
             self._written += len(line)
             if sync and not lazy:
                 self._make_durable()
@@ -310,6 +304,30 @@ class Journal(_Views):
             ) from exc
         self.records.append(record)
         metrics.journal_append(time.perf_counter() - started)
+
+    def _open_for_append(self) -> int:
+        """Create the directory if need be and open the file for appends: plain system calls
+        (one ``mkdir``, one ``open``), each of which hands the GIL over in a busy worker.
+
+        Unbuffered (fault-suite fix): a buffered file kept the unwritten part of a record
+        that failed with ENOSPC and wrote it at some later flush, or raised the old error
+        again from close(). Now a write either lands or fails in ``append``."""
+        directory = str(self.directory)
+        try:
+            os.mkdir(directory)
+            new = True
+        except FileExistsError:
+            new = False
+        except FileNotFoundError:  # the checkpoint root itself is missing
+            os.makedirs(directory, exist_ok=True)
+            new = True
+        self._fh = os.open(
+            os.path.join(directory, JOURNAL_FILE),
+            os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
+            0o644,
+        )
+        self._new_dir = self._new_dir or new
+        return self._fh
 
     def take_over(
         self, command: dict[str, Any] | None = None, trace: dict[str, str] | None = None
@@ -332,7 +350,7 @@ class Journal(_Views):
         self.append(mark, lazy=True)
         if (
             self._fh is not None
-            and os.fstat(self._fh.fileno()).st_size == self._size_at_open + self._written
+            and os.fstat(self._fh).st_size == self._size_at_open + self._written
         ):
             # Nobody else wrote since we read (the common case, and always for a new
             # journal): what we hold is what is on disk, no need to read it again.
@@ -354,9 +372,8 @@ class Journal(_Views):
     def _make_durable(self) -> None:
         # The directory of a journal this writer created is made durable with its first sync
         # (a crash before then loses only records nothing outside the pod depended on).
-        self.durability.sync(
-            self._fh.fileno(), str(self.directory.parent) if self._new_dir else None
-        )
+        assert self._fh is not None
+        self.durability.sync(self._fh, str(self.directory.parent) if self._new_dir else None)
         self._new_dir = False
         self.dirty = False
 
@@ -367,7 +384,7 @@ class Journal(_Views):
             # replace the execution's outcome): unbuffered, there is nothing left to write,
             # and a failure to sync was already reported by append() or sync().
             with contextlib.suppress(OSError):
-                fh.close()
+                os.close(fh)
 
     def remove(self) -> None:
         self.close()

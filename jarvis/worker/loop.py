@@ -50,6 +50,7 @@ from jarvis.worker.offsets import OffsetTracker, commit_due
 from jarvis.worker.publisher import KafkaPublisher
 from jarvis.worker.readiness import checks
 from jarvis.worker.ready import flow
+from jarvis.worker.redis_client import connect as redis_client_for
 from jarvis.worker.status import RedisStore, StatusWriter
 from jarvis.worker.stops import StopFlags, StopWatcher
 from jarvis.worker.stopscan import StopScanner
@@ -127,9 +128,9 @@ class Worker:
             settings.s3_bucket, settings.s3_prefix, settings.s3_endpoint_url, settings.s3_region
         )
         self.books = books or load_books(settings)
-        self.redis = redis_client or redis.Redis.from_url(
+        self.redis = redis_client or redis_client_for(
             settings.redis_url,
-            socket_timeout=5,
+            5.0,
             # A password in the URL wins (redis-py); this one serves URLs without.
             password=(
                 settings.redis_password.get_secret_value() if settings.redis_password else None

@@ -76,9 +76,9 @@ def test_a_synced_append_makes_everything_before_it_durable(tmp_path: Path) -> N
     journal.append(Effect(1, "now", "r"))
     assert journal.dirty is False
     # One sync, for the whole file, with the new journal's directory entry.
-    assert dur.calls == [(journal._fh.fileno(), str(tmp_path))]
+    assert dur.calls == [(journal._fh, str(tmp_path))]
     journal.append(End({"event": "completed"}))
-    assert dur.calls[1] == (journal._fh.fileno(), None)  # the directory only once
+    assert dur.calls[1] == (journal._fh, None)  # the directory only once
     journal.close()
     again = Journal.open(tmp_path, "exec-1")
     assert [kind_of(r) for r in again.records] == ["start", "effect", "effect", "end"]
