@@ -37,6 +37,8 @@ bijection (``pack`` / ``unpack``).
 from __future__ import annotations
 
 import base64
+import os
+import struct
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -62,6 +64,62 @@ def decode(frame: bytes) -> tuple[list[Any], bytes]:
     if not isinstance(header, list) or not header or not isinstance(header[0], str):
         raise ValueError("frame header is not a named array")
     return header, frame[_HEADER + n :]
+
+
+class FrameReader:
+    """The supervisor's side of a sandbox's socket: ``Connection.recv_bytes`` framing
+    (``!i`` length, or ``-1`` then ``!Q``), read through a buffer.
+
+    ``Connection.recv_bytes`` makes two ``read`` calls per frame (its length, then its
+    body), and every call hands the worker's GIL to another thread. Here one ``read`` takes
+    whatever has arrived, often a whole frame and the next (a short run's ``compiled`` and
+    ``done``), and ``buffered`` says a frame is waiting so the caller need not ``poll``.
+    """
+
+    CHUNK = 1 << 16
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._buf = bytearray()
+
+    def buffered(self) -> bool:
+        """Whether a whole frame is in the buffer already."""
+        size = self._size()
+        return size is not None and len(self._buf) >= size[0] + size[1]
+
+    def _size(self) -> tuple[int, int] | None:
+        """(prefix bytes, body bytes) of the next frame, once its prefix is here."""
+        buf = self._buf
+        if len(buf) < 4:
+            return None
+        (n,) = struct.unpack_from("!i", buf)
+        if n != -1:
+            return 4, n
+        if len(buf) < 12:
+            return None
+        return 12, struct.unpack_from("!Q", buf, 4)[0]
+
+    def recv(self, max_bytes: int) -> bytes:
+        """The next frame, reading (blocking) until it is whole. ``EOFError`` when the
+        sandbox's end closed; ``OSError`` ("bad message length") past ``max_bytes``."""
+        buf = self._buf
+        while True:
+            size = self._size()
+            if size is not None:
+                prefix, n = size
+                if n > max_bytes or n < 0:
+                    raise OSError("bad message length")
+                if len(buf) >= prefix + n:
+                    frame = bytes(buf[prefix : prefix + n])
+                    del buf[: prefix + n]
+                    return frame
+                want = prefix + n - len(buf)
+            else:
+                want = 12
+            chunk = os.read(self.fd, max(self.CHUNK, want))
+            if not chunk:
+                raise EOFError
+            buf += chunk
 
 
 def send(conn: Connection, header: list[Any], payload: bytes = b"") -> None:

@@ -49,6 +49,9 @@ BATCH_ENTRIES = 3 * 4096
 """Record entries buffered before a frame is sent (also sent at every meter check, every few ms)."""
 
 FLUSH_MS = 10
+_JOINED_MAX = 16384
+"""Two frames are joined in one write up to this size together (as ``Connection`` joins a
+frame and its length prefix): larger ones go as they are."""
 """Buffered records go out at least this often while the program runs."""
 
 SPIN_POLLS = 200
@@ -104,6 +107,7 @@ class SandboxHost:
         self.max_value_bytes = max_value_bytes
         self.stored_left = limits.max_stored_log_bytes
         self.blobs: list[bytes] = []  # big values of the next frame, sent raw after its header
+        self.held: bytes | None = None  # an encoded frame that goes out with the next (hold)
         self.pending_stop: Interruption | None = None
         self.check_now: Any = None  # the meter's check_now, set once the run has a meter
         self.emit = self._make_emit()
@@ -174,6 +178,11 @@ class SandboxHost:
             return (sid, value, 1)
         return (sid, self._blob(value.encode("utf-8")), 5)
 
+    def _send_held(self) -> None:
+        held, self.held = self.held, None
+        if held is not None:
+            self.conn.send_bytes(held)
+
     def _blob(self, data: bytes) -> int:
         self.blobs.append(data)
         return len(self.blobs) - 1
@@ -184,6 +193,8 @@ class SandboxHost:
         # Book call's round trip.
         ms = int(time.time() * 1000)
         if ms != self.now_ms:
+            if self.held is not None:
+                self._send_held()
             if self.recs and ms - self.sent_ms >= FLUSH_MS:
                 self.flush()
             self.now_ms = ms
@@ -196,7 +207,7 @@ class SandboxHost:
     def effect(self, name: str, args: tuple[object, ...]) -> object:
         wire, wire_blob = self._wire_args(name, args)
         conn = self.conn
-        conn.send_bytes(self._frame("effect", name, wire, wire_blob))
+        self._send(self._frame("effect", name, wire, wire_blob))
         # A few polls before blocking, yielding the CPU between them (the supervisor may
         # need this very core): a trivial effect's answer comes back within microseconds,
         # and a blocked process's wake-up costs tens of them.
@@ -272,10 +283,31 @@ class SandboxHost:
         return frame
 
     def flush(self) -> None:
-        self.conn.send_bytes(self._frame("recs"))
+        self._send(self._frame("recs"))
 
     def send(self, kind: str, *fields: Any) -> None:
-        self.conn.send_bytes(self._frame(kind, *fields))
+        self._send(self._frame(kind, *fields))
+
+    def hold(self, kind: str, *fields: Any) -> None:
+        """Encode a frame now and send it with the next one, or alone at the first meter
+        check in a later millisecond (``check``): a short run's ``compiled`` and ``done``
+        then reach the supervisor in one write, read with one wake-up of its thread,
+        instead of two. The frame order is unchanged, so it still precedes every record,
+        effect request and outcome; ``started`` comes at most a few ms later."""
+        self.held = self._frame(kind, *fields)
+
+    def _send(self, frame: bytes) -> None:
+        held, self.held = self.held, None
+        if held is None:
+            self.conn.send_bytes(frame)
+        elif len(held) + len(frame) <= _JOINED_MAX:
+            # Connection's framing (a 4-byte length before each), both in one write.
+            self.conn._send(  # type: ignore[attr-defined]  # the private writer; framing above
+                len(held).to_bytes(4, "big") + held + len(frame).to_bytes(4, "big") + frame
+            )
+        else:
+            self.conn.send_bytes(held)
+            self.conn.send_bytes(frame)
 
 
 class ProtocolError(Exception):
@@ -347,7 +379,7 @@ class Sandbox:
             return False
         except MemoryError:
             os._exit(EXIT_MEMORY)
-        host.send("compiled", program.digest)
+        host.hold("compiled", program.digest)
         outcome = _execute(program, spec, limits, host)
         host.check_now = None
         recycle = self._unfit(spec)

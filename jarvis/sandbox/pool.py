@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection
 
 import orjson
 
-from jarvis.sandbox.channel import encode
+from jarvis.sandbox.channel import FrameReader, encode
 from jarvis.telemetry import metrics
 
 log = logging.getLogger("jarvis.sandbox")
@@ -44,6 +44,10 @@ class SandboxProcess:
     zygote: Zygote
     killed_because: str | None = None
     dead: bool = False
+    reader: FrameReader = field(init=False, repr=False)  # what the sandbox sends, buffered
+
+    def __post_init__(self) -> None:
+        self.reader = FrameReader(self.conn.fileno())
 
     def kill(self, because: str) -> None:
         """SIGKILL it (idempotent); ``because`` is remembered as the cause of its death."""

@@ -179,6 +179,7 @@ class _Attempt:
     ) -> None:
         self.sandbox = sandbox
         self.conn = sandbox.conn
+        self.reader = sandbox.reader
         self.handler = handler
         self.policy = policy
         self.deadline = time.monotonic() + max_wall_s + policy.wall_grace_s
@@ -196,7 +197,7 @@ class _Attempt:
                 self._check_stop()
             if self._frame_ready():
                 try:
-                    frame = self.conn.recv_bytes(max_frame_bytes)
+                    frame = self.reader.recv(max_frame_bytes)
                 except EOFError:
                     if self.stop_mode is not None:  # it ended while stopping: a stop all the same
                         self.sandbox.dead = True
@@ -221,6 +222,8 @@ class _Attempt:
                 self.conn.send_bytes(encode(["stop", mode]))
 
     def _frame_ready(self) -> bool:
+        if self.reader.buffered():
+            return True
         if _ACTIVE[0] <= 1 and _spin(self.poller):
             return True
         wait = min(self.deadline, self.kill_at) if self.stop_mode is not None else self.deadline
