@@ -189,6 +189,62 @@ def mem_available_mb() -> float:
     return 0.0
 
 
+# --- CPU per execution -------------------------------------------------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(workers: Iterable[int]) -> dict[str, float]:
+    """CPU seconds used so far, by role: the workers, their sandboxes (descendants), the
+    broker (java), Redis, this benchmark (its taps and producers) and everything else; and
+    the box's idle and stolen seconds (``/proc/stat``)."""
+    kids = _children()
+    roles: dict[int, str] = {}
+    for root in workers:
+        roles[root] = "worker"
+        stack = list(kids.get(root, []))
+        while stack:
+            p = stack.pop()
+            roles[p] = "sandboxes"
+            stack.extend(kids.get(p, []))
+    out: dict[str, float] = defaultdict(float)
+    me = os.getpid()
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{d}/stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        pid = int(d)
+        role = roles.get(pid) or (
+            "bench" if pid == me else "broker" if name == "java" else
+            "redis" if name == "redis-server" else "other"
+        )  # fmt: skip
+        out[role] += (int(fields[11]) + int(fields[12])) / _TICK
+    line = Path("/proc/stat").read_text().splitlines()[0].split()
+    out["box idle"] = int(line[4]) / _TICK
+    out["box steal"] = int(line[8]) / _TICK
+    return dict(out)
+
+
+def cpu_per_execution(
+    before: tuple[float, int, dict[str, float]], after: tuple[float, int, dict[str, float]]
+) -> dict[str, float]:
+    """ms of CPU per completed execution between two (time, completed, snapshot) points;
+    the box's idle and steal as cores."""
+    (t0, n0, a), (t1, n1, b) = before, after
+    n, elapsed = max(1, n1 - n0), max(1e-9, t1 - t0)
+    out = {k: (b.get(k, 0.0) - a.get(k, 0.0)) * 1000 / n for k in b if not k.startswith("box")}
+    out["total"] = sum(out.values())
+    out["idle cores"] = (b["box idle"] - a["box idle"]) / elapsed
+    out["steal cores"] = (b["box steal"] - a["box steal"]) / elapsed
+    out["executions"] = float(n)
+    return out
+
+
 # --- reading the output topics on a thread ------------------------------------------------
 
 
@@ -447,6 +503,7 @@ class Bench:
         self.bare_rate: float | None = None
         self.capacity: float | None = args.capacity
         self.worker_pss: list[float] = []
+        self.last_cpu: dict[str, float] | None = None  # wait_terminals' CPU per execution
         self.started_event = "started"
 
     # --- plumbing ---
@@ -557,6 +614,9 @@ class Bench:
         pending = set(eids)
         got: list[dict[str, Any]] = []
         sampled = False
+        # CPU over the steady middle of the run (20 % -> 80 % done): no boot, no tail.
+        marks = [len(eids) // 5, len(eids) * 4 // 5]
+        cpu: list[tuple[float, int, dict[str, float]]] = []
         while pending and time.monotonic() < deadline:
             for eid in list(pending):
                 event = tap.terminal(eid)
@@ -566,6 +626,10 @@ class Bench:
             if workers and not sampled and len(got) > len(eids) // 2:
                 self.note_memory(workers)
                 sampled = True
+            if workers and len(cpu) < 2 and len(got) >= marks[len(cpu)]:
+                cpu.append((time.monotonic(), len(got), cpu_snapshot(w.pid for w in workers)))
+                if len(cpu) == 2:
+                    self.last_cpu = cpu_per_execution(cpu[0], cpu[1])
             if workers and not any(w.alive() for w in workers):
                 say("every worker exited: " + workers[0].log()[-2000:])
                 break
@@ -601,9 +665,11 @@ class Bench:
                 eids = self.backlog(cluster, f"t{k}", n)
                 spawned = time.time()
                 workers = self.workers(cluster, k)
+                self.last_cpu = None
                 got, complete = self.wait_terminals(
                     tap, eids, self.caps["throughput"] + 20, workers
                 )
+                cpu = self.last_cpu
                 done = [ts(e["at"]) for e in got if e["event"] == "completed"]
                 bad = len(got) - len(done)
                 r = rate(done)
@@ -633,6 +699,19 @@ class Bench:
                 self.vs_bare(r),
                 note.strip(),
             )
+            self.figures["throughput"][f"workers_{k}"]["cpu_ms_per_execution"] = cpu
+            if cpu is not None:
+                self.row(
+                    "throughput",
+                    f"{k} worker{'s' if k > 1 else ''}: CPU ms per execution",
+                    " ".join(
+                        f"{role} {cpu[role]:.2f}"
+                        for role in ("worker", "sandboxes", "broker", "redis", "bench", "other")
+                        if role in cpu
+                    )
+                    + f" = {cpu['total']:.2f}",
+                    note=f"box idle {cpu['idle cores']:.2f} cores, stolen {cpu['steal cores']:.2f}",
+                )
             if k == 1:
                 self.row("throughput", "1 worker: spawn -> first completed", ms(first))
         r1 = self.figures["throughput"]["workers_1"]["rate"]
