@@ -999,7 +999,6 @@ class Bench:
         )
 
     def journal(self) -> None:
-        from jarvis import journal as journal_mod
         from jarvis.journal import Effect, Journal
         from jarvis.journal.records import to_json
 
@@ -1016,15 +1015,20 @@ class Bench:
             deadline = time.monotonic() + self.caps["journal"]
             barrier = threading.Barrier(threads)
 
+            errors: list[BaseException] = []
+
             def body(t: int) -> None:
                 append = append_factory(t)
                 barrier.wait()
-                for i in range(n):
-                    a = time.perf_counter()
-                    append(i)
-                    lat[t].append(time.perf_counter() - a)
-                    if time.monotonic() > deadline:
-                        return
+                try:
+                    for i in range(n):
+                        a = time.perf_counter()
+                        append(i)
+                        lat[t].append(time.perf_counter() - a)
+                        if time.monotonic() > deadline:
+                            return
+                except Exception as exc:  # say it: a silent thread reads as "0 appends"
+                    errors.append(exc)
 
             pool = [threading.Thread(target=body, args=(t,)) for t in range(threads)]
             t0 = time.perf_counter()
@@ -1033,6 +1037,8 @@ class Bench:
             for th in pool:
                 th.join()
             elapsed = time.perf_counter() - t0
+            if errors:
+                say(f"journal: {len(errors)} thread(s) failed: {errors[0]!r}")
             flat = [x for per in lat for x in per]
             return {
                 "appends": len(flat),
@@ -1045,7 +1051,7 @@ class Bench:
             j = Journal.open(directory, f"j{t}-{uuid.uuid4().hex[:8]}")
 
             def append(i: int) -> None:
-                j.append({**record, "seq": i}, sync=True)
+                j.append(record._replace(seq=i), sync=True)
 
             return append
 
@@ -1071,7 +1077,7 @@ class Bench:
             j = Journal.open(directory, f"g{t}-{uuid.uuid4().hex[:8]}", durability=group)
 
             def append(i: int) -> None:
-                j.append({**record, "seq": i}, sync=True)
+                j.append(record._replace(seq=i), sync=True)
 
             return append
 
@@ -1100,26 +1106,6 @@ class Bench:
                     f"bare write+fsync {ms(br['p50'])}/{ms(br['p99'])}",
                     f"{gr['per_s']:,.0f}/s; {rounds:,} syncs for {requests:,} appends",
                 )
-        names = sorted({n for n in dir(Journal) + dir(journal_mod) if "group" in n.lower()})
-        with contextlib.suppress(Exception):
-            import pkgutil
-
-            for info in pkgutil.iter_modules(journal_mod.__path__):
-                if "group" in info.name.lower() or "commit" in info.name.lower():
-                    names.append(f"jarvis.journal.{info.name}")
-        self.figures["journal"]["group_commit_api"] = names
-        if names:
-            self.row(
-                "journal",
-                "group commit",
-                "API found: " + ", ".join(names),
-                "",
-                "not measured: extend Bench.journal for its call shape",
-            )
-        else:
-            self.row(
-                "journal", "group commit", "no API (per-append fsync)", "", f"fs of {directory}"
-            )
 
     def takeover(self) -> None:
         from tests.fault.cluster import resume_samples
