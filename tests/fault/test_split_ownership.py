@@ -34,6 +34,10 @@ pytestmark = pytest.mark.integration
 
 N = 8  # Book calls; with sleep_s 0 effect seq == call index
 PAUSE_AT = 3  # the first owner is frozen with call #3 made but not journaled
+OWNER_TTL_S = 60.0
+"""The lease TTL of the owner that takes over (B, C). Nobody renews leases in these tests:
+only A's short TTL (2 s) is part of the scenario, and B's run (N journal fsyncs) must not
+lose its own lease when the machine is slow (CI: B came back ``stopped`` with a 2 s TTL)."""
 
 
 @pytest.fixture
@@ -103,7 +107,7 @@ def _run_in_thread(
 
 def test_the_owner_whose_lease_lapsed_stops_writing(world: Any) -> None:
     r, key, eid, command, base = world
-    leases_a, leases_b = Leases(r, "pod-a", ttl_s=2.0), Leases(r, "pod-b", ttl_s=2.0)
+    leases_a, leases_b = Leases(r, "pod-a", ttl_s=2.0), Leases(r, "pod-b", ttl_s=OWNER_TTL_S)
     lease_a = leases_a.acquire(eid)
     assert lease_a is not None
     frozen = _Frozen()
@@ -147,7 +151,7 @@ def test_the_owner_whose_lease_lapsed_makes_no_book_call(world: Any) -> None:
     """Frozen *before* a Book call (the worker wraps its Books in ``FencedBooks``): on waking
     it must not call the Book for an effect the new owner has already journaled."""
     r, key, eid, command, base = world
-    leases_a, leases_b = Leases(r, "pod-a", ttl_s=2.0), Leases(r, "pod-b", ttl_s=2.0)
+    leases_a, leases_b = Leases(r, "pod-a", ttl_s=2.0), Leases(r, "pod-b", ttl_s=OWNER_TTL_S)
     lease_a = leases_a.acquire(eid)
     assert lease_a is not None
     frozen = _Frozen("effect_started")
@@ -186,7 +190,7 @@ class _StaleFence:
 
 def test_records_with_a_stale_fencing_token_are_ignored_on_read(world: Any) -> None:
     r, _key, eid, command, base = world
-    leases_a, leases_b = Leases(r, "pod-a", ttl_s=2.0), Leases(r, "pod-b", ttl_s=2.0)
+    leases_a, leases_b = Leases(r, "pod-a", ttl_s=2.0), Leases(r, "pod-b", ttl_s=OWNER_TTL_S)
     lease_a = leases_a.acquire(eid)
     assert lease_a is not None
     frozen = _Frozen()
@@ -220,7 +224,7 @@ def test_records_with_a_stale_fencing_token_are_ignored_on_read(world: Any) -> N
     assert journal.end is not None and journal.end.k == lease_b.token
     # Replaying the journal once more gives B's history: the same result, no new call.
     leases_b.release(lease_b)
-    lease_c = Leases(r, "pod-c", ttl_s=2.0).acquire(eid)
+    lease_c = Leases(r, "pod-c", ttl_s=OWNER_TTL_S).acquire(eid)
     assert lease_c is not None
     out_c = run_execution(
         command,
