@@ -339,8 +339,36 @@ class Cluster:
         ]
 
     def terminal(self, eid: str, timeout_s: float = 60.0) -> dict[str, Any]:
-        return wait_for(
-            lambda: next(iter(self.terminals_of(eid)), None), timeout_s, f"terminal event of {eid}"
+        try:
+            return wait_for(
+                lambda: next(iter(self.terminals_of(eid)), None),
+                timeout_s,
+                f"terminal event of {eid}",
+            )
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{self._why_no_terminal(eid)}") from None
+
+    def _why_no_terminal(self, eid: str) -> str:
+        """What a missing terminal event leaves behind: the events this reader holds for
+        ``eid``, its journal's records, and whether a fresh reader of the whole topic finds
+        the event on the broker (the worker produced it; this reader missed it) or not."""
+        seen = [e.get("event") for e in self.events_of(eid)]
+        try:
+            kinds = [type(r).__name__ for r in Journal.read(self.checkpoint_dir, eid).records]
+        except JournalError as exc:
+            kinds = [f"unreadable: {exc}"]
+        try:
+            fresh = TopicReader(self.settings.kafka_bootstrap, self.settings.events_topic)
+            try:
+                fresh.drain(30)
+                on_broker = [e.get("event") for e in fresh.by_eid.get(eid, [])]
+            finally:
+                fresh.close()
+        except Exception as exc:  # diagnostics only: never hide the original failure
+            on_broker = [f"could not read the topic again: {exc!r}"]
+        return (
+            f"events this reader has for it: {seen}; its journal: {kinds}; "
+            f"events on {self.settings.events_topic} read again from offset 0: {on_broker}"
         )
 
     def logs_of(self, eid: str) -> list[dict[str, Any]]:
