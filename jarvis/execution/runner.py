@@ -55,6 +55,9 @@ class Outcome:
     reannounced: bool = False  # the journal already held this outcome (duplicate start)
     handoff: bool = False  # interrupted for another worker to resume: publish nothing
     duration_s: float = 0.0
+    # The end record is not written yet: the journal's fence took it (``defer_end``) and
+    # writes it once this attempt's output is delivered; until then the event must wait.
+    end_deferred: bool = False
 
     @property
     def suspended(self) -> bool:
@@ -277,17 +280,8 @@ def _run(
         return Outcome(LifecycleEvent.model_validate(journal.end.event), reannounced=True)
 
     def finish(ev: LifecycleEvent, durable: bool = True) -> Outcome:
-        # On failure the event still goes out; a later start re-runs the replay.
-        with contextlib.suppress(JournalError):
-            if durable:
-                # With group commit the end is made durable with every other journal's
-                # before offsets are committed (Durability.defers_end), not one by one here.
-                journal.append(
-                    End(ev.model_dump(mode="json")), sync=not journal.durability.defers_end
-                )
-            else:
-                journal.sync()  # the event may depend on effects written since the last fsync
-        return Outcome(ev, duration_s=time.monotonic() - started)
+        deferred = _journal_end(journal, ev, durable)
+        return Outcome(ev, duration_s=time.monotonic() - started, end_deferred=deferred)
 
     crashes = journal.crashes
     limit = config.max_sandbox_crashes
@@ -362,6 +356,26 @@ def _run(
                 )
             )
         # Retry by replay in a fresh sandbox: journaled effects are answered, not repeated.
+
+
+def _journal_end(journal: Journal, ev: LifecycleEvent, durable: bool) -> bool:
+    """Journal the outcome ``ev`` (``durable``), or just sync what came before it; True when
+    the journal's fence took the end to write later (``defer_end``). On failure the event
+    still goes out; a later start re-runs the replay."""
+    with contextlib.suppress(JournalError):
+        if not durable:
+            journal.sync()  # the event may depend on effects written since the last fsync
+            return False
+        end = End(ev.model_dump(mode="json"))
+        # A fence may take the end and write it once the output is delivered (the worker's
+        # OutputFence: the execution's thread need not wait for Kafka).
+        defer = getattr(journal.fence, "defer_end", None)
+        if defer is not None and defer(journal, end):
+            return True
+        # With group commit the end is made durable with every other journal's before
+        # offsets are committed (Durability.defers_end), not one by one here.
+        journal.append(end, sync=not journal.durability.defers_end)
+    return False
 
 
 def _outcome(

@@ -20,6 +20,7 @@ the lease, finds the journal's end and re-announces the outcome.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import threading
@@ -36,7 +37,7 @@ from jarvis.contract.messages import LifecycleEvent, LimitOverrides, StartComman
 from jarvis.errors import InternalError, Interruption, JarvisError, JournalError, Stopped
 from jarvis.execution.config import RunConfig
 from jarvis.execution.host import BookCaller, ExecutionHost, LogPolicy
-from jarvis.execution.runner import error_info, run_execution
+from jarvis.execution.runner import Outcome, error_info, run_execution
 from jarvis.journal import End, Fence, Journal
 from jarvis.journal.durability import Durability
 from jarvis.sandbox import SandboxPool
@@ -126,10 +127,12 @@ class Executions:
             threading.Thread(target=self._serve, name=f"jarvis-exec-{i}", daemon=True)
             for i in range(threads)
         ]
+        self.finisher = _Finisher(self)
 
     def start(self) -> None:
         for thread in self._threads:
             thread.start()
+        self.finisher.start()
 
     def close(self) -> None:
         self.shutdown.set()
@@ -275,11 +278,13 @@ class Executions:
                 self._forget(run)
                 return
             run.outbox.attempt = lease.token  # orders this run's status updates (status.py)
+            again: bool | None = False
             try:
                 again = self._run_leased(run, lease)
             finally:
-                self.leases.release(lease)
-                lease.on_lost.clear()  # its callback holds the run: no cycle left for the GC
+                if again is not None:  # None: the finisher holds the lease until the end
+                    self.leases.release(lease)
+                    lease.on_lost.clear()  # its callback holds the run: no cycle for the GC
             if not again:
                 return
             # The lease lapsed (Redis unreachable past its TTL, this process stalled) or some
@@ -321,8 +326,9 @@ class Executions:
             attempt += 1
             time.sleep(min(1.0, backoff(attempt)))
 
-    def _run_leased(self, run: Running, lease: Lease) -> bool:
-        """Run under ``lease``; True when it should be resumed here (lease lost, output lost).
+    def _run_leased(self, run: Running, lease: Lease) -> bool | None:
+        """Run under ``lease``; True when it should be resumed here (lease lost, output lost);
+        None when its end waits for its output (``_Finisher``, which then owns the lease).
 
         The execution's log context (JSON logs) and, with tracing on, its span (an attempt)
         cover everything this thread does for it, its outputs included."""
@@ -351,7 +357,7 @@ class Executions:
         finally:
             logs.unbind(token)
 
-    def _run_attempt(self, run: Running, lease: Lease, taken: bool) -> bool:
+    def _run_attempt(self, run: Running, lease: Lease, taken: bool) -> bool | None:
         eid = run.execution_id
         command = run.command
         assert command is not None
@@ -365,7 +371,11 @@ class Executions:
                 if stopped is not None:
                     return self._deliver(run, stopped)
             source = self._program_source(command)
-            fence = OutputFence(lease, run.outbox, lambda: self._leaving(run))
+            # Without tracing the end is journaled off this thread once the output is
+            # delivered (_Finisher); a traced attempt keeps it inside its span, here.
+            fence = OutputFence(
+                lease, run.outbox, lambda: self._leaving(run), defer=not tracing.ENABLED
+            )
             # No Book call once the lease may be gone (lease.py: FencedBooks).
             config = self.config(command, fence=fence, books=FencedBooks(self.books, lease))
             # The start's trace goes into the journal with the command (a take-over keeps it).
@@ -391,6 +401,9 @@ class Executions:
                 self._forget(run)
                 return False  # its offset stays uncommitted: the partition's next owner resumes it
             event = outcome.event
+            if outcome.end_deferred:
+                self.finisher.wait_for_output(run, lease, fence, outcome)
+                return None
             self.hooks.outcome(
                 eid, event.event, event.error.type if event.error else None, outcome.duration_s
             )
@@ -417,6 +430,54 @@ class Executions:
                 ),
             )
         return self._deliver(run, event)
+
+    def _finish(
+        self, run: Running, lease: Lease, fence: OutputFence, outcome: Outcome, drained: bool
+    ) -> None:
+        """The end of a run whose output is delivered (``drained``), or failed, or given up
+        on (leaving while it was in flight): journal the end under the lease, then publish
+        the outcome (``_deliver``), as ``before_end`` and ``_run_attempt`` did on the
+        execution's thread. No end when some output failed, the lease is gone, or the run
+        left before its output was delivered: as there, a replay re-emits everything."""
+        eid = run.execution_id
+        assert fence.deferred is not None
+        journal, end = fence.deferred
+        fence.deferred = None
+        event = outcome.event
+        resume = False
+        try:
+            if not drained or run.outbox.failures:
+                raise Stopped("handoff")
+            with contextlib.suppress(JournalError):  # the event still goes out (finish())
+                journal.append(end, sync=not journal.durability.defers_end)
+        except Stopped:
+            resume = not self._leaving(run)
+            if not resume:
+                log.info("execution %s handed off", eid)
+                self.hooks.handed_off(eid)
+                self._forget(run)
+        finally:
+            journal.close()
+            self.leases.release(lease)
+            lease.on_lost.clear()
+        if resume:
+            # The lease lapsed or some output was lost while the end waited: take the lease
+            # again and resume from the journal, which re-produces the output (_execute).
+            failed = run.outbox.reset_failures()
+            log.warning(
+                "execution %s %s before its end; resuming it from its journal",
+                eid,
+                f"lost {failed} output message(s)" if failed else "lost its lease",
+            )
+            with self._lock:
+                run.host = None
+            self.queue(run)
+            return
+        self.hooks.outcome(
+            eid, event.event, event.error.type if event.error else None, outcome.duration_s
+        )
+        log.debug("execution %s %s", eid, event.event)
+        self._deliver(run, event)
 
     def _failed(self, command: StartCommand, exc: BaseException) -> LifecycleEvent:
         error = error_info(exc)
@@ -579,6 +640,83 @@ class Executions:
             run.host = host
             if run.pending_stop is not None:
                 host.stop_requested = run.pending_stop
+
+
+class _Finisher(threading.Thread):
+    """Ends runs whose program is done but whose output is still on its way to Kafka.
+
+    The end record may only be journaled once everything the run produced is on the broker
+    (``OutputFence.before_end``), which takes ~10 ms under load: an execution thread used
+    to wait that out, and those waits were 45 % of its time while sandboxes sat idle. Now
+    the run waits here, off any execution thread: the output's last delivery (``Outbox.
+    when_drained``) queues it, and this thread journals its end and publishes its outcome
+    (``Executions._finish``). A run that is leaving (hand-off, shutdown) while it waits is
+    let go at once, as ``before_end`` did: no end, its lease released, its offset left for
+    the partition's next owner."""
+
+    def __init__(self, executions: Executions) -> None:
+        super().__init__(name="jarvis-finisher", daemon=True)
+        self.executions = executions
+        self._lock = threading.Lock()
+        self._ready: collections.deque[Running] = collections.deque()
+        self._wake = threading.Event()
+        # Runs waiting for their output, with what their end needs.
+        self._waiting: dict[int, tuple[Running, Lease, OutputFence, Outcome]] = {}
+
+    def wait_for_output(
+        self, run: Running, lease: Lease, fence: OutputFence, outcome: Outcome
+    ) -> None:
+        with self._lock:
+            self._waiting[id(run)] = (run, lease, fence, outcome)
+        run.outbox.when_drained(lambda _ok: self._drained(run))
+
+    def _drained(self, run: Running) -> None:
+        with self._lock:
+            if id(run) not in self._waiting:
+                return  # let go already (leaving)
+            self._ready.append(run)
+        self._wake.set()
+
+    def run(self) -> None:
+        executions = self.executions
+        while True:
+            self._wake.wait(0.25)
+            self._wake.clear()
+            while True:
+                with self._lock:
+                    if not self._ready:
+                        break
+                    run = self._ready.popleft()
+                    item = self._waiting.pop(id(run), None)
+                if item is not None:
+                    self._end(*item, drained=True)
+            self._let_go_of_leaving()
+            if executions.shutdown.is_set() and not self._waiting:
+                return
+
+    def _end(
+        self, run: Running, lease: Lease, fence: OutputFence, outcome: Outcome, drained: bool
+    ) -> None:
+        token = logs.bind(run.execution_id, tracing.trace_id_of(run.trace))
+        try:
+            self.executions._finish(run, lease, fence, outcome, drained)
+        except Exception:  # never lose the thread; never leave an offset stuck
+            log.exception("execution %s: internal error finishing it", run.execution_id)
+            self.executions._forget(run)
+            if run.command is not None and not run.takeover:
+                self.executions.finished(run)
+        finally:
+            logs.unbind(token)
+
+    def _let_go_of_leaving(self) -> None:
+        """Runs leaving while their output is still in flight: as ``before_end`` (which
+        raised ``Stopped("handoff")`` within a second), let them go without an end."""
+        with self._lock:
+            leaving = [item for item in self._waiting.values() if self.executions._leaving(item[0])]
+            for item in leaving:
+                del self._waiting[id(item[0])]
+        for item in leaving:
+            self._end(*item, drained=False)  # no end: lease released, run forgotten
 
 
 class Takeover(threading.Thread):

@@ -356,10 +356,24 @@ class OutputFence:
     no end is written, and the next run replays the journal, re-emitting the whole log.
     """
 
-    def __init__(self, lease: Lease, output: Output, leaving: Callable[[], bool]) -> None:
+    def __init__(
+        self, lease: Lease, output: Output, leaving: Callable[[], bool], defer: bool = False
+    ) -> None:
         self.lease = lease
         self.output = output
         self.leaving = leaving
+        self.defer = defer
+        self.deferred: tuple[Any, Any] | None = None  # (journal, end record) taken by defer_end
+
+    def defer_end(self, journal: Any, end: Any) -> bool:
+        """Take the end record to write once the output is delivered (``Executions``
+        finishes it off the execution's thread); False when this fence does not defer (then
+        the journal calls ``before_end`` and waits). The journal may be closed meanwhile:
+        an append opens it again."""
+        if not self.defer:
+            return False
+        self.deferred = (journal, end)
+        return True
 
     @property
     def token(self) -> int:
