@@ -444,12 +444,13 @@ class Executions:
         journal, end = fence.deferred
         fence.deferred = None
         event = outcome.event
-        resume = False
+        resume = ended = False
         try:
             if not drained or run.outbox.failures:
                 raise Stopped("handoff")
             with contextlib.suppress(JournalError):  # the event still goes out (finish())
                 journal.append(end, sync=not journal.durability.defers_end)
+            ended = True
         except Stopped:
             resume = not self._leaving(run)
             if not resume:
@@ -473,6 +474,8 @@ class Executions:
                 run.host = None
             self.queue(run)
             return
+        if not ended:
+            return  # handed off: its next owner resumes it from the journal
         self.hooks.outcome(
             eid, event.event, event.error.type if event.error else None, outcome.duration_s
         )

@@ -592,3 +592,114 @@ def test_a_finished_run_lets_go_of_its_host_and_lease_callbacks(
     assert len(attached) == 1 and run.host is None  # detached once its program is over
     assert leases.released and all(not held.on_lost for held in leases.released)
     assert ex.running_ids() == []
+
+
+# --- the end of a run waits for its output off the execution thread (_Finisher) ------------
+
+
+def deferred_run(
+    ex: Executions, tmp_path: Path, eid: str, held: Lease
+) -> tuple[Running, OutputFence, Outcome]:
+    """A run whose program is done with one log record in flight: its end taken by the fence
+    (``defer_end``) and handed to the finisher, as ``_run_attempt`` does."""
+    run = ex.new(start(eid), TOPIC, 0, 11)
+    fence = OutputFence(held, run.outbox, lambda: ex._leaving(run), defer=True)
+    journal = Journal.open(tmp_path, eid, fence=fence)
+    journal.append(Start("d", "p.spy", {}, []), lazy=True)
+    run.outbox.log(eid, {"seq": 0, "msg": "hello"})  # publisher.callbacks[0]
+    event = completed(eid)
+    assert fence.defer_end(journal, End(event.model_dump(mode="json")))
+    journal.close()  # run_execution closes it; the finisher's append opens it again
+    outcome = Outcome(event, end_deferred=True)
+    ex.finisher.wait_for_output(run, held, fence, outcome)
+    return run, fence, outcome
+
+
+def wait_until(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + HANG_S
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.005)
+
+
+def test_the_end_is_journaled_once_the_output_is_delivered_then_the_outcome_published(
+    make: Callable[..., Executions], publisher: FakePublisher, finished: Finished, tmp_path: Path
+) -> None:
+    leases = FakeLeases()
+    ex = make(leases)
+    ex.finisher.start()
+    held = lease("f-1")
+    run, _fence, _ = deferred_run(ex, tmp_path, "f-1", held)
+    time.sleep(0.3)  # the finisher's turn: nothing may happen before the delivery
+    assert Journal.read(tmp_path, "f-1").end is None
+    assert publisher.events() == [] and leases.released == []
+
+    publisher.fire(0)  # the log record lands
+    publisher.wait_sent(2)
+    # The end was journaled before the outcome went out, and the lease let go after it.
+    assert Journal.read(tmp_path, "f-1").end is not None
+    assert [e.event for e in publisher.events()] == ["completed"]
+    wait_until(lambda: leases.released == [held], "the lease released")
+    assert finished.runs == []
+    publisher.fire(1)  # the outcome lands: the offset is finished
+    finished.wait()
+    assert finished.runs == [run] and "f-1" not in ex
+    ex.close()
+
+
+def test_a_lost_output_message_means_no_end_and_a_resume_from_the_journal(
+    make: Callable[..., Executions], publisher: FakePublisher, finished: Finished, tmp_path: Path
+) -> None:
+    leases = FakeLeases()
+    ex = make(leases)
+    ex.finisher.start()
+    held = lease("f-2")
+    run, _, _ = deferred_run(ex, tmp_path, "f-2", held)
+    publisher.fire(0, TIMED_OUT)
+    wait_until(lambda: len(ex.ready) == 1, "the run queued again")
+    assert Journal.read(tmp_path, "f-2").end is None  # the replay re-emits the whole log
+    assert publisher.events() == [] and leases.released == [held]
+    assert run.outbox.failures == 0 and "f-2" in ex and finished.runs == []
+    ex.close()
+
+
+def test_a_lease_lost_while_the_output_was_in_flight_means_no_end_and_a_resume(
+    make: Callable[..., Executions], publisher: FakePublisher, tmp_path: Path
+) -> None:
+    leases = FakeLeases()
+    ex = make(leases)
+    ex.finisher.start()
+    held = lease("f-3")
+    deferred_run(ex, tmp_path, "f-3", held)
+    held.lost = True  # Redis said so, or its TTL passed unrenewed
+    publisher.fire(0)
+    wait_until(lambda: len(ex.ready) == 1, "the run queued again")
+    assert Journal.read(tmp_path, "f-3").end is None
+    assert publisher.events() == [] and leases.released == [held]
+    ex.close()
+
+
+@pytest.mark.parametrize("how", ["handed off", "worker shutting down"])
+def test_a_run_leaving_while_its_output_is_in_flight_is_let_go_without_an_end(
+    make: Callable[..., Executions],
+    publisher: FakePublisher,
+    finished: Finished,
+    tmp_path: Path,
+    how: str,
+) -> None:
+    leases = FakeLeases()
+    ex = make(leases)
+    ex.finisher.start()
+    held = lease("f-4")
+    deferred_run(ex, tmp_path, "f-4", held)
+    if how == "handed off":
+        ex.hand_off(lambda r: True, 0.0)
+    else:
+        ex.shutdown.set()
+    # Let go within a turn of the finisher (as before_end raised within a second), so that
+    # the partition's next owner can take the lease: no end, nothing published, not finished.
+    wait_until(lambda: "f-4" not in ex and leases.released == [held], "the run let go")
+    publisher.fire(0)  # its output lands later: nothing more happens
+    time.sleep(0.3)
+    assert Journal.read(tmp_path, "f-4").end is None
+    assert publisher.events() == [] and finished.runs == [] and len(ex.ready) == 0
