@@ -472,7 +472,10 @@ class Executions:
             )
             with self._lock:
                 run.host = None
-            self.queue(run)
+                if run.pending_stop == HANDOFF:
+                    run.pending_stop = None
+            # Ahead of new starts (its offset holds its partition's commit point back).
+            self.ready.put(run, "resume", run.size)
             return
         if not ended:
             return  # handed off: its next owner resumes it from the journal
