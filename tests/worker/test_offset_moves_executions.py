@@ -615,6 +615,18 @@ def deferred_run(
     return run, fence, outcome
 
 
+def finishing(
+    make: Callable[..., Executions], tmp_path: Path, eid: str
+) -> tuple[Executions, FakeLeases, Lease, Running]:
+    """Executions with its finisher running, and one run of ``eid`` waiting on it."""
+    leases = FakeLeases()
+    ex = make(leases)
+    ex.finisher.start()
+    held = lease(eid)
+    run, _, _ = deferred_run(ex, tmp_path, eid, held)
+    return ex, leases, held, run
+
+
 def wait_until(check: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + HANG_S
     while not check():
@@ -625,11 +637,7 @@ def wait_until(check: Callable[[], bool], what: str) -> None:
 def test_the_end_is_journaled_once_the_output_is_delivered_then_the_outcome_published(
     make: Callable[..., Executions], publisher: FakePublisher, finished: Finished, tmp_path: Path
 ) -> None:
-    leases = FakeLeases()
-    ex = make(leases)
-    ex.finisher.start()
-    held = lease("f-1")
-    run, _fence, _ = deferred_run(ex, tmp_path, "f-1", held)
+    ex, leases, held, run = finishing(make, tmp_path, "f-1")
     time.sleep(0.3)  # the finisher's turn: nothing may happen before the delivery
     assert Journal.read(tmp_path, "f-1").end is None
     assert publisher.events() == [] and leases.released == []
@@ -650,11 +658,7 @@ def test_the_end_is_journaled_once_the_output_is_delivered_then_the_outcome_publ
 def test_a_lost_output_message_means_no_end_and_a_resume_from_the_journal(
     make: Callable[..., Executions], publisher: FakePublisher, finished: Finished, tmp_path: Path
 ) -> None:
-    leases = FakeLeases()
-    ex = make(leases)
-    ex.finisher.start()
-    held = lease("f-2")
-    run, _, _ = deferred_run(ex, tmp_path, "f-2", held)
+    ex, leases, held, run = finishing(make, tmp_path, "f-2")
     publisher.fire(0, TIMED_OUT)
     wait_until(lambda: len(ex.ready) == 1, "the run queued again")
     assert Journal.read(tmp_path, "f-2").end is None  # the replay re-emits the whole log
@@ -666,11 +670,7 @@ def test_a_lost_output_message_means_no_end_and_a_resume_from_the_journal(
 def test_a_lease_lost_while_the_output_was_in_flight_means_no_end_and_a_resume(
     make: Callable[..., Executions], publisher: FakePublisher, tmp_path: Path
 ) -> None:
-    leases = FakeLeases()
-    ex = make(leases)
-    ex.finisher.start()
-    held = lease("f-3")
-    deferred_run(ex, tmp_path, "f-3", held)
+    ex, leases, held, _run = finishing(make, tmp_path, "f-3")
     held.lost = True  # Redis said so, or its TTL passed unrenewed
     publisher.fire(0)
     wait_until(lambda: len(ex.ready) == 1, "the run queued again")
@@ -687,11 +687,7 @@ def test_a_run_leaving_while_its_output_is_in_flight_is_let_go_without_an_end(
     tmp_path: Path,
     how: str,
 ) -> None:
-    leases = FakeLeases()
-    ex = make(leases)
-    ex.finisher.start()
-    held = lease("f-4")
-    deferred_run(ex, tmp_path, "f-4", held)
+    ex, leases, held, _run = finishing(make, tmp_path, "f-4")
     if how == "handed off":
         ex.hand_off(lambda r: True, 0.0)
     else:
