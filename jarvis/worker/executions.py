@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -257,18 +258,23 @@ class Executions:
             run = self.ready.take(0.5)
             if run is None:
                 continue
-            # JSON logs: this thread's lines are the execution's (a take-over's trace is known
-            # once its journal is read: _run_leased binds again then).
-            token = logs.bind(run.execution_id, tracing.trace_id_of(run.trace))
-            try:
-                self._execute(run)
-            except BaseException:  # never lose a thread; never leave an offset stuck
-                log.exception("execution %s: internal error in its thread", run.execution_id)
-                self._forget(run)
-                if run.command is not None and not run.takeover:
-                    self.finished(run)
-            finally:
-                logs.unbind(token)
+            self._guarded(run, "in its thread", functools.partial(self._execute, run))
+
+    def _guarded(self, run: Running, where: str, work: Callable[[], None]) -> None:
+        """``work()`` for ``run`` in its log context (JSON logs: this thread's lines are
+        the execution's; a take-over's trace is known once its journal is read, and
+        _run_leased binds again then). A bug of ours fails nothing else: never lose a thread,
+        never leave an offset stuck."""
+        token = logs.bind(run.execution_id, tracing.trace_id_of(run.trace))
+        try:
+            work()
+        except BaseException:
+            log.exception("execution %s: internal error %s", run.execution_id, where)
+            self._forget(run)
+            if run.command is not None and not run.takeover:
+                self.finished(run)
+        finally:
+            logs.unbind(token)
 
     def _execute(self, run: Running) -> None:
         attempt = 0
@@ -283,8 +289,7 @@ class Executions:
                 again = self._run_leased(run, lease)
             finally:
                 if again is not None:  # None: the finisher holds the lease until the end
-                    self.leases.release(lease)
-                    lease.on_lost.clear()  # its callback holds the run: no cycle for the GC
+                    self._release(lease)
             if not again:
                 return
             # The lease lapsed (Redis unreachable past its TTL, this process stalled) or some
@@ -293,17 +298,28 @@ class Executions:
             # fix, tests/fault/test_service_outages.py: it used to be dropped with its offset
             # uncommitted and nobody to redeliver it.)
             attempt += 1
-            failed = run.outbox.reset_failures()
-            log.warning(
-                "execution %s %s; resuming it from its journal once it is ours again",
-                run.execution_id,
-                f"lost {failed} output message(s)" if failed else "lost its lease",
-            )
-            with self._lock:
-                run.host = None
-                if run.pending_stop == HANDOFF:
-                    run.pending_stop = None
+            self._to_resume(run, "once it is ours again")
             time.sleep(backoff(attempt))
+
+    def _release(self, lease: Lease) -> None:
+        self.leases.release(lease)
+        lease.on_lost.clear()  # its callback holds the run: no cycle left for the GC
+
+    def _to_resume(self, run: Running, when: str) -> None:
+        """Ready ``run`` to be run again from its journal (its lease lapsed, or some output
+        was not delivered): its failures forgotten (the replay produces that output again),
+        its host and a stale hand-off request cleared."""
+        failed = run.outbox.reset_failures()
+        log.warning(
+            "execution %s %s; resuming it from its journal %s",
+            run.execution_id,
+            f"lost {failed} output message(s)" if failed else "lost its lease",
+            when,
+        )
+        with self._lock:
+            run.host = None
+            if run.pending_stop == HANDOFF:
+                run.pending_stop = None
 
     def _acquire(self, run: Running) -> Lease | None:
         """Wait for the execution's lease (another pod may still be handing it off, or be
@@ -404,9 +420,7 @@ class Executions:
             if outcome.end_deferred:
                 self.finisher.wait_for_output(run, lease, fence, outcome)
                 return None
-            self.hooks.outcome(
-                eid, event.event, event.error.type if event.error else None, outcome.duration_s
-            )
+            self._report(outcome)
             # DEBUG: at a thousand executions a second, a line each is a log nobody reads
             # (the outcome is on spy_events; failures of ours are logged where they happen).
             log.debug(
@@ -459,31 +473,24 @@ class Executions:
                 self._forget(run)
         finally:
             journal.close()
-            self.leases.release(lease)
-            lease.on_lost.clear()
+            self._release(lease)
         if resume:
             # The lease lapsed or some output was lost while the end waited: take the lease
-            # again and resume from the journal, which re-produces the output (_execute).
-            failed = run.outbox.reset_failures()
-            log.warning(
-                "execution %s %s before its end; resuming it from its journal",
-                eid,
-                f"lost {failed} output message(s)" if failed else "lost its lease",
-            )
-            with self._lock:
-                run.host = None
-                if run.pending_stop == HANDOFF:
-                    run.pending_stop = None
-            # Ahead of new starts (its offset holds its partition's commit point back).
+            # again and resume from the journal, which re-produces the output (_execute),
+            # ahead of new starts (its offset holds its partition's commit point back).
+            self._to_resume(run, "before its end")
             self.ready.put(run, "resume", run.size)
             return
         if not ended:
             return  # handed off: its next owner resumes it from the journal
-        self.hooks.outcome(
-            eid, event.event, event.error.type if event.error else None, outcome.duration_s
-        )
+        self._report(outcome)
         log.debug("execution %s %s", eid, event.event)
         self._deliver(run, event)
+
+    def _report(self, outcome: Outcome) -> None:
+        event = outcome.event
+        error = event.error.type if event.error else None
+        self.hooks.outcome(event.execution_id, event.event, error, outcome.duration_s)
 
     def _failed(self, command: StartCommand, exc: BaseException) -> LifecycleEvent:
         error = error_info(exc)
@@ -703,16 +710,12 @@ class _Finisher(threading.Thread):
     def _end(
         self, run: Running, lease: Lease, fence: OutputFence, outcome: Outcome, drained: bool
     ) -> None:
-        token = logs.bind(run.execution_id, tracing.trace_id_of(run.trace))
-        try:
-            self.executions._finish(run, lease, fence, outcome, drained)
-        except Exception:  # never lose the thread; never leave an offset stuck
-            log.exception("execution %s: internal error finishing it", run.execution_id)
-            self.executions._forget(run)
-            if run.command is not None and not run.takeover:
-                self.executions.finished(run)
-        finally:
-            logs.unbind(token)
+        executions = self.executions
+        executions._guarded(
+            run,
+            "finishing it",
+            functools.partial(executions._finish, run, lease, fence, outcome, drained),
+        )
 
     def _let_go_of_leaving(self) -> None:
         """Runs leaving while their output is still in flight: as ``before_end`` (which

@@ -30,6 +30,7 @@ from jarvis.worker.executions import Executions, Running
 from jarvis.worker.hooks import HookList
 from jarvis.worker.lease import Lease, OutputFence
 from jarvis.worker.outbox import Outbox
+from tests.helpers import wait_for
 
 HANG_S = 10.0  # only a hang detector
 TOPIC = "spy_control"
@@ -627,13 +628,6 @@ def finishing(
     return ex, leases, held, run
 
 
-def wait_until(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + HANG_S
-    while not check():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.005)
-
-
 def test_the_end_is_journaled_once_the_output_is_delivered_then_the_outcome_published(
     make: Callable[..., Executions], publisher: FakePublisher, finished: Finished, tmp_path: Path
 ) -> None:
@@ -647,7 +641,7 @@ def test_the_end_is_journaled_once_the_output_is_delivered_then_the_outcome_publ
     # The end was journaled before the outcome went out, and the lease let go after it.
     assert Journal.read(tmp_path, "f-1").end is not None
     assert [e.event for e in publisher.events()] == ["completed"]
-    wait_until(lambda: leases.released == [held], "the lease released")
+    wait_for(lambda: leases.released == [held], HANG_S, "the lease released", interval_s=0.005)
     assert finished.runs == []
     publisher.fire(1)  # the outcome lands: the offset is finished
     finished.wait()
@@ -660,7 +654,7 @@ def test_a_lost_output_message_means_no_end_and_a_resume_from_the_journal(
 ) -> None:
     ex, leases, held, run = finishing(make, tmp_path, "f-2")
     publisher.fire(0, TIMED_OUT)
-    wait_until(lambda: len(ex.ready) == 1, "the run queued again")
+    wait_for(lambda: len(ex.ready) == 1, HANG_S, "the run queued again", interval_s=0.005)
     assert Journal.read(tmp_path, "f-2").end is None  # the replay re-emits the whole log
     assert publisher.events() == [] and leases.released == [held]
     assert run.outbox.failures == 0 and "f-2" in ex and finished.runs == []
@@ -673,7 +667,7 @@ def test_a_lease_lost_while_the_output_was_in_flight_means_no_end_and_a_resume(
     ex, leases, held, _run = finishing(make, tmp_path, "f-3")
     held.lost = True  # Redis said so, or its TTL passed unrenewed
     publisher.fire(0)
-    wait_until(lambda: len(ex.ready) == 1, "the run queued again")
+    wait_for(lambda: len(ex.ready) == 1, HANG_S, "the run queued again", interval_s=0.005)
     assert Journal.read(tmp_path, "f-3").end is None
     assert publisher.events() == [] and leases.released == [held]
     ex.close()
@@ -694,7 +688,12 @@ def test_a_run_leaving_while_its_output_is_in_flight_is_let_go_without_an_end(
         ex.shutdown.set()
     # Let go within a turn of the finisher (as before_end raised within a second), so that
     # the partition's next owner can take the lease: no end, nothing published, not finished.
-    wait_until(lambda: "f-4" not in ex and leases.released == [held], "the run let go")
+    wait_for(
+        lambda: "f-4" not in ex and leases.released == [held],
+        HANG_S,
+        "the run let go",
+        interval_s=0.005,
+    )
     publisher.fire(0)  # its output lands later: nothing more happens
     time.sleep(0.3)
     assert Journal.read(tmp_path, "f-4").end is None
