@@ -193,8 +193,7 @@ class SandboxHost:
         # Book call's round trip.
         ms = int(time.time() * 1000)
         if ms != self.now_ms:
-            if self.held is not None:
-                self._send_held()
+            self._send_held()
             if self.recs and ms - self.sent_ms >= FLUSH_MS:
                 self.flush()
             self.now_ms = ms
